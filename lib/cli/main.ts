@@ -1,0 +1,34 @@
+// The `tweetsmith` command line: a thin shell over the library API.
+// Each command lives in its own file under commands/ and registers itself here.
+import { Command, CommanderError } from 'commander';
+import { registerInitModel } from './commands/init-model.js';
+import { readPackageVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('tweetsmith')
+    .description("Turn someone's posts into a GPT-2 that writes like them, on your own machine.")
+    .version(readPackageVersion())
+    .showHelpAfterError('(run with --help for usage)');
+  registerInitModel(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`tweetsmith: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.TWEETSMITH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);
