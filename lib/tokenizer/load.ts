@@ -84,8 +84,9 @@ export function parseVocab(text: string, file: string): Vocab {
  * Parse `merges.txt`: an optional `#version` line, then one `left right` pair a line.
  * Blank lines are skipped (the file ends with a newline); anything else that is not
  * exactly two tokens separated by one space is an error with its line number.
+ * `lineNumbers`, when given, receives each merge's 1-based line for later messages.
  */
-export function parseMerges(text: string, file: string): Merges {
+export function parseMerges(text: string, file: string, lineNumbers?: number[]): Merges {
   const merges: Merges = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -94,6 +95,7 @@ export function parseMerges(text: string, file: string): Merges {
     if (i === 0 && line.startsWith('#version')) continue;
     if (line === '') continue;
     merges.push(parseMergeLine(line, file, `line ${i + 1}`));
+    lineNumbers?.push(i + 1);
   }
   return merges;
 }
