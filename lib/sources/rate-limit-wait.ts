@@ -1,0 +1,52 @@
+// Waiting out a rate limit with a countdown the user can see on stderr.
+// The clock and the sleep are injectable so tests run a 15-minute wait in no time.
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Where progress goes: process.stderr, or anything with a write method. */
+export interface ProgressSink {
+  write(text: string): unknown;
+  /** On a terminal the countdown rewrites one line each second; elsewhere it prints a line every 30 s. */
+  isTTY?: boolean;
+}
+
+const NON_TTY_INTERVAL_S = 30;
+
+/** Waits until `resumeAtMs` (plus a second of margin), showing "LABEL: rate limited, resuming in m:ss". */
+export async function waitForRateLimit(
+  label: string,
+  resumeAtMs: number,
+  clock: Clock,
+  progress: ProgressSink,
+): Promise<void> {
+  const deadline = resumeAtMs + 1000;
+  let lastPrinted = Number.POSITIVE_INFINITY;
+  for (let left = deadline - clock.now(); left > 0; left = deadline - clock.now()) {
+    const seconds = Math.ceil(left / 1000);
+    const line = `${label}: rate limited, resuming in ${formatDuration(seconds)}`;
+    if (progress.isTTY) progress.write(`\r${line}\u001b[K`);
+    else if (lastPrinted - seconds >= NON_TTY_INTERVAL_S || lastPrinted === Number.POSITIVE_INFINITY) {
+      progress.write(`${line}\n`);
+      lastPrinted = seconds;
+    }
+    // Sleep to the next whole second of the countdown.
+    await clock.sleep(left - (seconds - 1) * 1000);
+  }
+  if (progress.isTTY) progress.write(`\r${label}: rate limit over, resuming\u001b[K\n`);
+  else progress.write(`${label}: rate limit over, resuming\n`);
+}
+
+function formatDuration(totalSeconds: number): string {
+  const minutes = Math.floor(totalSeconds / 60);
+  const seconds = totalSeconds % 60;
+  return `${minutes}:${String(seconds).padStart(2, '0')}`;
+}
