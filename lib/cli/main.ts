@@ -2,6 +2,7 @@
 // Each command lives in its own file under commands/ and registers itself here.
 import { Command, CommanderError } from 'commander';
 import { registerInitModel } from './commands/init-model.js';
+import { registerDataset } from './commands/dataset.js';
 import { readPackageVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .version(readPackageVersion())
     .showHelpAfterError('(run with --help for usage)');
   registerInitModel(program);
+  registerDataset(program);
   return program;
 }
 

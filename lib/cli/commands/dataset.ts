@@ -1,0 +1,83 @@
+// `tweetsmith dataset SOURCE... --out DIR`: posts → cleaned training text and token blocks.
+// A thin shell over makeDataset (lib/data): parse options, run, print.
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_BLOCK_SIZE, DEFAULT_EPOCHS, makeDataset, renderDataTable } from '../../data/index.js';
+import { SOURCE_SYNTAX } from '../../sources/index.js';
+import { Tokenizer } from '../../tokenizer/index.js';
+
+interface DatasetCommandOptions {
+  out: string;
+  epochs: number;
+  seed?: number;
+  blockSize: number;
+  validSplit: number;
+  allowNewlines?: boolean;
+  maxPosts?: number;
+  tokenizer?: string;
+  json?: boolean;
+}
+
+const ENVIRONMENT = `Environment:
+  X_BEARER_TOKEN            X API bearer token (for @name / x:name); never printed or saved
+  TWEETSMITH_X_API_URL      X API base URL (default https://api.x.com)
+  TWEETSMITH_BSKY_URL       Bluesky AppView URL (default https://public.api.bsky.app)
+  TWEETSMITH_MASTODON_URL   Mastodon server URL instead of https://HOST (for local testing)
+
+Output (DIR is replaced as a whole, never left half-written):
+  posts.jsonl  the posts as read     train.txt  the training text
+  train.bin    token blocks, uint32 little-endian, --block-size tokens each
+  valid.txt, valid.bin (with --valid-split)     stats.json  counts, seed, settings
+stdout: the model card's data table, or with --json only stats.json's document.`;
+
+export function registerDataset(program: Command): void {
+  program
+    .command('dataset')
+    .description('Collect the posts of 1 to 3 people, clean them as huggingtweets did, and write the training text and its token blocks')
+    .argument('<source...>', 'where the posts come from (see below)')
+    .requiredOption('--out <dir>', 'folder to write the dataset to')
+    .option('--epochs <n>', 'shuffled copies of the data in the training text', wholeNumber(1), DEFAULT_EPOCHS)
+    .option('--seed <n>', 'seed of the shuffles (default: random, recorded in stats.json)', wholeNumber(0))
+    .option('--block-size <n>', 'tokens per training block', wholeNumber(1), DEFAULT_BLOCK_SIZE)
+    .option('--valid-split <fraction>', "fraction of each person's tweets held out for validation", fraction, 0)
+    .option('--allow-newlines', 'keep line breaks inside tweets')
+    .option('--max-posts <n>', 'read at most this many posts from each network source (X: at most 3200)', wholeNumber(1))
+    .option('--tokenizer <dir>', "a model folder whose tokenizer to use (default: GPT-2's)")
+    .option('--json', 'print the stats as one JSON document on stdout')
+    .addHelpText('after', `\n${SOURCE_SYNTAX}\n\n${ENVIRONMENT}\n`)
+    .action(async (sources: string[], options: DatasetCommandOptions) => {
+      const tokenizer = options.tokenizer ? await Tokenizer.fromDir(options.tokenizer) : Tokenizer.gpt2();
+      const { manifest } = await makeDataset(sources, {
+        out: options.out,
+        epochs: options.epochs,
+        seed: options.seed,
+        blockSize: options.blockSize,
+        validSplit: options.validSplit,
+        allowNewlines: options.allowNewlines ?? false,
+        maxPosts: options.maxPosts,
+        tokenizer,
+        progress: process.stderr,
+      });
+      process.stderr.write(
+        `wrote ${options.out}: ${manifest.trainBlocks} training blocks of ${manifest.blockSize} tokens` +
+          `${manifest.validSplit > 0 ? `, ${manifest.validBlocks} validation blocks` : ''} (seed ${manifest.seed})\n`,
+      );
+      if (options.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
+      else process.stdout.write(renderDataTable(manifest.users));
+    });
+}
+
+function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < min) {
+      throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got "${value}"`);
+    }
+    return number;
+  };
+}
+
+function fraction(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !(number >= 0 && number < 1)) throw new InvalidArgumentError(`expected a fraction from 0 up to (not including) 1, got "${value}"`);
+  return number;
+}
