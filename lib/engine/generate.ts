@@ -1,0 +1,67 @@
+// Sampling as an async stream of token events: the engine chooses one token per
+// sequence per step (off the JS thread); the stream hands them out as they come.
+import { loadNative, type NativeModel } from './native.js';
+
+export interface GenerateOptions {
+  /** sequences sampled together (default 1) */
+  n?: number;
+  /** total length, prompt included, as Hugging Face counts it (default 160) */
+  maxLength?: number;
+  /** no end-of-text before this total length (default 10) */
+  minLength?: number;
+  /** default 1; 0 always takes the most likely token */
+  temperature?: number;
+  /** nucleus sampling mass (default 0.95; 1 turns it off) */
+  topP?: number;
+  /** keep only the k most likely tokens (default 0: off) */
+  topK?: number;
+  /** the same seed gives the same tokens (default: random) */
+  seed?: number;
+  eosTokenId?: number;
+  /** stops generation between steps */
+  signal?: AbortSignal;
+}
+
+export interface TokenEvent {
+  /** which of the n sequences */
+  sequence: number;
+  token: number;
+  /** the token's position in its sequence (the prompt is 0..prompt.length-1) */
+  position: number;
+}
+
+type Exclusive = <T>(work: (native: NativeModel) => Promise<T>) => Promise<T>;
+
+export async function* generateTokens(
+  native: NativeModel,
+  prompt: Int32Array,
+  options: GenerateOptions & { seed: number },
+  exclusive: Exclusive,
+): AsyncGenerator<TokenEvent> {
+  const opts = {
+    n: options.n ?? 1,
+    maxLength: options.maxLength ?? 160,
+    minLength: options.minLength ?? 10,
+    temperature: options.temperature ?? 1,
+    topP: options.topP ?? 0.95,
+    topK: options.topK ?? 0,
+    seed: options.seed,
+    eosTokenId: options.eosTokenId ?? 50256,
+  };
+  const generator = new (loadNative().Generator)(native, prompt, opts);
+  while (!generator.done) {
+    options.signal?.throwIfAborted();
+    const position = generator.length === 0 ? prompt.length : generator.length;
+    const tokens = await exclusive(() => generator.step());
+    for (let sequence = 0; sequence < tokens.length; sequence++) {
+      if (tokens[sequence] >= 0) yield { sequence, token: tokens[sequence], position };
+    }
+  }
+}
+
+/** Collects a generation into one token list per sequence (the prompt not included). */
+export async function collectTokens(events: AsyncIterable<TokenEvent>, n: number): Promise<number[][]> {
+  const out: number[][] = Array.from({ length: n }, () => []);
+  for await (const e of events) out[e.sequence].push(e.token);
+  return out;
+}

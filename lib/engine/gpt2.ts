@@ -1,0 +1,215 @@
+// GPT2: the user-facing model object over the native engine (load, init, save,
+// logits, gradients, a trainer, sampling). One engine call runs at a time per
+// model; calls made meanwhile wait their turn.
+import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import {
+  configToHF,
+  END_OF_TEXT,
+  generationConfigToHF,
+  GPT2_VOCAB_SIZE,
+  presetConfig,
+  toNativeConfig,
+  validateConfig,
+  type GPT2Config,
+  type PresetName,
+} from '../model/config.js';
+import {
+  copyTokenizerFiles,
+  readModelConfig,
+  weightsPath,
+  WEIGHTS_FILE,
+  writeDirAtomically,
+  writeJson,
+  CONFIG_FILE,
+} from '../model/model-dir.js';
+import { writeGpt2TokenizerFiles } from '../tokenizer/index.js';
+import { loadNative, type NativeModel } from './native.js';
+import { Trainer, type TrainerOptions } from './trainer.js';
+import { generateTokens, type GenerateOptions, type TokenEvent } from './generate.js';
+
+export interface ModelOptions {
+  /** CPU threads for the engine (default: every core) */
+  threads?: number;
+  /** where the engine runs; only "cpu" is built so far ("auto" picks it) */
+  device?: 'cpu' | 'cuda' | 'auto';
+}
+
+export interface InitOptions extends ModelOptions {
+  /** the initialisation's seed (default 0) */
+  seed?: number;
+}
+
+export interface SaveOptions {
+  /** extra fields merged into config.json */
+  config?: Record<string, unknown>;
+  /** called with the temporary directory before it is put in place, to add files */
+  addFiles?: (tmpDir: string) => Promise<void>;
+}
+
+function resolveDevice(device: ModelOptions['device']): 'cpu' {
+  if (device === undefined || device === 'cpu' || device === 'auto') return 'cpu';
+  if (device === 'cuda') {
+    const info = loadNative().buildInfo();
+    if (!info.cuda) {
+      throw new Error(
+        'this build of tweetsmith has no CUDA backend. Rebuild it with CUDA: TWEETSMITH_CUDA=1 npm run build:native ' +
+          '(needs the CUDA toolkit with cuBLAS), or use --device cpu',
+      );
+    }
+    throw new Error('the CUDA device is not wired into the engine yet; use --device cpu');
+  }
+  throw new Error(`unknown device "${String(device)}"; use cpu, cuda or auto`);
+}
+
+function defaultThreads(threads: number | undefined): number {
+  if (threads === undefined) return availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+  return threads;
+}
+
+export function toInt32Tokens(tokens: ArrayLike<number>, what = 'tokens'): Int32Array {
+  const out = new Int32Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (!Number.isInteger(t)) throw new TypeError(`${what}[${i}] is not an integer token id: ${t}`);
+    out[i] = t;
+  }
+  return out;
+}
+
+export class GPT2 {
+  readonly config: GPT2Config;
+  /** The directory the model was loaded from, if any (its tokenizer files are kept on save). */
+  readonly sourceDir: string | undefined;
+  private native: NativeModel | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(config: GPT2Config, native: NativeModel, sourceDir?: string) {
+    this.config = config;
+    this.native = native;
+    this.sourceDir = sourceDir;
+  }
+
+  /** Loads a model directory in the Hugging Face layout (config.json + model.safetensors). */
+  static async load(dir: string, options: ModelOptions = {}): Promise<GPT2> {
+    resolveDevice(options.device);
+    const { config } = await readModelConfig(dir);
+    const file = weightsPath(dir);
+    const native = new (loadNative().Model)(toNativeConfig(config), defaultThreads(options.threads));
+    try {
+      await native.load(file);
+    } catch (err) {
+      native.dispose();
+      throw err;
+    }
+    return new GPT2(config, native, dir);
+  }
+
+  /** A randomly initialised model, as Hugging Face initialises GPT-2; `config` may be a preset name. */
+  static async init(config: PresetName | (Partial<GPT2Config> & Pick<GPT2Config, 'nLayer' | 'nHead' | 'nEmbd'>), options: InitOptions = {}): Promise<GPT2> {
+    resolveDevice(options.device);
+    const full =
+      typeof config === 'string'
+        ? presetConfig(config)
+        : validateConfig({
+            nPositions: 1024,
+            vocabSize: GPT2_VOCAB_SIZE,
+            layerNormEpsilon: 1e-5,
+            bosTokenId: END_OF_TEXT,
+            eosTokenId: END_OF_TEXT,
+            ...config,
+          });
+    const seed = options.seed ?? 0;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+    const native = new (loadNative().Model)(toNativeConfig(full), defaultThreads(options.threads));
+    await native.initRandom(seed);
+    return new GPT2(full, native);
+  }
+
+  private engine(): NativeModel {
+    if (!this.native) throw new Error('this model was disposed');
+    return this.native;
+  }
+
+  /** Runs engine calls one after another, in the order they were made. */
+  protected exclusive<T>(work: (native: NativeModel) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => work(this.engine()));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes the model directory: config.json, generation_config.json, model.safetensors and the tokenizer files. */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
+    await writeDirAtomically(dir, async (tmp) => {
+      await this.exclusive((n) => n.save(join(tmp, WEIGHTS_FILE)));
+      await writeJson(join(tmp, CONFIG_FILE), configToHF(this.config, options.config));
+      await writeJson(join(tmp, 'generation_config.json'), generationConfigToHF(this.config));
+      const copied = this.sourceDir ? await copyTokenizerFiles(this.sourceDir, tmp) : [];
+      if (copied.length === 0 && this.config.vocabSize === GPT2_VOCAB_SIZE) await writeGpt2TokenizerFiles(tmp);
+      if (options.addFiles) await options.addFiles(tmp);
+    });
+  }
+
+  /** Logits for one sequence: row-major [tokens.length, vocabSize]. */
+  logits(tokens: ArrayLike<number>): Promise<Float32Array> {
+    const t = toInt32Tokens(tokens);
+    return this.exclusive((n) => n.logits(t));
+  }
+
+  /**
+   * The loss GPT2LMHeadModel(input_ids, labels=input_ids) computes for one
+   * sequence, and its gradient for every parameter, keyed by Hugging Face name
+   * without "transformer." and laid out as in model.safetensors.
+   */
+  lossAndGrads(tokens: ArrayLike<number>): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
+    const t = toInt32Tokens(tokens);
+    return this.exclusive(async (n) => {
+      n.zeroGrads();
+      const loss = await n.forwardBackward(t, t.length, 1, 1);
+      const grads = n.readTensors('grad');
+      n.zeroGrads();
+      return { loss, grads };
+    });
+  }
+
+  /** Every parameter, keyed and laid out as in model.safetensors. */
+  parameters(): Promise<Record<string, Float32Array>> {
+    return this.exclusive(async (n) => n.readTensors('param'));
+  }
+
+  /** Replaces one parameter (safetensors layout). */
+  setParameter(name: string, values: Float32Array): Promise<void> {
+    return this.exclusive(async (n) => n.writeTensor(name, values));
+  }
+
+  setThreads(threads: number): Promise<void> {
+    return this.exclusive(async (n) => n.setThreads(defaultThreads(threads)));
+  }
+
+  /** An AdamW trainer for this model (see Trainer). */
+  trainer(options: TrainerOptions = {}): Trainer {
+    return new Trainer(this.engine(), options, (work) => this.exclusive(work));
+  }
+
+  /** Samples `n` continuations of the prompt at once; yields each new token as it is chosen. */
+  generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<TokenEvent> {
+    const seed = options.seed ?? randomInt(2 ** 47);
+    return generateTokens(this.engine(), toInt32Tokens(prompt, 'prompt'), { eosTokenId: this.config.eosTokenId, ...options, seed }, (work) =>
+      this.exclusive(work),
+    );
+  }
+
+  /** Stops the engine call that is running (it rejects with an AbortError). */
+  cancel(): void {
+    this.native?.cancel();
+  }
+
+  /** Frees the model's memory now rather than at garbage collection. */
+  async dispose(): Promise<void> {
+    await this.queue;
+    this.native?.dispose();
+    this.native = undefined;
+  }
+}

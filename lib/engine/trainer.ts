@@ -1,0 +1,110 @@
+// The training step: forward + backward over a batch (split into micro-batches
+// when accumulating gradients), then global-norm clipping and AdamW, all in the
+// engine. The learning rate is given per step: the schedule lives in the caller.
+import { loadNative, type NativeAdamW, type NativeModel } from './native.js';
+
+export interface TrainerOptions {
+  /** learning rate used when a step does not give one (default 1.372e-4, the original tool's) */
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** decoupled weight decay on matrices and embeddings, not biases or LayerNorm (default 0) */
+  weightDecay?: number;
+  /** clip the global gradient norm to this (default 1.0; 0 turns clipping off) */
+  maxGradNorm?: number;
+  /** split each batch into this many micro-batches, one optimizer update per batch (default 1) */
+  gradAccum?: number;
+}
+
+export interface StepStats {
+  loss: number;
+  gradNorm: number;
+  clipCoef: number;
+  /** optimizer updates so far */
+  step: number;
+}
+
+type Exclusive = <T>(work: (native: NativeModel) => Promise<T>) => Promise<T>;
+
+/** One sequence, or a batch of sequences of equal length, as rows of token ids. */
+export type Batch = ArrayLike<number> | ArrayLike<number>[];
+
+function toRows(batch: Batch): ArrayLike<number>[] {
+  if (batch.length > 0 && typeof (batch as ArrayLike<unknown>)[0] === 'number') return [batch as ArrayLike<number>];
+  return Array.from(batch as ArrayLike<number>[]);
+}
+
+export class Trainer {
+  readonly options: Required<TrainerOptions>;
+  /** what the last step measured */
+  last: StepStats | undefined;
+  private readonly adamw: NativeAdamW;
+
+  constructor(
+    private readonly native: NativeModel,
+    options: TrainerOptions,
+    private readonly exclusive: Exclusive,
+  ) {
+    this.options = {
+      lr: 1.372e-4,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      maxGradNorm: 1.0,
+      gradAccum: 1,
+      ...options,
+    };
+    const g = this.options.gradAccum;
+    if (!Number.isInteger(g) || g < 1) throw new Error(`gradAccum must be a positive integer, got ${g}`);
+    this.adamw = new (loadNative().AdamW)(native, this.options);
+  }
+
+  /** Trains on one batch and updates the weights; resolves to the batch's mean loss. */
+  async step(batch: Batch, options: { lr?: number } = {}): Promise<number> {
+    const stats = await this.stepWithStats(batch, options);
+    return stats.loss;
+  }
+
+  async stepWithStats(batch: Batch, options: { lr?: number } = {}): Promise<StepStats> {
+    const rows = toRows(batch);
+    const lr = options.lr ?? this.options.lr;
+    const accum = this.options.gradAccum;
+    if (rows.length === 0) throw new Error('the batch is empty');
+    const T = rows[0].length;
+    rows.forEach((r, i) => {
+      if (r.length !== T) throw new Error(`every sequence of a batch needs the same length: sequence ${i} has ${r.length} tokens, sequence 0 has ${T}`);
+    });
+    if (rows.length % accum !== 0) {
+      throw new Error(`a batch of ${rows.length} sequences cannot be split into ${accum} equal micro-batches (gradAccum)`);
+    }
+    const perMicro = rows.length / accum;
+    return this.exclusive(async (native) => {
+      native.zeroGrads();
+      let lossSum = 0;
+      for (let m = 0; m < accum; m++) {
+        const tokens = new Int32Array(perMicro * T);
+        for (let b = 0; b < perMicro; b++) tokens.set(Array.from(rows[m * perMicro + b]), b * T);
+        try {
+          lossSum += await native.forwardBackward(tokens, T, perMicro, 1 / accum);
+        } catch (err) {
+          native.zeroGrads();  // a cancelled or failed step leaves no half-accumulated gradient
+          throw err;
+        }
+      }
+      const r = await this.adamw.step(lr);
+      this.last = { loss: lossSum / accum, gradNorm: r.gradNorm, clipCoef: r.clipCoef, step: r.step };
+      return this.last;
+    });
+  }
+
+  /** Writes AdamW's moments (two safetensors files); returns the number of updates so far. */
+  saveState(firstMomentPath: string, secondMomentPath: string): Promise<number> {
+    return this.exclusive(async () => this.adamw.saveState(firstMomentPath, secondMomentPath));
+  }
+
+  loadState(firstMomentPath: string, secondMomentPath: string, steps: number): Promise<void> {
+    return this.exclusive(async () => this.adamw.loadState(firstMomentPath, secondMomentPath, steps));
+  }
+}

@@ -1,0 +1,150 @@
+// GPT-2's configuration: the published sizes, and the one place that reads and
+// writes Hugging Face's config.json / generation_config.json.
+import type { NativeConfig } from '../engine/native.js';
+
+export interface GPT2Config {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  /** the longest sequence the model takes (HF's n_positions, also written as n_ctx) */
+  nPositions: number;
+  vocabSize: number;
+  layerNormEpsilon: number;
+  bosTokenId: number;
+  eosTokenId: number;
+}
+
+export const GPT2_VOCAB_SIZE = 50257;
+export const END_OF_TEXT = 50256;
+
+const base = { vocabSize: GPT2_VOCAB_SIZE, layerNormEpsilon: 1e-5, bosTokenId: END_OF_TEXT, eosTokenId: END_OF_TEXT };
+
+/** The published GPT-2 shapes, plus `tiny` for tests and the offline demo. */
+export const PRESETS = {
+  tiny: { ...base, nLayer: 2, nHead: 2, nEmbd: 64, nPositions: 128 },
+  gpt2: { ...base, nLayer: 12, nHead: 12, nEmbd: 768, nPositions: 1024 },
+  'gpt2-medium': { ...base, nLayer: 24, nHead: 16, nEmbd: 1024, nPositions: 1024 },
+  'gpt2-large': { ...base, nLayer: 36, nHead: 20, nEmbd: 1280, nPositions: 1024 },
+  'gpt2-xl': { ...base, nLayer: 48, nHead: 25, nEmbd: 1600, nPositions: 1024 },
+} satisfies Record<string, GPT2Config>;
+
+export type PresetName = keyof typeof PRESETS;
+
+export function presetConfig(name: string, overrides: Partial<GPT2Config> = {}): GPT2Config {
+  if (!(name in PRESETS)) {
+    throw new Error(`unknown model size "${name}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
+  }
+  return validateConfig({ ...PRESETS[name as PresetName], ...overrides });
+}
+
+export function validateConfig(c: GPT2Config): GPT2Config {
+  const positiveInt = (v: number, name: string) => {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt(c.nLayer, 'n_layer');
+  positiveInt(c.nHead, 'n_head');
+  positiveInt(c.nEmbd, 'n_embd');
+  positiveInt(c.nPositions, 'n_positions');
+  positiveInt(c.vocabSize, 'vocab_size');
+  if (c.nEmbd % c.nHead !== 0) throw new Error(`n_embd (${c.nEmbd}) must be a multiple of n_head (${c.nHead})`);
+  if (!(c.layerNormEpsilon > 0 && c.layerNormEpsilon < 1)) throw new Error('layer_norm_epsilon must be in (0, 1)');
+  return c;
+}
+
+export function toNativeConfig(c: GPT2Config): NativeConfig {
+  return {
+    nLayer: c.nLayer,
+    nHead: c.nHead,
+    nEmbd: c.nEmbd,
+    nPositions: c.nPositions,
+    vocabSize: c.vocabSize,
+    layerNormEpsilon: c.layerNormEpsilon,
+  };
+}
+
+/** Reads a Hugging Face GPT-2 config.json object; `file` names it in errors. */
+export function configFromHF(json: Record<string, unknown>, file: string): GPT2Config {
+  const num = (key: string, fallback?: number): number => {
+    const v = json[key];
+    if (v === undefined || v === null) {
+      if (fallback !== undefined) return fallback;
+      throw new Error(`${file}: "${key}" is missing`);
+    }
+    if (typeof v !== 'number') throw new Error(`${file}: "${key}" must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  if (json.model_type !== undefined && json.model_type !== 'gpt2') {
+    throw new Error(`${file}: model_type is "${String(json.model_type)}"; tweetsmith runs GPT-2 models only`);
+  }
+  const activation = json.activation_function ?? 'gelu_new';
+  if (activation !== 'gelu_new') {
+    throw new Error(`${file}: activation_function "${String(activation)}" is not supported (GPT-2 uses gelu_new)`);
+  }
+  const nEmbd = num('n_embd');
+  if (json.n_inner !== undefined && json.n_inner !== null && json.n_inner !== 4 * nEmbd) {
+    throw new Error(`${file}: n_inner ${String(json.n_inner)} is not supported (only 4 × n_embd)`);
+  }
+  try {
+    return validateConfig({
+      nLayer: num('n_layer'),
+      nHead: num('n_head'),
+      nEmbd,
+      nPositions: num('n_positions', num('n_ctx', 1024)),
+      vocabSize: num('vocab_size'),
+      layerNormEpsilon: num('layer_norm_epsilon', 1e-5),
+      bosTokenId: num('bos_token_id', END_OF_TEXT),
+      eosTokenId: num('eos_token_id', END_OF_TEXT),
+    });
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The text-generation defaults the original tool wrote into config.json (pipeline.md §7). */
+export const TEXT_GENERATION_DEFAULTS = {
+  do_sample: true,
+  min_length: 10,
+  max_length: 160,
+  temperature: 1.0,
+  top_p: 0.95,
+  prefix: '<|endoftext|>',
+};
+
+/** config.json as transformers writes it for GPT2LMHeadModel. */
+export function configToHF(c: GPT2Config, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    activation_function: 'gelu_new',
+    architectures: ['GPT2LMHeadModel'],
+    attn_pdrop: 0.1,
+    bos_token_id: c.bosTokenId,
+    embd_pdrop: 0.1,
+    eos_token_id: c.eosTokenId,
+    initializer_range: 0.02,
+    layer_norm_epsilon: c.layerNormEpsilon,
+    model_type: 'gpt2',
+    n_ctx: c.nPositions,
+    n_embd: c.nEmbd,
+    n_head: c.nHead,
+    n_inner: null,
+    n_layer: c.nLayer,
+    n_positions: c.nPositions,
+    reorder_and_upcast_attn: false,
+    resid_pdrop: 0.1,
+    scale_attn_by_inverse_layer_idx: false,
+    scale_attn_weights: true,
+    summary_activation: null,
+    summary_first_dropout: 0.1,
+    summary_proj_to_labels: true,
+    summary_type: 'cls_index',
+    summary_use_proj: true,
+    task_specific_params: { 'text-generation': TEXT_GENERATION_DEFAULTS },
+    torch_dtype: 'float32',
+    use_cache: true,
+    vocab_size: c.vocabSize,
+    ...extra,
+  };
+}
+
+export function generationConfigToHF(c: GPT2Config): Record<string, unknown> {
+  return { _from_model_config: true, bos_token_id: c.bosTokenId, eos_token_id: c.eosTokenId };
+}

@@ -1,0 +1,96 @@
+#include "AddonAdamW.h"
+
+#include "AddonModel.h"
+#include "convert.h"
+#include "promise_worker.h"
+#include "safetensors.h"
+
+namespace tweetsmith::addon {
+
+Napi::Function AddonAdamW::Define(Napi::Env env) {
+    return DefineClass(env, "AdamW",
+                       {
+                           InstanceMethod("step", &AddonAdamW::Step),
+                           InstanceMethod("saveState", &AddonAdamW::SaveState),
+                           InstanceMethod("loadState", &AddonAdamW::LoadState),
+                       });
+}
+
+// new AdamW(model, {beta1, beta2, eps, weightDecay, maxGradNorm})
+AddonAdamW::AddonAdamW(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonAdamW>(info) {
+    Napi::Env env = info.Env();
+    slot_ = AddonModel::Unwrap(info[0])->slot();
+    owner_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    AdamWConfig c;
+    c.beta1 = float(number_option(o, "beta1", c.beta1));
+    c.beta2 = float(number_option(o, "beta2", c.beta2));
+    c.eps = float(number_option(o, "eps", c.eps));
+    c.weight_decay = float(number_option(o, "weightDecay", c.weight_decay));
+    c.max_grad_norm = float(number_option(o, "maxGradNorm", c.max_grad_norm));
+    try {
+        adamw_ = std::make_unique<AdamW>(slot_->get(env), c);
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+    slot_->dependents[this] = [this] { adamw_.reset(); };
+}
+
+AddonAdamW::~AddonAdamW() {
+    slot_->dependents.erase(this);
+}
+
+AdamW & AddonAdamW::optimizer(Napi::Env env) {
+    if (!adamw_) throw Napi::Error::New(env, "the model of this optimizer was disposed");
+    return *adamw_;
+}
+
+// step(lr): Promise<{gradNorm, clipCoef, step}>
+Napi::Value AddonAdamW::Step(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const float lr = float(info[0].As<Napi::Number>().DoubleValue());
+    AdamW * opt = &optimizer(env);
+    slot_->begin_call(env);
+    auto result = std::make_shared<AdamWStepResult>();
+    return PromiseWorker::Run(
+        env, [opt, lr, result] { *result = opt->step(lr); },
+        [result, opt](Napi::Env e) {
+            Napi::Object o = Napi::Object::New(e);
+            o.Set("gradNorm", result->grad_norm);
+            o.Set("clipCoef", result->clip_coef);
+            o.Set("step", double(opt->steps_taken()));
+            return o;
+        },
+        [slot = slot_] { slot->end_call(); }, {Value(), owner_ref_.Value()});
+}
+
+// saveState(mPath, vPath): writes both moments as safetensors; returns the step count
+Napi::Value AddonAdamW::SaveState(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    AdamW & opt = optimizer(env);
+    slot_->check_idle(env);
+    try {
+        save_safetensors(info[0].As<Napi::String>(), opt.first_moment());
+        save_safetensors(info[1].As<Napi::String>(), opt.second_moment());
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+    return Napi::Number::New(env, double(opt.steps_taken()));
+}
+
+// loadState(mPath, vPath, steps)
+Napi::Value AddonAdamW::LoadState(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    AdamW & opt = optimizer(env);
+    slot_->check_idle(env);
+    try {
+        load_safetensors(info[0].As<Napi::String>(), opt.first_moment());
+        load_safetensors(info[1].As<Napi::String>(), opt.second_moment());
+        opt.set_steps_taken(info[2].As<Napi::Number>().Int64Value());
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+    return env.Undefined();
+}
+
+}  // namespace tweetsmith::addon

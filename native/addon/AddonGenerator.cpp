@@ -1,0 +1,70 @@
+#include "AddonGenerator.h"
+
+#include "AddonModel.h"
+#include "convert.h"
+#include "promise_worker.h"
+
+namespace tweetsmith::addon {
+
+Napi::Function AddonGenerator::Define(Napi::Env env) {
+    return DefineClass(env, "Generator",
+                       {
+                           InstanceMethod("step", &AddonGenerator::Step),
+                           InstanceAccessor("done", &AddonGenerator::Done, nullptr),
+                           InstanceAccessor("length", &AddonGenerator::Length, nullptr),
+                       });
+}
+
+// new Generator(model, prompt: Int32Array, {n, maxLength, minLength, temperature, topP, topK, seed, eosTokenId})
+AddonGenerator::AddonGenerator(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonGenerator>(info) {
+    Napi::Env env = info.Env();
+    slot_ = AddonModel::Unwrap(info[0])->slot();
+    owner_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    std::vector<int32_t> prompt = tokens_from_js(info[1], "prompt");
+    Napi::Object o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+    SamplingConfig c;
+    c.n_sequences = integer_option(o, "n", c.n_sequences);
+    c.max_length = integer_option(o, "maxLength", c.max_length);
+    c.min_length = integer_option(o, "minLength", c.min_length);
+    c.temperature = float(number_option(o, "temperature", c.temperature));
+    c.top_p = float(number_option(o, "topP", c.top_p));
+    c.top_k = integer_option(o, "topK", c.top_k);
+    c.seed = uint64_t(integer_option(o, "seed", 0));
+    c.eos_token_id = int32_t(integer_option(o, "eosTokenId", c.eos_token_id));
+    try {
+        generator_ = std::make_unique<Generator>(slot_->get(env), std::move(prompt), c);
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+    slot_->dependents[this] = [this] { generator_.reset(); };
+}
+
+AddonGenerator::~AddonGenerator() { slot_->dependents.erase(this); }
+
+// step(): Promise<Int32Array> — each sequence's new token, -1 where it had finished
+Napi::Value AddonGenerator::Step(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!generator_) throw Napi::Error::New(env, "the model of this generator was disposed");
+    Generator * g = generator_.get();
+    if (g->done()) throw Napi::Error::New(env, "generation is already finished");
+    slot_->begin_call(env);
+    auto tokens = std::make_shared<std::vector<int32_t>>();
+    return PromiseWorker::Run(
+        env, [g, tokens] { *tokens = g->step(); },
+        [tokens](Napi::Env e) {
+            Napi::Int32Array out = Napi::Int32Array::New(e, tokens->size());
+            std::copy(tokens->begin(), tokens->end(), out.Data());
+            return out;
+        },
+        [slot = slot_] { slot->end_call(); }, {Value(), owner_ref_.Value()});
+}
+
+Napi::Value AddonGenerator::Done(const Napi::CallbackInfo & info) {
+    return Napi::Boolean::New(info.Env(), !generator_ || generator_->done());
+}
+
+Napi::Value AddonGenerator::Length(const Napi::CallbackInfo & info) {
+    return Napi::Number::New(info.Env(), generator_ ? double(generator_->length()) : 0.0);
+}
+
+}  // namespace tweetsmith::addon

@@ -1,0 +1,152 @@
+#include "AddonModel.h"
+
+#include "convert.h"
+#include "promise_worker.h"
+
+namespace tweetsmith::addon {
+
+Napi::Function AddonModel::Define(Napi::Env env) {
+    return DefineClass(env, "Model",
+                       {
+                           InstanceMethod("initRandom", &AddonModel::InitRandom),
+                           InstanceMethod("load", &AddonModel::Load),
+                           InstanceMethod("save", &AddonModel::Save),
+                           InstanceMethod("logits", &AddonModel::Logits),
+                           InstanceMethod("forwardBackward", &AddonModel::ForwardBackward),
+                           InstanceMethod("zeroGrads", &AddonModel::ZeroGrads),
+                           InstanceMethod("readTensors", &AddonModel::ReadTensors),
+                           InstanceMethod("writeTensor", &AddonModel::WriteTensor),
+                           InstanceMethod("setThreads", &AddonModel::SetThreads),
+                           InstanceMethod("cancel", &AddonModel::Cancel),
+                           InstanceMethod("dispose", &AddonModel::Dispose),
+                       });
+}
+
+// new Model(config, threads)
+AddonModel::AddonModel(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonModel>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "new Model(config, threads)");
+    try {
+        slot_->model = std::make_unique<GPT2Model>(config_from_js(info[0].As<Napi::Object>()), info[1].As<Napi::Number>().Int32Value());
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+}
+
+AddonModel * AddonModel::Unwrap(const Napi::Value & v) {
+    if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "expected a Model");
+    return Napi::ObjectWrap<AddonModel>::Unwrap(v.As<Napi::Object>());
+}
+
+
+// initRandom(seed): Promise<void>
+Napi::Value AddonModel::InitRandom(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const uint64_t seed = uint64_t(info[0].As<Napi::Number>().Int64Value());
+    GPT2Model * m = &slot_->begin_call(env);
+    return PromiseWorker::Run(
+        env, [m, seed] { m->init_random(seed); }, [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); },
+        {Value()});
+}
+
+// load(path): Promise<void>
+Napi::Value AddonModel::Load(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const std::string path = info[0].As<Napi::String>();
+    GPT2Model * m = &slot_->begin_call(env);
+    return PromiseWorker::Run(
+        env, [m, path] { m->load(path); }, [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); }, {Value()});
+}
+
+// save(path): Promise<void>
+Napi::Value AddonModel::Save(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const std::string path = info[0].As<Napi::String>();
+    GPT2Model * m = &slot_->begin_call(env);
+    return PromiseWorker::Run(
+        env, [m, path] { m->save(path); }, [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); }, {Value()});
+}
+
+// logits(tokens: Int32Array): Promise<Float32Array> [T * vocab]
+Napi::Value AddonModel::Logits(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
+    auto out = std::make_shared<std::vector<float>>();
+    GPT2Model * m = &slot_->begin_call(env);
+    return PromiseWorker::Run(
+        env, [m, tokens, out] { *out = m->logits(tokens->data(), int64_t(tokens->size())); },
+        [out](Napi::Env e) { return float32_to_js(e, *out); }, [slot = slot_] { slot->end_call(); }, {Value()});
+}
+
+// forwardBackward(tokens: Int32Array, T, B, scale): Promise<number> (mean loss)
+Napi::Value AddonModel::ForwardBackward(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
+    const int64_t T = info[1].As<Napi::Number>().Int64Value(), B = info[2].As<Napi::Number>().Int64Value();
+    const double scale = info[3].As<Napi::Number>().DoubleValue();
+    if (T * B != int64_t(tokens->size())) throw Napi::RangeError::New(env, "tokens.length must be T * B");
+    auto loss = std::make_shared<double>(0.0);
+    GPT2Model * m = &slot_->begin_call(env);
+    return PromiseWorker::Run(
+        env, [m, tokens, T, B, scale, loss] { *loss = m->forward_backward(tokens->data(), T, B, scale); },
+        [loss](Napi::Env e) { return Napi::Number::New(e, *loss); }, [slot = slot_] { slot->end_call(); }, {Value()});
+}
+
+Napi::Value AddonModel::ZeroGrads(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    slot_->check_idle(env);
+    slot_->get(env).zero_grads();
+    return env.Undefined();
+}
+
+// readTensors("param" | "grad"): { [hfName]: Float32Array } in the safetensors layout
+Napi::Value AddonModel::ReadTensors(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    slot_->check_idle(env);
+    const std::string which = info[0].As<Napi::String>();
+    ParameterSet & set = which == "grad" ? slot_->get(env).grads() : slot_->get(env).params();
+    Napi::Object out = Napi::Object::New(env);
+    for (const ParameterEntry & e : set.entries()) out.Set(e.name, float32_to_js(env, set.read_hf_layout(e)));
+    return out;
+}
+
+// writeTensor(hfName, Float32Array) in the safetensors layout
+Napi::Value AddonModel::WriteTensor(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    slot_->check_idle(env);
+    const std::string name = info[0].As<Napi::String>();
+    const ParameterEntry * e = slot_->get(env).params().find(name);
+    if (!e) throw Napi::Error::New(env, "no parameter named " + name);
+    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        throw Napi::TypeError::New(env, "values must be a Float32Array");
+    Napi::Float32Array values = info[1].As<Napi::Float32Array>();
+    if (int64_t(values.ElementLength()) != ggml_nelements(e->tensor))
+        throw Napi::RangeError::New(env, name + " has " + std::to_string(ggml_nelements(e->tensor)) + " values, got " +
+                                             std::to_string(values.ElementLength()));
+    slot_->get(env).params().write_hf_layout(*e, values.Data());
+    return env.Undefined();
+}
+
+Napi::Value AddonModel::SetThreads(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    slot_->check_idle(env);
+    try {
+        slot_->get(env).set_threads(info[0].As<Napi::Number>().Int32Value());
+    } catch (const EngineError & e) {
+        throw Napi::RangeError::New(env, e.what());
+    }
+    return env.Undefined();
+}
+
+Napi::Value AddonModel::Cancel(const Napi::CallbackInfo & info) {
+    if (slot_->model) slot_->model->cancel();
+    return info.Env().Undefined();
+}
+
+Napi::Value AddonModel::Dispose(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    slot_->dispose(env);
+    return env.Undefined();
+}
+
+}  // namespace tweetsmith::addon

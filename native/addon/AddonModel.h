@@ -1,0 +1,35 @@
+// The JS class `Model` (lib/engine/native.ts): a GPT2Model and its lifetime.
+#pragma once
+#include <napi.h>
+
+#include "model_slot.h"
+
+#include <memory>
+
+namespace tweetsmith::addon {
+
+class AddonModel : public Napi::ObjectWrap<AddonModel> {
+public:
+    static Napi::Function Define(Napi::Env env);
+    explicit AddonModel(const Napi::CallbackInfo & info);
+
+    static AddonModel * Unwrap(const Napi::Value & v);
+    std::shared_ptr<ModelSlot> slot() const { return slot_; }
+
+private:
+    Napi::Value InitRandom(const Napi::CallbackInfo & info);
+    Napi::Value Load(const Napi::CallbackInfo & info);
+    Napi::Value Save(const Napi::CallbackInfo & info);
+    Napi::Value Logits(const Napi::CallbackInfo & info);
+    Napi::Value ForwardBackward(const Napi::CallbackInfo & info);
+    Napi::Value ZeroGrads(const Napi::CallbackInfo & info);
+    Napi::Value ReadTensors(const Napi::CallbackInfo & info);
+    Napi::Value WriteTensor(const Napi::CallbackInfo & info);
+    Napi::Value SetThreads(const Napi::CallbackInfo & info);
+    Napi::Value Cancel(const Napi::CallbackInfo & info);
+    Napi::Value Dispose(const Napi::CallbackInfo & info);
+
+    std::shared_ptr<ModelSlot> slot_ = std::make_shared<ModelSlot>();
+};
+
+}  // namespace tweetsmith::addon

@@ -1,0 +1,48 @@
+// The Node-API module: registers one JS class per engine object and reports
+// what this build can do. No model logic lives here: the binding converts types,
+// owns lifetimes and moves long work off the JS thread.
+#include <napi.h>
+
+#include "AddonAdamW.h"
+#include "AddonGenerator.h"
+#include "AddonModel.h"
+
+#include <ggml-cpu.h>
+#include <ggml.h>
+
+#include <thread>
+
+namespace tweetsmith::addon {
+
+Napi::Value BuildInfo(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ggmlVersion", "0.25.1");
+#ifdef TWEETSMITH_CUDA
+    o.Set("cuda", true);
+#else
+    o.Set("cuda", false);
+#endif
+    o.Set("hardwareThreads", double(std::max(1u, std::thread::hardware_concurrency())));
+    Napi::Object cpu = Napi::Object::New(env);
+    cpu.Set("avx2", bool(ggml_cpu_has_avx2()));
+    cpu.Set("avx512", bool(ggml_cpu_has_avx512()));
+    cpu.Set("avx512bf16", bool(ggml_cpu_has_avx512_bf16()));
+    cpu.Set("amx", bool(ggml_cpu_has_amx_int8()));
+    cpu.Set("neon", bool(ggml_cpu_has_neon()));
+    cpu.Set("fma", bool(ggml_cpu_has_fma()));
+    o.Set("cpu", cpu);
+    return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    exports.Set("Model", AddonModel::Define(env));
+    exports.Set("AdamW", AddonAdamW::Define(env));
+    exports.Set("Generator", AddonGenerator::Define(env));
+    exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+    return exports;
+}
+
+NODE_API_MODULE(tweetsmith, Init)
+
+}  // namespace tweetsmith::addon

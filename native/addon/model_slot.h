@@ -1,0 +1,45 @@
+// What a JS Model shares with the objects built on it (an optimizer, a
+// generator): the engine model, the one-call-at-a-time flag, and what to drop
+// when the model is disposed. Shared ownership keeps it valid for whichever of
+// them the garbage collector finalizes last.
+#pragma once
+#include <napi.h>
+
+#include "gpt2_model.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace tweetsmith::addon {
+
+struct ModelSlot {
+    std::unique_ptr<GPT2Model> model;
+    bool busy = false;
+    std::map<const void *, std::function<void()>> dependents;
+
+    GPT2Model & get(Napi::Env env) {
+        if (!model) throw Napi::Error::New(env, "this model was disposed");
+        return *model;
+    }
+    void check_idle(Napi::Env env) const {
+        if (busy) throw Napi::Error::New(env, "this model is busy with another call; await it first");
+    }
+    // One engine call at a time per model: mark it busy for a call's duration.
+    GPT2Model & begin_call(Napi::Env env) {
+        GPT2Model & m = get(env);
+        check_idle(env);
+        busy = true;
+        m.clear_cancel();
+        return m;
+    }
+    void end_call() { busy = false; }
+    void dispose(Napi::Env env) {
+        if (busy) throw Napi::Error::New(env, "this model is busy with another call; await or cancel it before dispose()");
+        auto hooks = std::move(dependents);
+        for (auto & [owner, release] : hooks) release();
+        model.reset();
+    }
+};
+
+}  // namespace tweetsmith::addon

@@ -1,0 +1,142 @@
+#include "cpu_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace tweetsmith::cpu_kernels {
+namespace {
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kGeluCoef = 0.044715f;
+
+struct Range {
+    int64_t begin, end;
+};
+
+// The share of [0, n) that thread ith of nth works on.
+Range split(int64_t n, int ith, int nth) {
+    const int64_t per = (n + nth - 1) / nth;
+    const int64_t begin = std::min(n, per * ith);
+    return {begin, std::min(n, begin + per)};
+}
+
+int64_t rows_of(const ggml_tensor * t) { return ggml_nelements(t) / t->ne[0]; }
+
+}  // namespace
+
+void gelu_forward(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, void *) {
+    const float * x = static_cast<const float *>(a->data);
+    float * y = static_cast<float *>(dst->data);
+    const Range r = split(ggml_nelements(a), ith, nth);
+    for (int64_t i = r.begin; i < r.end; i++) {
+        const float v = x[i];
+        y[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + kGeluCoef * v * v * v)));
+    }
+}
+
+void gelu_backward(ggml_tensor * dst, const ggml_tensor * dy_t, const ggml_tensor * x_t, int ith, int nth, void *) {
+    const float * dy = static_cast<const float *>(dy_t->data);
+    const float * x = static_cast<const float *>(x_t->data);
+    float * dx = static_cast<float *>(dst->data);
+    const Range r = split(ggml_nelements(dy_t), ith, nth);
+    for (int64_t i = r.begin; i < r.end; i++) {
+        const float v = x[i];
+        const float t = std::tanh(kSqrt2OverPi * (v + kGeluCoef * v * v * v));
+        const float dt = kSqrt2OverPi * (1.0f + 3.0f * kGeluCoef * v * v);
+        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dt);
+    }
+}
+
+void layernorm_backward(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const ggml_tensor * dy_t = dst->src[0];
+    const ggml_tensor * x_t = dst->src[1];
+    const ggml_tensor * w_t = dst->src[2];
+    const float eps = *static_cast<const float *>(userdata);
+    const int64_t C = x_t->ne[0];
+    const float * w = static_cast<const float *>(w_t->data);
+    const Range r = split(rows_of(x_t), ith, nth);
+    for (int64_t row = r.begin; row < r.end; row++) {
+        const float * x = static_cast<const float *>(x_t->data) + row * C;
+        const float * dy = static_cast<const float *>(dy_t->data) + row * C;
+        float * dx = static_cast<float *>(dst->data) + row * C;
+        double mean = 0.0;
+        for (int64_t i = 0; i < C; i++) mean += x[i];
+        mean /= double(C);
+        double var = 0.0;
+        for (int64_t i = 0; i < C; i++) var += (x[i] - mean) * (x[i] - mean);
+        var /= double(C);
+        const double rstd = 1.0 / std::sqrt(var + double(eps));
+        double mean_g = 0.0, mean_gx = 0.0;
+        for (int64_t i = 0; i < C; i++) {
+            const double g = double(dy[i]) * w[i];
+            mean_g += g;
+            mean_gx += g * (x[i] - mean) * rstd;
+        }
+        mean_g /= double(C);
+        mean_gx /= double(C);
+        for (int64_t i = 0; i < C; i++) {
+            const double xhat = (x[i] - mean) * rstd;
+            const double g = double(dy[i]) * w[i];
+            dx[i] = float(rstd * (g - mean_g - xhat * mean_gx));
+        }
+    }
+}
+
+void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * logits_t = dst->src[0];
+    const int32_t * targets = static_cast<const int32_t *>(dst->src[1]->data);
+    const int64_t V = logits_t->ne[0];
+    float * loss = static_cast<float *>(dst->data);
+    const Range r = split(rows_of(logits_t), ith, nth);
+    for (int64_t row = r.begin; row < r.end; row++) {
+        if (targets[row] < 0) {
+            loss[row] = 0.0f;
+            continue;
+        }
+        const float * z = static_cast<const float *>(logits_t->data) + row * V;
+        float max = z[0];
+        for (int64_t i = 1; i < V; i++) max = std::max(max, z[i]);
+        double sum = 0.0;
+        for (int64_t i = 0; i < V; i++) sum += std::exp(double(z[i] - max));
+        loss[row] = float(std::log(sum) + double(max) - double(z[targets[row]]));
+    }
+}
+
+void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const int32_t * targets = static_cast<const int32_t *>(dst->src[1]->data);
+    const float scale = *static_cast<const float *>(userdata);
+    const int64_t V = dst->ne[0];
+    const Range r = split(rows_of(dst), ith, nth);
+    for (int64_t row = r.begin; row < r.end; row++) {
+        float * z = static_cast<float *>(dst->data) + row * V;
+        if (targets[row] < 0) {
+            std::fill(z, z + V, 0.0f);
+            continue;
+        }
+        float max = z[0];
+        for (int64_t i = 1; i < V; i++) max = std::max(max, z[i]);
+        double sum = 0.0;
+        for (int64_t i = 0; i < V; i++) sum += std::exp(double(z[i] - max));
+        const double inv = 1.0 / sum;
+        for (int64_t i = 0; i < V; i++) z[i] = float(std::exp(double(z[i] - max)) * inv * scale);
+        z[targets[row]] -= scale;
+    }
+}
+
+void embedding_backward(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * dx_t = dst->src[1];
+    const int32_t * tokens = static_cast<const int32_t *>(dst->src[2]->data);
+    const int64_t C = dx_t->ne[0];
+    const int64_t rows = rows_of(dx_t);
+    const Range cols = split(C, ith, nth);
+    float * grad = static_cast<float *>(dst->data);
+    const float * dx = static_cast<const float *>(dx_t->data);
+    for (int64_t row = 0; row < rows; row++) {
+        float * g = grad + int64_t(tokens[row]) * C;
+        const float * d = dx + row * C;
+        for (int64_t i = cols.begin; i < cols.end; i++) g[i] += d[i];
+    }
+}
+
+}  // namespace tweetsmith::cpu_kernels

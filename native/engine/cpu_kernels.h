@@ -1,0 +1,44 @@
+// The pieces of GPT-2's math that ggml's CPU backend lacks or does not do
+// exactly, written as ggml custom operations (they run inside a ggml graph, on
+// ggml's thread pool: each call gets its thread index `ith` of `nth`).
+//
+// Why custom operations: ggml's automatic backward pass has no rule for
+// LayerNorm (GGML_OP_NORM) nor for GELU, and its CPU GELU reads a float16 table,
+// which is not the exact tanh formula Hugging Face's "gelu_new" computes. Rather
+// than patch ggml's autodiff, tweetsmith writes GPT-2's backward pass by hand, the
+// way llm.c does: each layer's backward beside its forward (see gpt2_layers.h),
+// mostly with ggml's own operations, plus these kernels for the exact closed forms:
+//   d/dx LayerNorm:   dx = rstd · (g - mean(g) - x̂ · mean(g·x̂)),  g = dy·w
+//   d/dx gelu_new:    0.5(1+t) + 0.5·x·(1-t²)·√(2/π)·(1 + 3·0.044715·x²),  t = tanh(√(2/π)(x + 0.044715x³))
+//   d/dlogits CE:     (softmax(logits) - onehot(target)) · scale
+// They are fp32 with double accumulators where rows are summed.
+#pragma once
+#include <ggml.h>
+
+namespace tweetsmith::cpu_kernels {
+
+// dst = gelu_new(a), elementwise.                                    (ggml_map_custom1)
+void gelu_forward(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, void * userdata);
+
+// dst = dy · gelu_new'(x), elementwise; a = dy, b = x.               (ggml_map_custom2)
+void gelu_backward(ggml_tensor * dst, const ggml_tensor * dy, const ggml_tensor * x, int ith, int nth, void * userdata);
+
+// dst[C, rows] = d/dx of LayerNorm(x)·w + b; src = {dy, x, w};
+// userdata: const float * epsilon. Mean and rstd are recomputed from x.  (ggml_custom_4d)
+void layernorm_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
+
+// dst[rows] = logsumexp(logits_row) - logits_row[target] (0 where target < 0);
+// src = {logits [V, rows], targets I32 [rows]}.                       (ggml_custom_4d)
+void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void * userdata);
+
+// In place on the logits: row ← (softmax(row) - onehot(target)) · scale, or 0
+// where target < 0; src = {logits, targets, per-row losses (only to order it after
+// the forward)}; userdata: const float * scale, read when the graph runs.  (ggml_custom_inplace)
+void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
+
+// In place on the embedding gradient [C, V]: row tokens[i] += dx[:, i];
+// src = {grad, dx [C, rows], tokens I32 [rows]}. Threads split the C columns,
+// so repeated tokens never race.                                     (ggml_custom_inplace)
+void embedding_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
+
+}  // namespace tweetsmith::cpu_kernels

@@ -1,0 +1,181 @@
+#include "generator.h"
+
+#include "engine_error.h"
+#include "gpt2_layers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace tweetsmith {
+
+// ---------------------------------------------------------------- choosing a token
+
+int32_t sample_token(float * logits, int64_t V, int64_t current_length, const SamplingConfig & c, Rng & rng) {
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    if (current_length < c.min_length && c.eos_token_id >= 0 && c.eos_token_id < V) logits[c.eos_token_id] = neg_inf;
+    if (c.temperature <= 0.0f) return int32_t(std::max_element(logits, logits + V) - logits);
+    if (c.temperature != 1.0f)
+        for (int64_t i = 0; i < V; i++) logits[i] /= c.temperature;
+
+    // tokens by logit, highest first; only as many as top-k and top-p can keep need sorting
+    std::vector<int32_t> order(static_cast<size_t>(V));
+    std::iota(order.begin(), order.end(), 0);
+    auto higher = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+    int64_t keep = V;
+    if (c.top_k > 0 && c.top_k < V) {
+        std::nth_element(order.begin(), order.begin() + (c.top_k - 1), order.end(), higher);
+        const float kth = logits[order[size_t(c.top_k - 1)]];
+        keep = std::partition(order.begin(), order.end(), [&](int32_t i) { return logits[i] >= kth; }) - order.begin();
+    }
+    const float max = *std::max_element(logits, logits + V);
+    double total = 0.0;
+    for (int64_t r = 0; r < keep; r++) total += std::exp(double(logits[order[size_t(r)]] - max));
+
+    if (c.top_p < 1.0f) {
+        // sort the head of the order, growing it until it holds top_p of the mass
+        int64_t sorted = 0;
+        double mass_before = 0.0;
+        int64_t kept_p = 0;
+        for (int64_t chunk = 64;; chunk *= 4) {
+            const int64_t upto = std::min(keep, chunk);
+            std::partial_sort(order.begin() + sorted, order.begin() + upto, order.begin() + keep, higher);
+            for (; sorted < upto; sorted++) {
+                if (sorted > 0 && mass_before / total >= double(c.top_p)) break;
+                mass_before += std::exp(double(logits[order[size_t(sorted)]] - max));
+                kept_p = sorted + 1;
+            }
+            if (sorted < upto || upto == keep) break;
+        }
+        keep = kept_p;
+        total = mass_before;
+    }
+
+    // draw from the kept tokens in proportion to exp(logit)
+    double u = rng.uniform() * total;
+    for (int64_t r = 0; r < keep; r++) {
+        u -= std::exp(double(logits[order[size_t(r)]] - max));
+        if (u < 0.0) return order[size_t(r)];
+    }
+    return order[size_t(keep - 1)];  // rounding left a sliver: the last kept token
+}
+
+// ---------------------------------------------------------------- the generator
+
+Generator::Generator(GPT2Model & model, std::vector<int32_t> prompt, const SamplingConfig & config)
+    : model_(model), prompt_(std::move(prompt)), config_(config), rng_(config.seed) {
+    const GPT2Config & c = model.config();
+    if (prompt_.empty()) throw EngineError("the prompt needs at least one token (start it with <|endoftext|>)");
+    if (config_.n_sequences < 1 || config_.n_sequences > 4096) throw EngineError("n must be between 1 and 4096");
+    if (config_.max_length > c.n_positions)
+        throw EngineError("max length " + std::to_string(config_.max_length) + " is longer than the model's context (" +
+                          std::to_string(c.n_positions) + " tokens)");
+    if (int64_t(prompt_.size()) >= config_.max_length)
+        throw EngineError("the prompt is " + std::to_string(prompt_.size()) + " tokens, which leaves no room under max length " +
+                          std::to_string(config_.max_length));
+    if (!(config_.top_p > 0.0f && config_.top_p <= 1.0f)) throw EngineError("top-p must be in (0, 1]");
+    if (config_.temperature < 0.0f) throw EngineError("temperature must be >= 0");
+    for (size_t i = 0; i < prompt_.size(); i++)
+        if (prompt_[i] < 0 || prompt_[i] >= c.vocab_size)
+            throw EngineError("prompt token " + std::to_string(prompt_[i]) + " at position " + std::to_string(i) +
+                              " is outside the vocabulary");
+
+    const int64_t L = config_.max_length, hs = c.head_size(), H = c.n_head, B = config_.n_sequences;
+    ggml_init_params p = {ggml_tensor_overhead() * size_t(2 * c.n_layer), nullptr, true};
+    cache_ctx_ = ggml_init(p);
+    for (int64_t l = 0; l < c.n_layer; l++) {
+        k_cache_.push_back(ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F32, hs, L, H, B));
+        v_cache_.push_back(ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F32, L, hs, H, B));
+    }
+    cache_buffer_ = ggml_backend_alloc_ctx_tensors(cache_ctx_, model.backend());
+    if (!cache_buffer_) {
+        ggml_free(cache_ctx_);
+        throw EngineError("out of memory allocating the KV cache");
+    }
+    finished_.assign(size_t(B), false);
+    allocr_ = ggml_gallocr_new(ggml_backend_get_default_buffer_type(model.backend()));
+}
+
+Generator::~Generator() {
+    if (allocr_) ggml_gallocr_free(allocr_);
+    if (cache_buffer_) ggml_backend_buffer_free(cache_buffer_);
+    if (cache_ctx_) ggml_free(cache_ctx_);
+}
+
+bool Generator::done() const {
+    return length_ >= config_.max_length || (length_ > 0 && std::all_of(finished_.begin(), finished_.end(), [](bool f) { return f; }));
+}
+
+std::vector<int32_t> Generator::step() {
+    if (done()) throw EngineError("generation is already finished");
+    const GPT2Config & c = model_.config();
+    ParameterSet & p = model_.params();
+    const int64_t B = config_.n_sequences;
+    const int64_t n_past = length_ == 0 ? 0 : length_ - 1;  // the last token is not in the cache yet
+    const int64_t t = length_ == 0 ? int64_t(prompt_.size()) : 1;
+
+    // inputs: the whole prompt for every sequence, then each sequence's last token
+    std::vector<int32_t> tokens(static_cast<size_t>(t * B));
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t i = 0; i < t; i++) tokens[size_t(b * t + i)] = length_ == 0 ? prompt_[size_t(i)] : last_tokens_[size_t(b)];
+    std::vector<int32_t> positions(static_cast<size_t>(t));
+    std::iota(positions.begin(), positions.end(), int32_t(n_past));
+
+    const size_t n_nodes = 64 * size_t(c.n_layer) + 64;
+    ggml_init_params gp = {ggml_tensor_overhead() * n_nodes + ggml_graph_overhead_custom(n_nodes, false), nullptr, true};
+    ggml_context * ctx = ggml_init(gp);
+    if (!ctx) throw EngineError("out of memory building the sampling graph");
+    std::vector<float> logits;
+    try {
+        ggml_cgraph * graph = ggml_new_graph_custom(ctx, n_nodes, false);
+        ggml_tensor * tok = ggml_new_tensor_2d(ctx, GGML_TYPE_I32, t, B);
+        ggml_tensor * pos = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, t);
+        ggml_set_input(tok);
+        ggml_set_input(pos);
+        const float eps = c.layer_norm_epsilon;
+        ggml_tensor * x = embedding_forward(ctx, p.wte, p.wpe, tok, pos);
+        for (size_t l = 0; l < p.h.size(); l++) {
+            const LayerTensors & w = p.h[l];
+            ggml_tensor * qkv = linear_forward(ctx, layernorm_forward(ctx, x, w.ln_1_w, w.ln_1_b, eps, nullptr), w.attn_qkv_w, w.attn_qkv_b);
+            ggml_tensor * a = attention_forward_cached(ctx, graph, qkv, c.n_head, k_cache_[l], v_cache_[l], n_past);
+            x = ggml_add(ctx, x, linear_forward(ctx, a, w.attn_proj_w, w.attn_proj_b));
+            ggml_tensor * h = gelu_forward(ctx, linear_forward(ctx, layernorm_forward(ctx, x, w.ln_2_w, w.ln_2_b, eps, nullptr),
+                                                              w.mlp_fc_w, w.mlp_fc_b));
+            x = ggml_add(ctx, x, linear_forward(ctx, h, w.mlp_proj_w, w.mlp_proj_b));
+        }
+        // only each sequence's last position is needed
+        ggml_tensor * last = ggml_cont(ctx, ggml_view_2d(ctx, x, c.n_embd, B, x->nb[2], size_t(t - 1) * x->nb[1]));
+        ggml_tensor * out = ggml_mul_mat(ctx, p.wte, layernorm_forward(ctx, last, p.ln_f_w, p.ln_f_b, eps, nullptr));
+        ggml_set_output(out);
+        ggml_build_forward_expand(graph, out);
+        if (!ggml_gallocr_alloc_graph(allocr_, graph)) throw EngineError("out of memory allocating the sampling graph");
+        ggml_backend_tensor_set(tok, tokens.data(), 0, tokens.size() * sizeof(int32_t));
+        ggml_backend_tensor_set(pos, positions.data(), 0, positions.size() * sizeof(int32_t));
+        model_.compute(graph);
+        logits.resize(size_t(c.vocab_size * B));
+        ggml_backend_tensor_get(out, logits.data(), 0, logits.size() * sizeof(float));
+    } catch (...) {
+        ggml_free(ctx);
+        throw;
+    }
+    ggml_free(ctx);
+
+    const int64_t current = n_past + t;  // tokens per sequence before the ones chosen now (HF's cur_len)
+    last_tokens_.resize(size_t(B));
+    std::vector<int32_t> chosen(size_t(B), -1);
+    for (int64_t b = 0; b < B; b++) {
+        if (finished_[size_t(b)]) {
+            last_tokens_[size_t(b)] = config_.eos_token_id >= 0 ? config_.eos_token_id : 0;
+            continue;
+        }
+        const int32_t token = sample_token(logits.data() + b * c.vocab_size, c.vocab_size, current, config_, rng_);
+        chosen[size_t(b)] = token;
+        last_tokens_[size_t(b)] = token;
+        if (token == config_.eos_token_id) finished_[size_t(b)] = true;
+    }
+    length_ = current + 1;
+    return chosen;
+}
+
+}  // namespace tweetsmith

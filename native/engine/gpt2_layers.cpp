@@ -1,0 +1,177 @@
+#include "gpt2_layers.h"
+
+#include "cpu_kernels.h"
+#include "grad_sink.h"
+
+#include <cmath>
+
+namespace tweetsmith {
+namespace {
+
+// A contiguous activation seen as a matrix [features, all tokens].
+ggml_tensor * as_rows(ggml_context * ctx, ggml_tensor * t) {
+    return ggml_reshape_2d(ctx, t, t->ne[0], ggml_nelements(t) / t->ne[0]);
+}
+
+// A bias gradient: the sum of dy over every token.
+ggml_tensor * sum_over_tokens(ggml_context * ctx, ggml_tensor * dy, ggml_tensor * like) {
+    return ggml_repeat_back(ctx, as_rows(ctx, dy), like);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- embedding
+
+ggml_tensor * embedding_forward(ggml_context * ctx, ggml_tensor * wte, ggml_tensor * wpe, ggml_tensor * tokens,
+                                ggml_tensor * positions) {
+    const int64_t T = tokens->ne[0], B = tokens->ne[1];
+    ggml_tensor * tok = ggml_get_rows(ctx, wte, ggml_reshape_1d(ctx, tokens, T * B));  // [C, T·B]
+    ggml_tensor * pos = ggml_get_rows(ctx, wpe, positions);                          // [C, T]
+    return ggml_add(ctx, ggml_reshape_3d(ctx, tok, wte->ne[0], T, B), pos);            // broadcast over B
+}
+
+void embedding_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dx, ggml_tensor * tokens, ggml_tensor * dwte,
+                        ggml_tensor * dwpe) {
+    const int64_t C = dx->ne[0], T = dx->ne[1], B = dx->ne[2];
+    // positions 0..T-1 received dx summed over the batch
+    ggml_tensor * dwpe_used = ggml_view_2d(ctx, dwpe, C, T, dwpe->nb[1], 0);
+    ggml_tensor * dpos = B == 1 ? ggml_reshape_2d(ctx, dx, C, T) : ggml_repeat_back(ctx, dx, dwpe_used);
+    sink.record(dwpe, ggml_add_inplace(ctx, ggml_view_2d(ctx, sink.current(dwpe), C, T, dwpe->nb[1], 0), dpos));
+    // each token's row of wte received its positions' dx
+    ggml_tensor * args[] = {as_rows(ctx, dx), ggml_reshape_1d(ctx, tokens, T * B)};
+    sink.record(dwte, ggml_custom_inplace(ctx, sink.current(dwte), args, 2, cpu_kernels::embedding_backward,
+                                          GGML_N_TASKS_MAX, nullptr));
+}
+
+// ---------------------------------------------------------------- layernorm
+
+ggml_tensor * layernorm_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, float eps,
+                                LayerNormSaved * saved) {
+    ggml_tensor * xhat = ggml_norm(ctx, x, eps);
+    if (saved) *saved = {x, xhat};
+    return ggml_add(ctx, ggml_mul(ctx, xhat, w), b);
+}
+
+ggml_tensor * layernorm_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dy, const LayerNormSaved & saved,
+                                 ggml_tensor * w, const float * eps, ggml_tensor * dw, ggml_tensor * db) {
+    sink.accumulate(dw, sum_over_tokens(ctx, ggml_mul(ctx, dy, saved.xhat), dw));
+    sink.accumulate(db, sum_over_tokens(ctx, dy, db));
+    ggml_tensor * args[] = {dy, saved.x, w};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, dy->ne[0], dy->ne[1], dy->ne[2], dy->ne[3], args, 3,
+                          cpu_kernels::layernorm_backward, GGML_N_TASKS_MAX, const_cast<float *>(eps));
+}
+
+// ---------------------------------------------------------------- linear
+
+ggml_tensor * linear_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b) {
+    return ggml_add(ctx, ggml_mul_mat(ctx, w, x), b);
+}
+
+ggml_tensor * linear_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dy, ggml_tensor * x, ggml_tensor * w,
+                              ggml_tensor * dw, ggml_tensor * db) {
+    ggml_tensor * x2 = as_rows(ctx, x);    // [in, N]
+    ggml_tensor * dy2 = as_rows(ctx, dy);  // [out, N]
+    // dW[o][i] = Σ_n dy[n][o] x[n][i]
+    sink.accumulate(dw, ggml_out_prod(ctx, x2, dy2));
+    if (db) sink.accumulate(db, sum_over_tokens(ctx, dy, db));
+    // dx[n][i] = Σ_o dy[n][o] W[o][i]
+    ggml_tensor * dx = ggml_out_prod(ctx, w, ggml_transpose(ctx, dy2));  // [in, N]
+    return ggml_reshape(ctx, dx, x);
+}
+
+// ---------------------------------------------------------------- gelu
+
+ggml_tensor * gelu_forward(ggml_context * ctx, ggml_tensor * x) {
+    return ggml_map_custom1(ctx, x, cpu_kernels::gelu_forward, GGML_N_TASKS_MAX, nullptr);
+}
+
+ggml_tensor * gelu_backward(ggml_context * ctx, ggml_tensor * dy, ggml_tensor * x) {
+    return ggml_map_custom2(ctx, dy, x, cpu_kernels::gelu_backward, GGML_N_TASKS_MAX, nullptr);
+}
+
+// ---------------------------------------------------------------- attention
+
+namespace {
+
+// One third of qkv [3C, T, B] as heads [hs, T, H, B] (contiguous).
+ggml_tensor * split_heads(ggml_context * ctx, ggml_tensor * qkv, int64_t which, int64_t n_head) {
+    const int64_t C = qkv->ne[0] / 3, hs = C / n_head, T = qkv->ne[1], B = qkv->ne[2];
+    ggml_tensor * part = ggml_view_4d(ctx, qkv, hs, n_head, T, B, hs * sizeof(float), qkv->nb[1], qkv->nb[2],
+                                      size_t(which * C) * sizeof(float));
+    return ggml_cont(ctx, ggml_permute(ctx, part, 0, 2, 1, 3));
+}
+
+// Heads [hs, T, H, B] back to [C, T, B].
+ggml_tensor * merge_heads(ggml_context * ctx, ggml_tensor * heads) {
+    const int64_t hs = heads->ne[0], T = heads->ne[1], H = heads->ne[2], B = heads->ne[3];
+    return ggml_reshape_3d(ctx, ggml_cont(ctx, ggml_permute(ctx, heads, 0, 2, 1, 3)), hs * H, T, B);
+}
+
+float attention_scale(ggml_tensor * q) { return 1.0f / std::sqrt(float(q->ne[0])); }
+
+}  // namespace
+
+ggml_tensor * attention_forward(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head, AttentionSaved * saved) {
+    ggml_tensor * q = split_heads(ctx, qkv, 0, n_head);
+    ggml_tensor * k = split_heads(ctx, qkv, 1, n_head);
+    ggml_tensor * v = split_heads(ctx, qkv, 2, n_head);
+    ggml_tensor * scores = ggml_mul_mat(ctx, k, q);  // [T_k, T_q, H, B]
+    ggml_tensor * probs = ggml_soft_max(ctx, ggml_diag_mask_inf(ctx, ggml_scale(ctx, scores, attention_scale(q)), 0));
+    ggml_tensor * v_t = ggml_cont(ctx, ggml_transpose(ctx, v));  // [T_k, hs, H, B]
+    ggml_tensor * y = ggml_mul_mat(ctx, v_t, probs);             // [hs, T_q, H, B]
+    if (saved) *saved = {q, k, v, probs};
+    return merge_heads(ctx, y);
+}
+
+ggml_tensor * attention_backward(ggml_context * ctx, ggml_tensor * dy, const AttentionSaved & s, int64_t n_head) {
+    const int64_t C = dy->ne[0], hs = C / n_head, T = dy->ne[1], B = dy->ne[2];
+    ggml_tensor * dy_heads = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_4d(ctx, dy, hs, n_head, T, B), 0, 2, 1, 3));
+    ggml_tensor * dprobs = ggml_mul_mat(ctx, s.v, dy_heads);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
+    ggml_tensor * dv = ggml_out_prod(ctx, dy_heads, s.probs);  // dV[k][d] = Σ_q P[q][k] dY[q][d]
+    // softmax backward, with the 1/√hs scale folded in; masked entries have P = 0 and get 0
+    ggml_tensor * dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs, attention_scale(s.q), 0.0f);
+    ggml_tensor * dq = ggml_out_prod(ctx, s.k, ggml_transpose(ctx, dscores));  // dQ[q][d] = Σ_k dS[q][k] K[k][d]
+    ggml_tensor * dk = ggml_out_prod(ctx, s.q, dscores);                      // dK[k][d] = Σ_q dS[q][k] Q[q][d]
+    return ggml_concat(ctx, ggml_concat(ctx, merge_heads(ctx, dq), merge_heads(ctx, dk), 0), merge_heads(ctx, dv), 0);
+}
+
+ggml_tensor * attention_forward_cached(ggml_context * ctx, ggml_cgraph * graph, ggml_tensor * qkv, int64_t n_head,
+                                       ggml_tensor * k_cache, ggml_tensor * v_cache, int64_t n_past) {
+    const int64_t C = qkv->ne[0] / 3, hs = C / n_head, t = qkv->ne[1], B = qkv->ne[2];
+    const size_t f = sizeof(float);
+    auto part = [&](int64_t which) {  // [hs, H, t, B]
+        return ggml_view_4d(ctx, qkv, hs, n_head, t, B, hs * f, qkv->nb[1], qkv->nb[2], size_t(which * C) * f);
+    };
+    ggml_tensor * k_slot = ggml_view_4d(ctx, k_cache, hs, t, n_head, B, k_cache->nb[1], k_cache->nb[2], k_cache->nb[3],
+                                        size_t(n_past) * k_cache->nb[1]);
+    ggml_tensor * v_slot = ggml_view_4d(ctx, v_cache, t, hs, n_head, B, v_cache->nb[1], v_cache->nb[2], v_cache->nb[3],
+                                        size_t(n_past) * f);
+    ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_permute(ctx, part(1), 0, 2, 1, 3), k_slot));
+    ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_permute(ctx, part(2), 1, 2, 0, 3), v_slot));
+
+    const int64_t n_keys = n_past + t;
+    ggml_tensor * keys = ggml_view_4d(ctx, k_cache, hs, n_keys, n_head, B, k_cache->nb[1], k_cache->nb[2], k_cache->nb[3], 0);
+    ggml_tensor * values_t = ggml_view_4d(ctx, v_cache, n_keys, hs, n_head, B, v_cache->nb[1], v_cache->nb[2], v_cache->nb[3], 0);
+    ggml_tensor * q = ggml_cont(ctx, ggml_permute(ctx, part(0), 0, 2, 1, 3));  // [hs, t, H, B]
+    ggml_tensor * scores = ggml_mul_mat(ctx, keys, q);                          // [n_keys, t, H, B]
+    ggml_tensor * probs =
+        ggml_soft_max(ctx, ggml_diag_mask_inf(ctx, ggml_scale(ctx, scores, attention_scale(q)), int(n_past)));
+    return merge_heads(ctx, ggml_mul_mat(ctx, values_t, probs));
+}
+
+// ---------------------------------------------------------------- cross-entropy
+
+ggml_tensor * cross_entropy_forward(ggml_context * ctx, ggml_tensor * logits, ggml_tensor * targets) {
+    ggml_tensor * args[] = {as_rows(ctx, logits), targets};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, targets->ne[0], 1, 1, 1, args, 2, cpu_kernels::cross_entropy_forward,
+                          GGML_N_TASKS_MAX, nullptr);
+}
+
+ggml_tensor * cross_entropy_backward(ggml_context * ctx, ggml_tensor * logits, ggml_tensor * targets, ggml_tensor * row_losses,
+                                     const float * scale) {
+    ggml_tensor * args[] = {targets, row_losses};
+    return ggml_custom_inplace(ctx, as_rows(ctx, logits), args, 2, cpu_kernels::cross_entropy_backward, GGML_N_TASKS_MAX,
+                               const_cast<float *>(scale));
+}
+
+}  // namespace tweetsmith

@@ -1,0 +1,67 @@
+// GPT-2's layers as ggml graph builders, each forward beside its backward
+// (llm.c's shape: the forward returns what the backward needs, named for what it is).
+// Activations are ggml tensors [features, tokens...] (ne0 = features).
+// Backward functions return the input gradient and add the parameter gradients
+// into the gradient tensors they are given (persistent, accumulated in place).
+#pragma once
+#include "gpt2_config.h"
+
+#include <ggml.h>
+
+namespace tweetsmith {
+
+struct GradSink;  // collects "grad += contribution" nodes, in order
+
+// ---------------------------------------------------------------- embedding
+// x = wte[tokens] + wpe[positions]; tokens I32 [T, B], positions I32 [T].
+ggml_tensor * embedding_forward(ggml_context * ctx, ggml_tensor * wte, ggml_tensor * wpe, ggml_tensor * tokens,
+                                ggml_tensor * positions);
+void embedding_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dx, ggml_tensor * tokens, ggml_tensor * dwte,
+                        ggml_tensor * dwpe);
+
+// ---------------------------------------------------------------- layernorm
+struct LayerNormSaved {
+    ggml_tensor * x;     // the input
+    ggml_tensor * xhat;  // (x - mean) · rstd
+};
+ggml_tensor * layernorm_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, float eps,
+                                LayerNormSaved * saved);
+ggml_tensor * layernorm_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dy, const LayerNormSaved & saved,
+                                 ggml_tensor * w, const float * eps, ggml_tensor * dw, ggml_tensor * db);
+
+// ---------------------------------------------------------------- linear (HF Conv1D)
+// y = W·x + b, W ne = [in, out].
+ggml_tensor * linear_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b);
+ggml_tensor * linear_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dy, ggml_tensor * x, ggml_tensor * w,
+                              ggml_tensor * dw, ggml_tensor * db);
+
+// ---------------------------------------------------------------- gelu ("gelu_new", tanh form, exact)
+ggml_tensor * gelu_forward(ggml_context * ctx, ggml_tensor * x);
+ggml_tensor * gelu_backward(ggml_context * ctx, ggml_tensor * dy, ggml_tensor * x);
+
+// ---------------------------------------------------------------- causal self-attention
+// qkv [3C, T, B] → y [C, T, B]: softmax(q·kᵀ/√hs + causal mask)·v per head.
+struct AttentionSaved {
+    ggml_tensor * q;      // [hs, T, H, B]
+    ggml_tensor * k;      // [hs, T, H, B]
+    ggml_tensor * v;      // [hs, T, H, B]
+    ggml_tensor * probs;  // [T_k, T_q, H, B]
+};
+ggml_tensor * attention_forward(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head, AttentionSaved * saved);
+ggml_tensor * attention_backward(ggml_context * ctx, ggml_tensor * dy, const AttentionSaved & saved, int64_t n_head);
+
+// The same attention for sampling: the t new tokens' keys and values are written
+// into the caches at positions [n_past, n_past + t) and the queries attend to
+// everything cached so far. k_cache [hs, L, H, B], v_cache [L, hs, H, B].
+// The cache writes are expanded into `graph` first, so they run before the reads.
+ggml_tensor * attention_forward_cached(ggml_context * ctx, ggml_cgraph * graph, ggml_tensor * qkv, int64_t n_head,
+                                       ggml_tensor * k_cache, ggml_tensor * v_cache, int64_t n_past);
+
+// ---------------------------------------------------------------- cross-entropy over the vocabulary
+// Per-row loss [rows] for logits [V, rows] and targets I32 [rows] (target < 0: ignored).
+ggml_tensor * cross_entropy_forward(ggml_context * ctx, ggml_tensor * logits, ggml_tensor * targets);
+// dlogits (in place over the logits), scaled by *scale when the graph runs.
+ggml_tensor * cross_entropy_backward(ggml_context * ctx, ggml_tensor * logits, ggml_tensor * targets,
+                                     ggml_tensor * row_losses, const float * scale);
+
+}  // namespace tweetsmith
