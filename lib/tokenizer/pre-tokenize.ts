@@ -6,13 +6,13 @@
 export const GPT2_SPLIT_PATTERN = String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`;
 
 /**
- * What `\s` means to Python's `regex`, to Hugging Face's `tokenizers` and to tiktoken: the
- * Unicode White_Space characters. JavaScript's `\s` differs in two places: it lacks U+0085
- * (NEXT LINE) and has U+FEFF (the BOM, which Unicode files as a format character). Left as
- * `\s`, " \u0085b" and " \ufeffb" would split differently from GPT-2 (checked against all
- * three on every code point), so the JS pattern spells the class out.
+ * What `\s` means to Python's `regex` (GPT-2's encoder.py, Hugging Face's slow tokenizer), to
+ * Hugging Face's `tokenizers` and to tiktoken: the Unicode White_Space characters. JavaScript's
+ * `\s` differs in two places: it lacks U+0085 (NEXT LINE) and has U+FEFF (the BOM, which
+ * Unicode files as a format character). Left as `\s`, " \u0085b" and " \ufeffb" would split
+ * differently from GPT-2 (checked against all three), so the JS pattern names the property.
  */
-export const WHITE_SPACE_CLASS = String.raw`\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000`;
+export const WHITE_SPACE_CLASS = String.raw`\p{White_Space}`;
 
 /** GPT2_SPLIT_PATTERN for a JavaScript RegExp with the `u` flag. */
 export const GPT2_SPLIT_PATTERN_JS =
