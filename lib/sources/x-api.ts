@@ -104,14 +104,27 @@ async function withRateLimitRetry<T>(source: string, request: () => Promise<T>, 
       return await request();
     } catch (err) {
       if (err instanceof ApiResponseError && err.code === 429 && waits < MAX_RATE_LIMIT_WAITS) {
-        // x-rate-limit-reset is in epoch seconds; without it, wait a minute.
-        const resetMs = err.rateLimit?.reset ? err.rateLimit.reset * 1000 : clock.now() + 60_000;
-        await waitForRateLimit(source, resetMs, clock, progress);
+        await waitForRateLimit(source, rateLimitResetMs(err, clock), clock, progress);
         continue;
       }
       throw explain(source, err);
     }
   }
+}
+
+/**
+ * When X lets us in again: `x-rate-limit-reset` (epoch seconds) ends the
+ * 15-minute window, unless the app's 24-hour cap is what ran out; with
+ * neither header, a minute from now.
+ */
+function rateLimitResetMs(err: ApiResponseError, clock: Clock): number {
+  const header = (name: string) => {
+    const value = Number(err.headers?.[name]);
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  };
+  const dayExhausted = String(err.headers?.['x-app-limit-24hour-remaining']) === '0';
+  const resetSeconds = (dayExhausted ? header('x-app-limit-24hour-reset') : undefined) ?? header('x-rate-limit-reset');
+  return resetSeconds !== undefined ? resetSeconds * 1000 : clock.now() + 60_000;
 }
 
 function explain(source: string, err: unknown): Error {
