@@ -30,6 +30,13 @@ export interface TokenEvent {
   position: number;
 }
 
+/** The same kind of error a cancelled engine call rejects with. */
+export function abortError(reason: unknown): Error {
+  const error = new Error('generation was aborted', { cause: reason });
+  error.name = 'AbortError';
+  return error;
+}
+
 type Exclusive = <T>(work: (native: NativeModel) => Promise<T>) => Promise<T>;
 
 export async function* generateTokens(
@@ -50,7 +57,7 @@ export async function* generateTokens(
   };
   const generator = new (loadNative().Generator)(native, prompt, opts);
   while (!generator.done) {
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) throw abortError(options.signal.reason);
     const position = generator.length === 0 ? prompt.length : generator.length;
     const tokens = await exclusive(() => generator.step());
     for (let sequence = 0; sequence < tokens.length; sequence++) {

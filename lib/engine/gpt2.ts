@@ -196,8 +196,13 @@ export class GPT2 {
   /** Samples `n` continuations of the prompt at once; yields each new token as it is chosen. */
   generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<TokenEvent> {
     const seed = options.seed ?? randomInt(2 ** 47);
-    return generateTokens(this.engine(), toInt32Tokens(prompt, 'prompt'), { eosTokenId: this.config.eosTokenId, ...options, seed }, (work) =>
-      this.exclusive(work),
+    // the default length (160, the original tool's) is cut to a smaller model's context
+    const maxLength = options.maxLength ?? Math.min(160, this.config.nPositions);
+    return generateTokens(
+      this.engine(),
+      toInt32Tokens(prompt, 'prompt'),
+      { eosTokenId: this.config.eosTokenId, ...options, maxLength, seed },
+      (work) => this.exclusive(work),
     );
   }
 

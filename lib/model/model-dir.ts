@@ -2,7 +2,7 @@
 // its config, and how to write one so that a crash never leaves half a model
 // (everything goes into a temporary sibling directory that is renamed at the end).
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { configFromHF, type GPT2Config } from './config.js';
 
@@ -73,6 +73,7 @@ export async function writeDirAtomically(dir: string, fill: (tmp: string) => Pro
   await mkdir(dirname(target), { recursive: true });
   const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
   try {
+    await chmod(tmp, 0o777 & ~process.umask()); // mkdtemp makes it private; a model dir is an ordinary folder
     await fill(tmp);
     if (existsSync(target)) {
       const old = `${tmp}.old`;

@@ -1,6 +1,6 @@
 // Reading a safetensors file from TypeScript (the engine reads model weights
 // natively; this is for fixtures, exports and inspection). F32, F16 and BF16.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 export interface SafetensorsTensor {
   dtype: string;
@@ -54,4 +54,51 @@ export async function readSafetensors(file: string): Promise<Map<string, Safeten
     out.set(name, { dtype: info.dtype, shape: info.shape, data });
   }
   return out;
+}
+
+function floatToHalf(f: number): number {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, f);
+  const x = view.getUint32(0);
+  const sign = (x >>> 16) & 0x8000;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
+  const mant = x & 0x7fffff;
+  if (exp <= 0) return sign; // flush tiny values to zero: enough for test files
+  if (exp >= 31) return sign | 0x7c00;
+  const rounded = (exp << 10) | (mant >>> 13);
+  return sign | (rounded + ((mant >>> 12) & 1)); // round half up
+}
+
+/** Writes tensors (row-major) as F32, F16 or BF16 with {"format": "pt"} metadata. */
+export async function writeSafetensors(
+  file: string,
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+  dtype: 'F32' | 'F16' | 'BF16' = 'F32',
+): Promise<void> {
+  const size = dtype === 'F32' ? 4 : 2;
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length * size] };
+    offset += t.data.length * size;
+  }
+  let json = JSON.stringify(header);
+  while ((8 + Buffer.byteLength(json)) % 8) json += ' ';
+  const out = Buffer.alloc(8 + Buffer.byteLength(json) + offset);
+  out.writeBigUInt64LE(BigInt(Buffer.byteLength(json)), 0);
+  out.write(json, 8, 'utf8');
+  let at = 8 + Buffer.byteLength(json);
+  for (const t of tensors.values()) {
+    for (const v of t.data) {
+      if (dtype === 'F32') out.writeFloatLE(v, at);
+      else if (dtype === 'F16') out.writeUInt16LE(floatToHalf(v), at);
+      else {
+        const word = Buffer.alloc(4);
+        word.writeFloatLE(v, 0);
+        out.writeUInt16LE(word.readUInt16LE(2), at); // truncate to bf16
+      }
+      at += size;
+    }
+  }
+  await writeFile(file, out);
 }
