@@ -102,6 +102,35 @@ test('the pre-tokenizer reads \\s as Unicode White_Space, not as JavaScript does
 });
 
 // ---------------------------------------------------------------------------------------------
+// The scanner the tokenizer uses in place of the regex finds the same words
+
+const splitRegex = new RegExp(GPT2_SPLIT_PATTERN_JS, 'gu');
+const regexWords = (text: string) => Array.from(text.matchAll(splitRegex), (m) => m[0]);
+
+test('the word scanner splits exactly as GPT-2\'s regex, on every string of up to 3 tricky characters', (t) => {
+  // One or more of each class the regex tells apart, and the characters of the contractions.
+  const alphabet = [' ', "'", 's', 't', 'r', 'e', 'v', 'l', 'm', 'd', 'S', 'L', 'x', '1', '²', '!', '.', '\n', '\t', '\r',
+    '\u0085', '\ufeff', '\u00a0', '\u3000', '\u001c', 'é', '\u0301', '中', '😀', '\u{1d400}', '\u{1d7d9}', '\ud800', '\udc00'];
+  let strings = 0;
+  let mismatches = 0;
+  const check = (text: string) => {
+    strings++;
+    if (preTokenize(text).join('\u0000') !== regexWords(text).join('\u0000')) {
+      if (mismatches++ < 5) t.log('differs:', JSON.stringify(text), preTokenize(text), regexWords(text));
+    }
+  };
+  for (const a of alphabet) {
+    check(a);
+    for (const b of alphabet) {
+      check(a + b);
+      for (const c of alphabet) check(a + b + c);
+    }
+  }
+  t.log(`${strings} strings`);
+  t.is(mismatches, 0);
+});
+
+// ---------------------------------------------------------------------------------------------
 // The corpus
 
 const corpus = makeTokenizerCorpus({ bytes: 1_200_000, seed: 20240601 });
@@ -135,6 +164,12 @@ test(`corpus (${corpus.length} pieces, ${corpusBytes} bytes): same ids as gpt-to
   t.is(stockMismatches, 0);
   t.is(whiteSpaceMismatches, 0);
   t.true(excluded < corpus.length / 5);
+});
+
+test('the word scanner splits the corpus exactly as the regex', (t) => {
+  let mismatches = 0;
+  for (const piece of corpus) if (preTokenize(piece).join('\u0000') !== regexWords(piece).join('\u0000')) mismatches++;
+  t.is(mismatches, 0);
 });
 
 test('decode(encode(x)) === x over the corpus', (t) => {

@@ -1,6 +1,9 @@
 // GPT-2's pre-tokenization: the text is cut into words by a regex before BPE, and no merge
 // crosses a cut. Case-sensitive, as in GPT-2 (so "'S" is not a contraction). The
 // alternatives between them match every character, so the matches tile the text.
+// The tokenizer runs the same rules as a scanner (word-scanner.ts); the regex here is the
+// specification that the tests hold the scanner to.
+import { wordEnd } from './word-scanner.js';
 
 /** The pattern as GPT-2's encoder.py (Python's `regex` module) and Hugging Face write it. */
 export const GPT2_SPLIT_PATTERN = String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`;
@@ -19,14 +22,13 @@ export const GPT2_SPLIT_PATTERN_JS =
   String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^${WHITE_SPACE_CLASS}\p{L}\p{N}]+` +
   String.raw`|[${WHITE_SPACE_CLASS}]+(?![^${WHITE_SPACE_CLASS}])|[${WHITE_SPACE_CLASS}]+`;
 
-/** A fresh splitting regex: global regexes keep state in lastIndex, so each user needs its own. */
-export function gpt2SplitRegex(): RegExp {
-  return new RegExp(GPT2_SPLIT_PATTERN_JS, 'gu');
-}
-
-const sharedRegex = gpt2SplitRegex();
-
-/** The words of `text` in order, for tests and inspection (the tokenizer scans in place). */
+/** The words of `text` in order, as the tokenizer's scanner finds them (for tests and inspection). */
 export function preTokenize(text: string): string[] {
-  return Array.from(text.matchAll(sharedRegex), (match) => match[0]);
+  const words: string[] = [];
+  for (let start = 0; start < text.length; ) {
+    const end = wordEnd(text, start);
+    words.push(text.slice(start, end));
+    start = end;
+  }
+  return words;
 }

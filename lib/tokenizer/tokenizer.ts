@@ -6,10 +6,11 @@
 // decode: ids → bytes → UTF-8, each invalid run replaced by U+FFFD.
 import { END_OF_TEXT } from './files.js';
 import { BpeMerger } from './bpe-merge.js';
-import { TokenizerFileError } from './load.js';
-import { gpt2SplitRegex } from './pre-tokenize.js';
+import { type AddedToken, TokenizerFileError } from './load.js';
 import { gpt2Source, readTokenizerDir } from './read-dir.js';
 import { TokenizerTables } from './tables.js';
+import { WordCache } from './word-cache.js';
+import { wordEnd } from './word-scanner.js';
 
 export interface DecodeOptions {
   /** Leave out special tokens such as `<|endoftext|>` (default false). */
@@ -29,11 +30,9 @@ export class Tokenizer {
 
   private readonly tables: TokenizerTables;
   private readonly merger: BpeMerger;
-  private readonly cache = new Map<string, number[]>();
+  private readonly cache = new WordCache(CACHE_ENTRY_LIMIT);
   /** The UTF-8 bytes of the word being merged, as single-byte token ids; grows as needed. */
   private symbols = new Int32Array(256);
-  private readonly splitRegex = gpt2SplitRegex();
-  private readonly addedTokenRegex: RegExp | undefined;
   // ignoreBOM: a leading U+FEFF is text here, not a byte-order mark to drop.
   private readonly utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
@@ -45,10 +44,6 @@ export class Tokenizer {
     const eos = tables.tokenToIdMap.get(END_OF_TEXT);
     if (eos === undefined) throw new TokenizerFileError(where, `the vocabulary has no ${END_OF_TEXT} token`);
     this.eosTokenId = eos;
-    if (tables.addedTokens.length > 0) {
-      const escaped = tables.addedTokens.map((t) => t.content.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-      this.addedTokenRegex = new RegExp(escaped.join('|'), 'g');
-    }
   }
 
   /** The tokenizer of a model directory: `tokenizer.json`, or `vocab.json` + `merges.txt`. */
@@ -64,21 +59,16 @@ export class Tokenizer {
 
   encode(text: string): number[] {
     const out: number[] = [];
-    const added = this.addedTokenRegex;
-    if (added === undefined) {
-      this.encodeOrdinary(text, out);
-      return out;
-    }
     // Added tokens first; the text between them is encoded as if the rest were not there.
     let start = 0;
-    added.lastIndex = 0;
-    for (let match = added.exec(text); match !== null; match = added.exec(text)) {
-      if (match.index > start) this.encodeOrdinary(text.slice(start, match.index), out);
-      out.push(this.tables.tokenToIdMap.get(match[0])!);
-      start = match.index + match[0].length;
+    for (;;) {
+      const found = this.nextAddedToken(text, start);
+      if (found === undefined) break;
+      this.encodeOrdinary(text, start, found.at, out);
+      out.push(found.token.id);
+      start = found.at + found.token.content.length;
     }
-    if (start === 0) this.encodeOrdinary(text, out);
-    else if (start < text.length) this.encodeOrdinary(text.slice(start), out);
+    this.encodeOrdinary(text, start, text.length, out);
     return out;
   }
 
@@ -112,40 +102,54 @@ export class Tokenizer {
     return this.tables.idToTokenList[id];
   }
 
-  /** Text with no added tokens in it: split into words, each merged (or found in the cache). */
-  private encodeOrdinary(text: string, out: number[]): void {
-    const regex = this.splitRegex;
+  /** The first added token at or after `from`; the longest one where several start together. */
+  private nextAddedToken(text: string, from: number): { at: number; token: AddedToken } | undefined {
+    let best: { at: number; token: AddedToken } | undefined;
+    // addedTokens is sorted longest first, so a later token only wins by starting earlier.
+    for (const token of this.tables.addedTokens) {
+      const at = text.indexOf(token.content, from);
+      if (at >= 0 && (best === undefined || at < best.at)) best = { at, token };
+    }
+    return best;
+  }
+
+  /** text[start, end), which holds no added token: split into words, each merged or found in the cache. */
+  private encodeOrdinary(text: string, start: number, end: number, out: number[]): void {
+    // The scanner reads to the end of its string, so a piece before an added token is cut out.
+    if (end < text.length) {
+      if (start === end) return;
+      text = text.slice(start, end);
+      start = 0;
+      end = text.length;
+    }
     const cache = this.cache;
-    regex.lastIndex = 0;
-    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
-      const word = match[0];
-      const cached = cache.get(word);
-      if (cached !== undefined) {
-        for (let i = 0; i < cached.length; i++) out.push(cached[i]!);
-        continue;
+    for (let wordStart = start; wordStart < end; ) {
+      const wordStop = wordEnd(text, wordStart);
+      const cacheable = wordStop - wordStart <= CACHE_WORD_LIMIT;
+      const hash = cacheable ? WordCache.hash(text, wordStart, wordStop) : 0;
+      if (!(cacheable && cache.pushIfCached(text, wordStart, wordStop, hash, out))) {
+        const idsStart = out.length;
+        // wordToByteIds may replace this.symbols with a larger array: read it after.
+        const length = this.wordToByteIds(text, wordStart, wordStop);
+        this.merger.merge(this.symbols, length, out);
+        if (cacheable) cache.set(text.slice(wordStart, wordStop), hash, out, idsStart);
       }
-      const start = out.length;
-      // wordToByteIds may replace this.symbols with a larger array: read it after.
-      const length = this.wordToByteIds(word);
-      this.merger.merge(this.symbols, length, out);
-      if (word.length <= CACHE_WORD_LIMIT) {
-        if (cache.size >= CACHE_ENTRY_LIMIT) cache.clear();
-        cache.set(word, out.slice(start));
-      }
+      wordStart = wordStop;
     }
   }
 
   /**
-   * Write the UTF-8 bytes of `word` into `this.symbols` as single-byte token ids and return
-   * their count. A lone surrogate (not valid text) becomes U+FFFD, as TextEncoder makes it.
+   * Write the UTF-8 bytes of word = text[start, end) into `this.symbols` as single-byte token
+   * ids and return their count. A lone surrogate (not valid text) becomes U+FFFD, as
+   * TextEncoder makes it.
    */
-  private wordToByteIds(word: string): number {
-    if (this.symbols.length < word.length * 3) this.symbols = new Int32Array(word.length * 3);
+  private wordToByteIds(text: string, start: number, end: number): number {
+    if (this.symbols.length < (end - start) * 3) this.symbols = new Int32Array((end - start) * 3);
     const symbols = this.symbols;
     const byteIds = this.tables.byteIds;
     let n = 0;
-    for (let i = 0; i < word.length; i++) {
-      let code = word.charCodeAt(i);
+    for (let i = start; i < end; i++) {
+      let code = text.charCodeAt(i);
       if (code < 0x80) {
         symbols[n++] = byteIds[code]!;
         continue;
@@ -156,7 +160,7 @@ export class Tokenizer {
         continue;
       }
       if (code >= 0xd800 && code <= 0xdfff) {
-        const low = i + 1 < word.length ? word.charCodeAt(i + 1) : 0;
+        const low = i + 1 < end ? text.charCodeAt(i + 1) : 0;
         if (code <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
           code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
           i++;
