@@ -2,8 +2,10 @@
 // and OpenAI's encoder for any text.
 //
 // encode: cut out added tokens (`<|endoftext|>` → 50256, as Hugging Face does) → split
-// each remaining piece with GPT-2's regex → UTF-8 bytes of each word → BPE merges → ids.
-// decode: ids → bytes → UTF-8, each invalid run replaced by U+FFFD.
+// each remaining piece into words by GPT-2's regex (run as a scanner, word-scanner.ts) →
+// UTF-8 bytes of each word → BPE merges (bpe-merge.ts), or the word cache → ids.
+// decode: ids → bytes → UTF-8, each invalid run replaced by U+FFFD (as Python's
+// errors="replace" and Rust's from_utf8_lossy do: one U+FFFD per maximal invalid subpart).
 import { END_OF_TEXT } from './files.js';
 import { BpeMerger } from './bpe-merge.js';
 import { type AddedToken, TokenizerFileError } from './load.js';
