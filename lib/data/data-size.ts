@@ -19,14 +19,22 @@ export function joinedCharacters(tweets: readonly string[]): number {
   return total;
 }
 
+export interface DataSizeLimits {
+  /** Refuse below this many characters (default 6,000). */
+  minCharacters?: number;
+  /** Warn below this many (default 40,000). */
+  warnCharacters?: number;
+}
+
 export class NotEnoughDataError extends Error {
   constructor(
     readonly handle: string,
     readonly counts: PostCounts,
     readonly characters: number,
+    readonly minCharacters: number,
   ) {
     super(
-      `@${handle}: not enough text to learn from: ${characters} characters of kept tweets, ${MIN_CHARACTERS} needed ` +
+      `@${handle}: not enough text to learn from: ${characters} characters of kept tweets, ${minCharacters} needed ` +
         `(tweets downloaded ${counts.downloaded}, retweets ${counts.retweets}, short tweets ${counts.short}, tweets kept ${counts.kept}). ` +
         'Add a source with more posts for this person (for example their X archive), or pick someone who writes more',
     );
@@ -35,13 +43,20 @@ export class NotEnoughDataError extends Error {
 }
 
 /** Throws NotEnoughDataError under 6,000 characters; returns a warning under 40,000. */
-export function checkDataSize(handle: string, kept: readonly string[], counts: PostCounts): { characters: number; warning?: string } {
+export function checkDataSize(
+  handle: string,
+  kept: readonly string[],
+  counts: PostCounts,
+  limits: DataSizeLimits = {},
+): { characters: number; warning?: string } {
+  const minCharacters = limits.minCharacters ?? MIN_CHARACTERS;
+  const warnCharacters = limits.warnCharacters ?? WARN_CHARACTERS;
   const characters = joinedCharacters(kept);
-  if (characters < MIN_CHARACTERS) throw new NotEnoughDataError(handle, counts, characters);
-  if (characters < WARN_CHARACTERS) {
+  if (characters < minCharacters) throw new NotEnoughDataError(handle, counts, characters, minCharacters);
+  if (characters < warnCharacters) {
     return {
       characters,
-      warning: `@${handle}: only ${characters} characters of kept tweets (under ${WARN_CHARACTERS}): the model may not write much like them`,
+      warning: `@${handle}: only ${characters} characters of kept tweets (under ${warnCharacters}): the model may not write much like them`,
     };
   }
   return { characters };

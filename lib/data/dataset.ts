@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import type { Tokenizer } from '../tokenizer/index.js';
 import type { Post } from '../sources/post.js';
 import { curatePosts, type PostCounts } from './curate.js';
-import { checkDataSize, END_OF_TEXT, joinedCharacters } from './data-size.js';
+import { checkDataSize, END_OF_TEXT, joinedCharacters, type DataSizeLimits } from './data-size.js';
 import { modelNameFor, normalizeHandle, type ModelName } from './handles.js';
 import { pyLength } from './python-text.js';
 import { createRng, shuffled, MAX_SEED } from './rng.js';
@@ -26,7 +26,7 @@ export interface DatasetUser {
   posts: readonly Post[];
 }
 
-export interface DatasetOptions {
+export interface DatasetOptions extends DataSizeLimits {
   /** 1 to 3 people; handles are normalised and must differ. */
   users: readonly DatasetUser[];
   /** Shuffled copies of the data in the training text (default 4). */
@@ -95,7 +95,7 @@ export async function buildDataset(options: DatasetOptions): Promise<Dataset> {
   // Clean, count and size-check each person; hold out their validation tweets.
   const prepared = users.map((user) => {
     const { kept, counts } = curatePosts(user.posts, { allowNewlines });
-    const { characters, warning } = checkDataSize(user.handle, kept, counts);
+    const { characters, warning } = checkDataSize(user.handle, kept, counts, options);
     if (warning) warnings.push(warning);
     const { train, valid } = holdOut(kept, validSplit, createRng(seed, `valid:${user.handle}`));
     return { user, counts, characters, train, valid };

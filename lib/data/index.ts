@@ -2,7 +2,15 @@
 // tokenizing, and the dataset folder.
 export { fixText, cleanTweet, isBoringTweet, type CleanOptions } from './clean.js';
 export { curatePosts, type CuratedPosts, type PostCounts } from './curate.js';
-export { checkDataSize, joinedCharacters, NotEnoughDataError, END_OF_TEXT, MIN_CHARACTERS, WARN_CHARACTERS } from './data-size.js';
+export {
+  checkDataSize,
+  joinedCharacters,
+  NotEnoughDataError,
+  END_OF_TEXT,
+  MIN_CHARACTERS,
+  WARN_CHARACTERS,
+  type DataSizeLimits,
+} from './data-size.js';
 export { normalizeHandle, modelNameFor, type ModelName } from './handles.js';
 export { createRng, shuffled, type Rng } from './rng.js';
 export { upsampleToCharacters } from './upsample.js';

@@ -1,7 +1,7 @@
 // `tweetsmith dataset SOURCE... --out DIR`: posts → cleaned training text and token blocks.
 // A thin shell over makeDataset (lib/data): parse options, run, print.
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_BLOCK_SIZE, DEFAULT_EPOCHS, makeDataset, renderDataTable } from '../../data/index.js';
+import { DEFAULT_BLOCK_SIZE, DEFAULT_EPOCHS, makeDataset, MIN_CHARACTERS, renderDataTable, WARN_CHARACTERS } from '../../data/index.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
 import { Tokenizer } from '../../tokenizer/index.js';
 
@@ -13,6 +13,8 @@ interface DatasetCommandOptions {
   validSplit: number;
   allowNewlines?: boolean;
   maxPosts?: number;
+  minCharacters: number;
+  warnCharacters: number;
   tokenizer?: string;
   json?: boolean;
 }
@@ -41,6 +43,8 @@ export function registerDataset(program: Command): void {
     .option('--valid-split <fraction>', "fraction of each person's tweets held out for validation", fraction, 0)
     .option('--allow-newlines', 'keep line breaks inside tweets')
     .option('--max-posts <n>', 'read at most this many posts from each network source (X: at most 3200)', wholeNumber(1))
+    .option('--min-characters <n>', "refuse a person with fewer characters of kept tweets", wholeNumber(0), MIN_CHARACTERS)
+    .option('--warn-characters <n>', 'warn about a person with fewer characters of kept tweets', wholeNumber(0), WARN_CHARACTERS)
     .option('--tokenizer <dir>', "a model folder whose tokenizer to use (default: GPT-2's)")
     .option('--json', 'print the stats as one JSON document on stdout')
     .addHelpText('after', `\n${SOURCE_SYNTAX}\n\n${ENVIRONMENT}\n`)
@@ -54,6 +58,8 @@ export function registerDataset(program: Command): void {
         validSplit: options.validSplit,
         allowNewlines: options.allowNewlines ?? false,
         maxPosts: options.maxPosts,
+        minCharacters: options.minCharacters,
+        warnCharacters: options.warnCharacters,
         tokenizer,
         progress: process.stderr,
       });
