@@ -43,7 +43,8 @@ export async function collectPosts(sources: readonly string[], options: SourceOp
     addNewPosts(user, read, seen);
   }
   if (users.size > MAX_USERS) throw tooManyPeople([...users.keys()]);
-  return [...users.values()];
+  // In handle order, like the model name, so that the order the sources were named in changes nothing.
+  return [...users.values()].sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0));
 }
 
 function addNewPosts(user: UserPosts, read: SourcePosts, seen: Set<string>): void {
