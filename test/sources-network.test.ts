@@ -137,6 +137,15 @@ test.serial('X API: a bad token, an unknown handle, no token, an empty timeline'
   t.false(progress.text().includes(TOKEN));
 });
 
+test('X API: an unknown handle answered with a 404', async (t) => {
+  const server = await startFakeXApi({ token: TOKEN, user: X_USER, pages: X_PAGES, unknownUser: 404 });
+  t.teardown(() => server.close());
+  await t.throwsAsync(readSource('@ghost', { xBearerToken: TOKEN, xApiUrl: server.url, progress: captureProgress() }), {
+    instanceOf: SourceError,
+    message: '@ghost: X has no such account (HTTP 404: Could not find user with username: [ghost].). check the spelling of the handle',
+  });
+});
+
 test.serial('X API: the base URL comes from TWEETSMITH_X_API_URL when not given', async (t) => {
   const server = await startFakeXApi({ token: TOKEN, user: X_USER, pages: X_PAGES });
   t.teardown(() => server.close());
@@ -238,6 +247,22 @@ for (const linkHeaders of [true, false]) {
     t.true(urls.slice(1).every((u) => u.searchParams.get('limit') === '40' || u.searchParams.get('limit') === '2'));
   });
 }
+
+test('Mastodon: a 429 is waited out until X-RateLimit-Reset', async (t) => {
+  const server = await startFakeMastodon({
+    username: 'sample',
+    displayName: 'S',
+    statuses: TOOTS,
+    rateLimitResetIso: new Date(NOW_MS + 30_000).toISOString(),
+  });
+  t.teardown(() => server.close());
+  const clock = fakeClock(NOW_MS);
+  const progress = captureProgress();
+  const read = await readSource('mastodon:@sample@social.example', { mastodonUrl: server.url, clock, progress });
+  t.is(read.posts.length, 5);
+  t.is(clock.now(), NOW_MS + 31_000);
+  t.regex(progress.text(), /mastodon:@sample@social\.example: rate limited, resuming in 0:31/);
+});
 
 test('Mastodon: an unknown account is a 404 that names it', async (t) => {
   const server = await startFakeMastodon({ username: 'sample', displayName: 'S', statuses: [] });

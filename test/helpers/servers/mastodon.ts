@@ -19,10 +19,13 @@ export interface FakeMastodonOptions {
   statuses: FakeToot[];
   pageSize?: number;
   linkHeaders?: boolean;
+  /** Answer the first statuses request with 429 and this X-RateLimit-Reset (ISO time). */
+  rateLimitResetIso?: string;
 }
 
 export function startFakeMastodon(options: FakeMastodonOptions): Promise<LocalServer> {
   const accountId = '109302';
+  let rateLimited = false;
   return startLocalServer((url, request) => {
     if (url.pathname === '/api/v1/accounts/lookup') {
       if (url.searchParams.get('acct')?.toLowerCase() !== options.username.toLowerCase()) {
@@ -40,6 +43,14 @@ export function startFakeMastodon(options: FakeMastodonOptions): Promise<LocalSe
       };
     }
     if (url.pathname === `/api/v1/accounts/${accountId}/statuses`) {
+      if (options.rateLimitResetIso && !rateLimited) {
+        rateLimited = true;
+        return {
+          status: 429,
+          headers: { 'x-ratelimit-limit': '300', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': options.rateLimitResetIso },
+          body: { error: 'Too many requests' },
+        };
+      }
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 20), options.pageSize ?? 40);
       const maxId = url.searchParams.get('max_id');
       const older = maxId ? options.statuses.filter((s) => BigInt(s.id) < BigInt(maxId)) : options.statuses;

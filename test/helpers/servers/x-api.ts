@@ -29,6 +29,8 @@ export interface FakeXApiOptions {
   rateLimitOnPage?: number;
   /** x-rate-limit-reset of that 429, epoch seconds. */
   rateLimitResetS?: number;
+  /** How an unknown username is answered: errors[] in a 200 (what X does for lookups) or a bare 404. */
+  unknownUser?: 'errors' | 404;
 }
 
 export function startFakeXApi(options: FakeXApiOptions): Promise<LocalServer> {
@@ -41,6 +43,9 @@ export function startFakeXApi(options: FakeXApiOptions): Promise<LocalServer> {
     if (lookup) {
       const username = decodeURIComponent(lookup[1]!);
       if (username.toLowerCase() !== options.user.username.toLowerCase()) {
+        if (options.unknownUser === 404) {
+          return { status: 404, body: { title: 'Not Found Error', type: 'about:blank', status: 404, detail: `Could not find user with username: [${username}].` } };
+        }
         return {
           body: {
             errors: [
