@@ -28,11 +28,12 @@ export async function collectPosts(sources: readonly string[], options: SourceOp
   const namedAccounts = new Set([...specs.values()].map(({ spec }) => accountOf(spec)).filter((a) => a !== undefined));
   if (namedAccounts.size > MAX_USERS) throw tooManyPeople([...namedAccounts]);
 
+  const progress = options.progress ?? process.stderr;
   const users = new Map<string, UserPosts>();
   const seenPosts = new Map<string, Set<string>>();
   for (const { source } of specs.values()) {
-    options.progress?.write(`reading ${source}\n`);
-    const read = await readSource(source, options);
+    progress.write(`reading ${source}\n`);
+    const read = await readSource(source, { ...options, progress });
     const handle = normalizeHandle(read.profile.handle);
     const user = users.get(handle) ?? { handle, posts: [], sources: [] };
     users.set(handle, user);

@@ -11,7 +11,7 @@ import { curatePosts, type PostCounts } from './curate.js';
 import { checkDataSize, END_OF_TEXT, joinedCharacters, type DataSizeLimits } from './data-size.js';
 import { modelNameFor, normalizeHandle, type ModelName } from './handles.js';
 import { pyLength } from './python-text.js';
-import { createRng, shuffled, MAX_SEED } from './rng.js';
+import { createRng, shuffled, MAX_SEED, type Rng } from './rng.js';
 import { cutIntoBlocks } from './token-blocks.js';
 import { upsampleToCharacters } from './upsample.js';
 
@@ -106,8 +106,8 @@ export async function buildDataset(options: DatasetOptions): Promise<Dataset> {
   const balanced = prepared.map((p) => upsampleToCharacters(p.train, longest, createRng(seed, `upsample:${p.user.handle}`)));
   const epochRng = createRng(seed, 'epochs');
   const oneEpoch = balanced.flat();
-  const trainTweets: string[] = [];
-  for (let epoch = 0; epoch < epochs; epoch++) trainTweets.push(...shuffled(oneEpoch, epochRng));
+  // (Built as a list of epochs and flattened: spreading a big archive into push() would overflow the stack.)
+  const trainTweets = Array.from({ length: epochs }, () => shuffled(oneEpoch, epochRng)).flat();
   const validTweets = shuffled(prepared.flatMap((p) => p.valid), createRng(seed, 'valid-order'));
 
   const trainText = joinTweets(trainTweets);
@@ -160,7 +160,7 @@ export function joinTweets(tweets: readonly string[]): string {
  * Whole tweets held out for validation: round(n × fraction) of them, at least
  * one and never all, chosen at random; the rest stay in their order.
  */
-function holdOut(kept: readonly string[], fraction: number, rng: ReturnType<typeof createRng>): { train: string[]; valid: string[] } {
+function holdOut(kept: readonly string[], fraction: number, rng: Rng): { train: string[]; valid: string[] } {
   if (fraction === 0 || kept.length < 2) return { train: kept.slice(), valid: [] };
   const count = Math.min(Math.max(Math.round(kept.length * fraction), 1), kept.length - 1);
   const chosen = shuffled(
