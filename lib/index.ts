@@ -5,3 +5,22 @@ export { collectTokens, type GenerateOptions, type TokenEvent } from './engine/g
 export { loadNative, type BuildInfo } from './engine/native.js';
 export { PRESETS, presetConfig, configFromHF, configToHF, type GPT2Config, type PresetName } from './model/config.js';
 export { Tokenizer } from './tokenizer/index.js';
+export {
+  readSource,
+  parseSourceString,
+  SOURCE_SYNTAX,
+  SourceError,
+  type Post,
+  type SourcePosts,
+  type SourceOptions,
+} from './sources/index.js';
+export {
+  buildDataset,
+  collectPosts,
+  makeDataset,
+  cleanTweet,
+  fixText,
+  isBoringTweet,
+  renderDataTable,
+  type DatasetStats,
+} from './data/index.js';

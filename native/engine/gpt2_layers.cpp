@@ -13,6 +13,18 @@ ggml_tensor * as_rows(ggml_context * ctx, ggml_tensor * t) {
     return ggml_reshape_2d(ctx, t, t->ne[0], ggml_nelements(t) / t->ne[0]);
 }
 
+// out[j][i] = Σ_n a[n][i]·b[n][j] for a [I, N] and b [J, N] (ne order) → [I, J]:
+// the contraction over tokens that every weight gradient is. It is ggml_out_prod's
+// contract, computed with ggml_mul_mat on transposed copies because the CPU's
+// matrix multiply is far faster than out_prod's axpy loop.
+ggml_tensor * sum_of_outer_products(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b) {
+    auto transposed = [&](ggml_tensor * t) {
+        ggml_tensor * v = ggml_transpose(ctx, t);
+        return ggml_is_contiguous(v) ? v : ggml_cont(ctx, v);
+    };
+    return ggml_mul_mat(ctx, transposed(a), transposed(b));
+}
+
 // A bias gradient: the sum of dy over every token.
 ggml_tensor * sum_over_tokens(ggml_context * ctx, ggml_tensor * dy, ggml_tensor * like) {
     return ggml_repeat_back(ctx, as_rows(ctx, dy), like);
@@ -72,10 +84,10 @@ ggml_tensor * linear_backward(ggml_context * ctx, GradSink & sink, ggml_tensor *
     ggml_tensor * x2 = as_rows(ctx, x);    // [in, N]
     ggml_tensor * dy2 = as_rows(ctx, dy);  // [out, N]
     // dW[o][i] = Σ_n dy[n][o] x[n][i]
-    sink.accumulate(dw, ggml_out_prod(ctx, x2, dy2));
+    sink.accumulate(dw, sum_of_outer_products(ctx, x2, dy2));
     if (db) sink.accumulate(db, sum_over_tokens(ctx, dy, db));
     // dx[n][i] = Σ_o dy[n][o] W[o][i]
-    ggml_tensor * dx = ggml_out_prod(ctx, w, ggml_transpose(ctx, dy2));  // [in, N]
+    ggml_tensor * dx = sum_of_outer_products(ctx, w, ggml_transpose(ctx, dy2));  // [in, N]
     return ggml_reshape(ctx, dx, x);
 }
 
@@ -127,11 +139,11 @@ ggml_tensor * attention_backward(ggml_context * ctx, ggml_tensor * dy, const Att
     const int64_t C = dy->ne[0], hs = C / n_head, T = dy->ne[1], B = dy->ne[2];
     ggml_tensor * dy_heads = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_4d(ctx, dy, hs, n_head, T, B), 0, 2, 1, 3));
     ggml_tensor * dprobs = ggml_mul_mat(ctx, s.v, dy_heads);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
-    ggml_tensor * dv = ggml_out_prod(ctx, dy_heads, s.probs);  // dV[k][d] = Σ_q P[q][k] dY[q][d]
+    ggml_tensor * dv = sum_of_outer_products(ctx, dy_heads, s.probs);  // dV[k][d] = Σ_q P[q][k] dY[q][d]
     // softmax backward, with the 1/√hs scale folded in; masked entries have P = 0 and get 0
     ggml_tensor * dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs, attention_scale(s.q), 0.0f);
-    ggml_tensor * dq = ggml_out_prod(ctx, s.k, ggml_transpose(ctx, dscores));  // dQ[q][d] = Σ_k dS[q][k] K[k][d]
-    ggml_tensor * dk = ggml_out_prod(ctx, s.q, dscores);                      // dK[k][d] = Σ_q dS[q][k] Q[q][d]
+    ggml_tensor * dq = sum_of_outer_products(ctx, s.k, ggml_transpose(ctx, dscores));  // dQ[q][d] = Σ_k dS[q][k] K[k][d]
+    ggml_tensor * dk = sum_of_outer_products(ctx, s.q, dscores);                      // dK[k][d] = Σ_q dS[q][k] Q[q][d]
     return ggml_concat(ctx, ggml_concat(ctx, merge_heads(ctx, dq), merge_heads(ctx, dk), 0), merge_heads(ctx, dv), 0);
 }
 
