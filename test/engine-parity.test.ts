@@ -34,6 +34,8 @@ test('logits and loss match PyTorch', async (t) => {
   const d = difference(logits, ref('logits'));
   t.log(`logits: max relative error ${d.relative.toExponential(2)}`);
   t.true(d.relative <= TOLERANCE);
+  const batchLoss = await model.loss(fixture.batch);
+  t.true(Math.abs(batchLoss - fixture.step_losses[0]) / fixture.step_losses[0] <= TOLERANCE, `batch loss ${batchLoss}`);
   const { loss } = await model.lossAndGrads(fixture.tokens);
   const lossError = Math.abs(loss - fixture.loss) / fixture.loss;
   t.log(`loss ${loss} vs ${fixture.loss}: relative error ${lossError.toExponential(2)}`);

@@ -3,7 +3,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerInitModel } from './commands/init-model.js';
 import { registerDataset } from './commands/dataset.js';
-import { readPackageVersion } from './version.js';
+import { registerDemo } from './commands/demo.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerTrain } from './commands/train.js';
+import { readPackageVersion } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerInitModel(program);
   registerDataset(program);
+  registerTrain(program);
+  registerGenerate(program);
+  registerDemo(program);
   return program;
 }
 

@@ -26,7 +26,7 @@ import {
 } from '../model/model-dir.js';
 import { writeGpt2TokenizerFiles } from '../tokenizer/index.js';
 import { loadNative, type NativeModel } from './native.js';
-import { Trainer, type TrainerOptions } from './trainer.js';
+import { flattenBatch, Trainer, type Batch, type TrainerOptions } from './trainer.js';
 import { generateTokens, type GenerateOptions, type TokenEvent } from './generate.js';
 
 export interface ModelOptions {
@@ -85,11 +85,18 @@ export class GPT2 {
   readonly sourceDir: string | undefined;
   private native: NativeModel | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private threadCount: number;
 
-  private constructor(config: GPT2Config, native: NativeModel, sourceDir?: string) {
+  private constructor(config: GPT2Config, native: NativeModel, threads: number, sourceDir?: string) {
     this.config = config;
     this.native = native;
+    this.threadCount = threads;
     this.sourceDir = sourceDir;
+  }
+
+  /** CPU threads the engine uses. */
+  get threads(): number {
+    return this.threadCount;
   }
 
   /** Loads a model directory in the Hugging Face layout (config.json + model.safetensors). */
@@ -97,14 +104,15 @@ export class GPT2 {
     resolveDevice(options.device);
     const { config } = await readModelConfig(dir);
     const file = weightsPath(dir);
-    const native = new (loadNative().Model)(toNativeConfig(config), defaultThreads(options.threads));
+    const threads = defaultThreads(options.threads);
+    const native = new (loadNative().Model)(toNativeConfig(config), threads);
     try {
       await native.load(file);
     } catch (err) {
       native.dispose();
       throw err;
     }
-    return new GPT2(config, native, dir);
+    return new GPT2(config, native, threads, dir);
   }
 
   /** A randomly initialised model, as Hugging Face initialises GPT-2; `config` may be a preset name. */
@@ -123,9 +131,10 @@ export class GPT2 {
           });
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
-    const native = new (loadNative().Model)(toNativeConfig(full), defaultThreads(options.threads));
+    const threads = defaultThreads(options.threads);
+    const native = new (loadNative().Model)(toNativeConfig(full), threads);
     await native.initRandom(seed);
-    return new GPT2(full, native);
+    return new GPT2(full, native, threads);
   }
 
   private engine(): NativeModel {
@@ -174,6 +183,15 @@ export class GPT2 {
     });
   }
 
+  /**
+   * The mean loss over a batch of equal-length sequences (labels = inputs shifted
+   * by one), without gradients: for validation.
+   */
+  loss(batch: Batch): Promise<number> {
+    const { tokens, T, B } = flattenBatch(batch);
+    return this.exclusive((n) => n.loss(tokens, T, B));
+  }
+
   /** Every parameter, keyed and laid out as in model.safetensors. */
   parameters(): Promise<Record<string, Float32Array>> {
     return this.exclusive(async (n) => n.readTensors('param'));
@@ -185,7 +203,10 @@ export class GPT2 {
   }
 
   setThreads(threads: number): Promise<void> {
-    return this.exclusive(async (n) => n.setThreads(defaultThreads(threads)));
+    return this.exclusive(async (n) => {
+      n.setThreads(defaultThreads(threads));
+      this.threadCount = threads;
+    });
   }
 
   /** An AdamW trainer for this model (see Trainer). */

@@ -32,7 +32,23 @@ export type Batch = ArrayLike<number> | ArrayLike<number>[];
 
 function toRows(batch: Batch): ArrayLike<number>[] {
   if (batch.length > 0 && typeof (batch as ArrayLike<unknown>)[0] === 'number') return [batch as ArrayLike<number>];
-  return Array.from(batch as ArrayLike<number>[]);
+  const rows = Array.from(batch as ArrayLike<number>[]);
+  if (rows.length === 0) throw new Error('the batch is empty');
+  rows.forEach((r, i) => {
+    if (r.length !== rows[0].length) {
+      throw new Error(`every sequence of a batch needs the same length: sequence ${i} has ${r.length} tokens, sequence 0 has ${rows[0].length}`);
+    }
+  });
+  return rows;
+}
+
+/** A batch as one row-major Int32Array of B sequences of T tokens. */
+export function flattenBatch(batch: Batch): { tokens: Int32Array; T: number; B: number } {
+  const rows = toRows(batch);
+  const T = rows[0].length;
+  const tokens = new Int32Array(rows.length * T);
+  rows.forEach((r, b) => tokens.set(Array.from(r), b * T));
+  return { tokens, T, B: rows.length };
 }
 
 export class Trainer {
@@ -68,24 +84,18 @@ export class Trainer {
   }
 
   async stepWithStats(batch: Batch, options: { lr?: number } = {}): Promise<StepStats> {
-    const rows = toRows(batch);
+    const { tokens: all, T, B } = flattenBatch(batch);
     const lr = options.lr ?? this.options.lr;
     const accum = this.options.gradAccum;
-    if (rows.length === 0) throw new Error('the batch is empty');
-    const T = rows[0].length;
-    rows.forEach((r, i) => {
-      if (r.length !== T) throw new Error(`every sequence of a batch needs the same length: sequence ${i} has ${r.length} tokens, sequence 0 has ${T}`);
-    });
-    if (rows.length % accum !== 0) {
-      throw new Error(`a batch of ${rows.length} sequences cannot be split into ${accum} equal micro-batches (gradAccum)`);
+    if (B % accum !== 0) {
+      throw new Error(`a batch of ${B} sequences cannot be split into ${accum} equal micro-batches (gradAccum)`);
     }
-    const perMicro = rows.length / accum;
+    const perMicro = B / accum;
     return this.exclusive(async (native) => {
       native.zeroGrads();
       let lossSum = 0;
       for (let m = 0; m < accum; m++) {
-        const tokens = new Int32Array(perMicro * T);
-        for (let b = 0; b < perMicro; b++) tokens.set(Array.from(rows[m * perMicro + b]), b * T);
+        const tokens = all.subarray(m * perMicro * T, (m + 1) * perMicro * T);
         try {
           lossSum += await native.forwardBackward(tokens, T, perMicro, 1 / accum);
         } catch (err) {

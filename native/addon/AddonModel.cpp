@@ -13,6 +13,7 @@ Napi::Function AddonModel::Define(Napi::Env env) {
                            InstanceMethod("save", &AddonModel::Save),
                            InstanceMethod("logits", &AddonModel::Logits),
                            InstanceMethod("forwardBackward", &AddonModel::ForwardBackward),
+                           InstanceMethod("loss", &AddonModel::Loss),
                            InstanceMethod("zeroGrads", &AddonModel::ZeroGrads),
                            InstanceMethod("readTensors", &AddonModel::ReadTensors),
                            InstanceMethod("writeTensor", &AddonModel::WriteTensor),
@@ -89,6 +90,19 @@ Napi::Value AddonModel::ForwardBackward(const Napi::CallbackInfo & info) {
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
         env, [m, tokens, T, B, scale, loss] { *loss = m->forward_backward(tokens->data(), T, B, scale); },
+        [loss](Napi::Env e) { return Napi::Number::New(e, *loss); }, [slot = slot_] { slot->end_call(); }, {Value()});
+}
+
+// loss(tokens: Int32Array, T, B): Promise<number> (mean loss, no gradients)
+Napi::Value AddonModel::Loss(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
+    const int64_t T = info[1].As<Napi::Number>().Int64Value(), B = info[2].As<Napi::Number>().Int64Value();
+    if (T * B != int64_t(tokens->size())) throw Napi::RangeError::New(env, "tokens.length must be T * B");
+    auto loss = std::make_shared<double>(0.0);
+    GPT2Model * m = &slot_->begin_call(env);
+    return PromiseWorker::Run(
+        env, [m, tokens, T, B, loss] { *loss = m->loss(tokens->data(), T, B); },
         [loss](Napi::Env e) { return Napi::Number::New(e, *loss); }, [slot = slot_] { slot->end_call(); }, {Value()});
 }
 

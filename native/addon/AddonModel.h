@@ -22,6 +22,7 @@ private:
     Napi::Value Save(const Napi::CallbackInfo & info);
     Napi::Value Logits(const Napi::CallbackInfo & info);
     Napi::Value ForwardBackward(const Napi::CallbackInfo & info);
+    Napi::Value Loss(const Napi::CallbackInfo & info);
     Napi::Value ZeroGrads(const Napi::CallbackInfo & info);
     Napi::Value ReadTensors(const Napi::CallbackInfo & info);
     Napi::Value WriteTensor(const Napi::CallbackInfo & info);

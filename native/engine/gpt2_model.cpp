@@ -47,6 +47,7 @@ GPT2Model::GPT2Model(const GPT2Config & config, int n_threads) : config_(config)
 GPT2Model::~GPT2Model() {
     logits_graph_.release();
     train_graph_.release();
+    loss_graph_.release();
     grads_.reset();
     params_.reset();
     if (backend_) ggml_backend_free(backend_);
@@ -251,27 +252,59 @@ void GPT2Model::build_train_graph(int64_t T, int64_t B) {
     plan(g, backend_);
 }
 
-double GPT2Model::forward_backward(const int32_t * tokens, int64_t T, int64_t B, double scale) {
+void GPT2Model::build_loss_graph(int64_t T, int64_t B) {
+    if (loss_graph_.graph && loss_graph_.T == T && loss_graph_.B == B) return;
+    loss_graph_.release();
+    CachedGraph & g = loss_graph_;
+    g.ctx = new_graph_context();
+    make_inputs(g.ctx, g, T, B);
+    g.targets = ggml_new_tensor_1d(g.ctx, GGML_TYPE_I32, T * B);
+    ggml_set_input(g.targets);
+    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions);
+    g.output = cross_entropy_forward(g.ctx, f.logits, g.targets);
+    ggml_set_output(g.output);
+    g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
+    ggml_build_forward_expand(g.graph, g.output);
+    plan(g, backend_);
+}
+
+void GPT2Model::check_training_batch(const int32_t * tokens, int64_t T, int64_t B) const {
     if (T < 2 || T > config_.n_positions)
         throw EngineError("training sequences need between 2 and n_positions (" + std::to_string(config_.n_positions) +
                           ") tokens, got " + std::to_string(T));
     if (B < 1) throw EngineError("batch size must be at least 1");
     check_tokens(tokens, T * B);
-    build_train_graph(T, B);
-    set_inputs(train_graph_, tokens);
-    // labels = inputs shifted by one; a sequence's last token predicts nothing
+}
+
+// Sets the inputs (labels = inputs shifted by one; a sequence's last token
+// predicts nothing), runs a graph whose output is the per-token losses, and
+// returns their mean over the B·(T-1) predicted tokens.
+double GPT2Model::run_loss_graph(CachedGraph & g, const int32_t * tokens) {
+    const int64_t T = g.T, B = g.B;
+    set_inputs(g, tokens);
     std::vector<int32_t> targets(static_cast<size_t>(T * B));
     for (int64_t b = 0; b < B; b++)
         for (int64_t t = 0; t < T; t++) targets[size_t(b * T + t)] = t + 1 < T ? tokens[b * T + t + 1] : -1;
-    ggml_backend_tensor_set(train_graph_.targets, targets.data(), 0, targets.size() * sizeof(int32_t));
-    const double n_predicted = double(B * (T - 1));
-    grad_scale_ = float(scale / n_predicted);
-    compute(train_graph_.graph);
+    ggml_backend_tensor_set(g.targets, targets.data(), 0, targets.size() * sizeof(int32_t));
+    compute(g.graph);
     std::vector<float> losses(targets.size());
-    ggml_backend_tensor_get(train_graph_.output, losses.data(), 0, losses.size() * sizeof(float));
+    ggml_backend_tensor_get(g.output, losses.data(), 0, losses.size() * sizeof(float));
     double sum = 0.0;
     for (float v : losses) sum += v;
-    return sum / n_predicted;
+    return sum / double(B * (T - 1));
+}
+
+double GPT2Model::forward_backward(const int32_t * tokens, int64_t T, int64_t B, double scale) {
+    check_training_batch(tokens, T, B);
+    build_train_graph(T, B);
+    grad_scale_ = float(scale / double(B * (T - 1)));
+    return run_loss_graph(train_graph_, tokens);
+}
+
+double GPT2Model::loss(const int32_t * tokens, int64_t T, int64_t B) {
+    check_training_batch(tokens, T, B);
+    build_loss_graph(T, B);
+    return run_loss_graph(loss_graph_, tokens);
 }
 
 }  // namespace tweetsmith

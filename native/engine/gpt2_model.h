@@ -55,6 +55,8 @@ public:
     // the mean loss over the B·(T-1) predicted tokens and adds the gradient of
     // `scale` × that mean loss into grads() (scale = 1/accumulation steps).
     double forward_backward(const int32_t * tokens, int64_t T, int64_t B, double scale);
+    // The same mean loss without the backward pass (for validation).
+    double loss(const int32_t * tokens, int64_t T, int64_t B);
     ParameterSet & grads();
     void zero_grads();
 
@@ -73,6 +75,9 @@ private:
     void check_tokens(const int32_t * tokens, int64_t n) const;
     void build_logits_graph(int64_t T);
     void build_train_graph(int64_t T, int64_t B);
+    void build_loss_graph(int64_t T, int64_t B);
+    void check_training_batch(const int32_t * tokens, int64_t T, int64_t B) const;
+    double run_loss_graph(CachedGraph & g, const int32_t * tokens);
 
     GPT2Config config_;
     int n_threads_;
@@ -81,6 +86,7 @@ private:
     std::unique_ptr<ParameterSet> grads_;
     CachedGraph logits_graph_;
     CachedGraph train_graph_;
+    CachedGraph loss_graph_;
     float grad_scale_ = 1.0f;  // read by the cross-entropy backward when the train graph runs
     std::atomic<bool> cancel_requested_{false};
 };

@@ -1,9 +1,10 @@
 // `tweetsmith dataset SOURCE... --out DIR`: posts → cleaned training text and token blocks.
 // A thin shell over makeDataset (lib/data): parse options, run, print.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_EPOCHS, makeDataset, MIN_CHARACTERS, renderDataTable, WARN_CHARACTERS } from '../../data/index.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
 import { Tokenizer } from '../../tokenizer/index.js';
+import { fraction, wholeNumber } from '../option-parsers.js';
 
 interface DatasetCommandOptions {
   out: string;
@@ -70,20 +71,4 @@ export function registerDataset(program: Command): void {
       if (options.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
       else process.stdout.write(renderDataTable(manifest.users));
     });
-}
-
-function wholeNumber(min: number): (value: string) => number {
-  return (value) => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < min) {
-      throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got "${value}"`);
-    }
-    return number;
-  };
-}
-
-function fraction(value: string): number {
-  const number = Number(value);
-  if (value.trim() === '' || !(number >= 0 && number < 1)) throw new InvalidArgumentError(`expected a fraction from 0 up to (not including) 1, got "${value}"`);
-  return number;
 }

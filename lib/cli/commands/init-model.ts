@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { GPT2 } from '../../engine/gpt2.js';
 import { PRESETS, presetConfig, type PresetName } from '../../model/config.js';
+import { countParameters } from '../../model/parameters.js';
 import { oneOf, wholeNumber } from '../option-parsers.js';
 
 interface InitModelOptions {
@@ -57,10 +58,4 @@ export function registerInitModel(program: Command): void {
         );
       }
     });
-}
-
-export function countParameters(c: { nLayer: number; nEmbd: number; nPositions: number; vocabSize: number }): number {
-  const C = c.nEmbd;
-  const perLayer = 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + 2 * C + (C * 4 * C + 4 * C) + (4 * C * C + C);
-  return c.vocabSize * C + c.nPositions * C + c.nLayer * perLayer + 2 * C;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from './paths.js';
 import { join } from 'node:path';
 
 export function readPackageVersion(): string {

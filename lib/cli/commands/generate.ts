@@ -1,0 +1,82 @@
+// `tweetsmith generate --model DIR [PROMPT]`: posts in the model's voice, with the
+// original tool's defaults, streamed as they are written.
+import { Command } from 'commander';
+import { GPT2 } from '../../engine/gpt2.js';
+import { DEFAULT_PROMPT, samplePosts, tweetIntentUrl } from '../../generate/samples.js';
+import { Tokenizer } from '../../tokenizer/index.js';
+import { oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
+
+interface GenerateCommandOptions {
+  model: string;
+  n: number;
+  maxLength: number;
+  minLength: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed?: number;
+  allowNewlines?: boolean;
+  tweetLinks?: boolean;
+  threads?: number;
+  device: 'cpu' | 'cuda' | 'auto';
+  json?: boolean;
+}
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description("Write new posts with a model's voice")
+    .argument('[prompt]', 'how the posts start', DEFAULT_PROMPT)
+    .requiredOption('--model <dir>', 'a model directory (from tweetsmith train, or any GPT-2 in the Hugging Face layout)')
+    .option('-n, --n <count>', 'how many posts', wholeNumber(1), 10)
+    .option('--max-length <tokens>', 'most tokens per post, the prompt included', wholeNumber(2), 160)
+    .option('--min-length <tokens>', 'no end-of-text before this many tokens, the prompt included', wholeNumber(0), 10)
+    .option('--temperature <t>', 'randomness (0: always the most likely token)', Number, 1)
+    .option('--top-p <p>', 'nucleus sampling mass', positiveNumber, 0.95)
+    .option('--top-k <k>', 'sample from the k most likely tokens only (0: off)', wholeNumber(0), 0)
+    .option('--seed <n>', 'the same seed gives the same posts (default: random)', wholeNumber(0))
+    .option('--allow-newlines', 'keep line breaks (default: cut each post at its first one)')
+    .option('--tweet-links', 'print a tweet-intent link after each post')
+    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--device <name>', 'cpu, cuda or auto', oneOf(['cpu', 'cuda', 'auto'] as const), 'cpu')
+    .option('--json', 'print {"prompt": ..., "samples": [...]} on stdout and nothing else')
+    .addHelpText('after', `\nExample: tweetsmith generate --model models/me "My dream is" -n 5 --seed 1\n`)
+    .action(async (prompt: string, o: GenerateCommandOptions) => {
+      const model = await GPT2.load(o.model, { threads: o.threads, device: o.device });
+      try {
+        const tokenizer = await Tokenizer.fromDir(o.model).catch(() => Tokenizer.gpt2());
+        // one post streams token by token on a terminal; several print as each is finished
+        const stream = !o.json && o.n === 1 && Boolean(process.stdout.isTTY);
+        let shown = '';
+        const print = (text: string) => {
+          process.stdout.write(`${text}\n`);
+          if (o.tweetLinks) process.stdout.write(`  ${tweetIntentUrl(text)}\n`);
+        };
+        const samples = await samplePosts(model, tokenizer, prompt, {
+          n: o.n,
+          maxLength: Math.min(o.maxLength, model.config.nPositions),
+          minLength: o.minLength,
+          temperature: o.temperature,
+          topP: o.topP,
+          topK: o.topK,
+          seed: o.seed,
+          allowNewlines: o.allowNewlines,
+          onText: (_sequence, text) => {
+            if (!stream) return;
+            process.stdout.write(text.slice(shown.length));
+            shown = text;
+          },
+          onFinished: (_sequence, text) => {
+            if (o.json) return;
+            if (stream) {
+              process.stdout.write('\n');
+              if (o.tweetLinks) process.stdout.write(`  ${tweetIntentUrl(text)}\n`);
+            } else print(text);
+          },
+        });
+        if (o.json) process.stdout.write(JSON.stringify({ prompt, samples }) + '\n');
+      } finally {
+        await model.dispose();
+      }
+    });
+}

@@ -1,0 +1,130 @@
+// `tweetsmith train SOURCE... --base MODEL --out DIR`: the whole pipeline, with
+// the original tool's defaults. Ctrl-C or SIGTERM finishes the current step,
+// writes a checkpoint and exits; --resume continues from it.
+import { Command } from 'commander';
+import { SOURCE_SYNTAX } from '../../sources/index.js';
+import { SCHEDULES, type ScheduleName } from '../../train/schedule.js';
+import { train, TRAIN_DEFAULTS, type TrainResult } from '../../train/train.js';
+import { fraction, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
+import { showTrainingProgress } from '../train-progress.js';
+
+interface TrainCommandOptions {
+  base: string;
+  out: string;
+  epochs: number;
+  lr: number;
+  schedule: ScheduleName;
+  warmup: number;
+  batchSize: number;
+  gradAccum: number;
+  blockSize?: number;
+  maxSteps?: number;
+  seed?: number;
+  threads?: number;
+  device: 'cpu' | 'cuda' | 'auto';
+  validSplit: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  allowNewlines?: boolean;
+  checkpointEvery?: number;
+  resume?: boolean;
+  samples: number;
+  maxPosts?: number;
+  json?: boolean;
+}
+
+/** Runs a training run with progress on stderr and Ctrl-C / SIGTERM handling. */
+export async function runTrainingFromCli(run: ReturnType<typeof train>, logEvery: number, quiet = false): Promise<TrainResult> {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`\ntweetsmith: ${signal} again: exiting without a checkpoint\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    process.stderr.write(`\ntweetsmith: ${signal}: finishing this step, then writing a checkpoint (press Ctrl-C again to quit at once)\n`);
+    run.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await showTrainingProgress(run, { logEvery, quiet });
+    return await run.result;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('Fine-tune GPT-2 on 1 to 3 people\'s posts and write a Hugging Face model directory with its model card')
+    .argument('<source...>', 'whose posts (see below)')
+    .requiredOption('--out <dir>', 'the model directory to write')
+    .option('--base <model>', 'a local model directory or a Hugging Face hub id', 'gpt2')
+    .option('--epochs <n>', 'shuffled copies of the data in the training text', wholeNumber(1), TRAIN_DEFAULTS.epochs)
+    .option('--lr <rate>', 'peak learning rate', positiveNumber, TRAIN_DEFAULTS.lr)
+    .option('--schedule <name>', `learning-rate schedule: ${SCHEDULES.join(', ')}`, oneOf(SCHEDULES), TRAIN_DEFAULTS.schedule)
+    .option('--warmup <fraction>', 'linear warm-up, as a fraction of the steps', fraction, TRAIN_DEFAULTS.warmup)
+    .option('--batch-size <n>', 'blocks per micro-batch', wholeNumber(1), TRAIN_DEFAULTS.batchSize)
+    .option('--grad-accum <n>', 'micro-batches per optimizer step', wholeNumber(1), TRAIN_DEFAULTS.gradAccum)
+    .option('--block-size <n>', "tokens per training block (default: the model's context)", wholeNumber(2))
+    .option('--max-steps <n>', 'stop after this many optimizer steps', wholeNumber(1))
+    .option('--seed <n>', 'seed of the shuffles and samples (default: random, recorded in the run)', wholeNumber(0))
+    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--device <name>', 'cpu, cuda or auto', oneOf(['cpu', 'cuda', 'auto'] as const), 'cpu')
+    .option('--valid-split <fraction>', 'posts held out for validation loss and perplexity', fraction, TRAIN_DEFAULTS.validSplit)
+    .option('--weight-decay <w>', 'AdamW decoupled weight decay', Number, TRAIN_DEFAULTS.weightDecay)
+    .option('--max-grad-norm <n>', 'clip the global gradient norm (0: off)', Number, TRAIN_DEFAULTS.maxGradNorm)
+    .option('--allow-newlines', 'keep line breaks inside posts')
+    .option('--checkpoint-every <n>', 'also write a checkpoint every n steps', wholeNumber(1))
+    .option('--resume', 'continue an interrupted run from OUT.checkpoint')
+    .option('--samples <n>', 'sample posts to write into the model card', wholeNumber(0), TRAIN_DEFAULTS.samples)
+    .option('--max-posts <n>', 'read at most this many posts from each network source', wholeNumber(1))
+    .option('--json', 'print the run summary as one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `\n${SOURCE_SYNTAX}\n\nDefaults are the original tool's: 4 epochs in the text, lr 1.372e-4 with cosine decay to 0 and no warm-up,\n` +
+        `batch 1, block size = the model's context, AdamW (0.9, 0.999, 1e-8, no weight decay), clipping at 1.0.\n\n` +
+        `Examples:\n  tweetsmith train twitter-archive.zip --base gpt2 --out models/me\n` +
+        `  tweetsmith train @alice @bob --out models/alice-bob --valid-split 0.1\n  tweetsmith train @alice --out models/alice --resume\n`,
+    )
+    .action(async (sources: string[], o: TrainCommandOptions) => {
+      const run = train({
+        sources,
+        base: o.base,
+        out: o.out,
+        epochs: o.epochs,
+        lr: o.lr,
+        schedule: o.schedule,
+        warmup: o.warmup,
+        batchSize: o.batchSize,
+        gradAccum: o.gradAccum,
+        blockSize: o.blockSize,
+        maxSteps: o.maxSteps,
+        seed: o.seed,
+        threads: o.threads,
+        device: o.device,
+        validSplit: o.validSplit,
+        weightDecay: o.weightDecay,
+        maxGradNorm: o.maxGradNorm,
+        allowNewlines: o.allowNewlines,
+        checkpointEvery: o.checkpointEvery,
+        resume: o.resume,
+        samples: o.samples,
+        sourceOptions: { maxPosts: o.maxPosts },
+      });
+      const result = await runTrainingFromCli(run, TRAIN_DEFAULTS.logEvery);
+      if (result.interrupted) {
+        process.stderr.write(`tweetsmith: stopped at step ${result.summary.metrics.length}; continue with the same command and --resume\n`);
+        process.exitCode = 130;
+      } else if (!o.json) {
+        for (const s of result.summary.samples) process.stderr.write(`  ${s.text}\n`);
+      }
+      if (o.json) {
+        const { dataset, metrics, ...rest } = result.summary;
+        process.stdout.write(JSON.stringify({ out: result.out, interrupted: result.interrupted, ...rest, dataset, steps: metrics.length }) + '\n');
+      }
+    });
+}

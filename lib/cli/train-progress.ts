@@ -1,0 +1,50 @@
+// Shows a training run's events on stderr: the data table, a progress bar with
+// loss, tokens/s and ETA, a loss line every few steps, validation, checkpoints.
+import type { TrainEvent, TrainingRun } from '../train/train.js';
+import { ProgressBar } from './progress-bar.js';
+
+export async function showTrainingProgress(run: TrainingRun, options: { logEvery: number; quiet?: boolean }): Promise<void> {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  let bar: ProgressBar | undefined;
+  let smoothed: number | undefined;
+  for await (const e of run as AsyncIterable<TrainEvent>) {
+    if (options.quiet) continue;
+    switch (e.type) {
+      case 'base':
+        err(`tweetsmith: base model: ${e.dir}`);
+        break;
+      case 'dataset':
+        err(`\n${e.table}\n`);
+        err(`training text: ${e.stats.trainCharacters.toLocaleString('en')} characters, ${e.stats.trainTokens.toLocaleString('en')} tokens, ` +
+          `${e.stats.trainBlocks} blocks of ${e.stats.blockSize} (seed ${e.stats.seed})`);
+        for (const w of e.warnings) err(`warning: ${w}`);
+        break;
+      case 'validation':
+        (bar ?? { log: err }).log(`validation loss ${e.when} training: ${e.loss.toFixed(4)} (perplexity ${e.perplexity.toFixed(1)})`);
+        break;
+      case 'start':
+        err(e.startStep > 0 ? `resuming at step ${e.startStep} of ${e.totalSteps}` : `training: ${e.totalSteps} steps of ${e.tokensPerStep} tokens`);
+        bar = new ProgressBar('step');
+        break;
+      case 'step': {
+        smoothed = smoothed === undefined ? e.row.loss : 0.9 * smoothed + 0.1 * e.row.loss;
+        if (e.row.step % options.logEvery === 0) {
+          bar?.log(`step ${e.row.step}: loss ${e.row.loss.toFixed(4)}, lr ${e.row.lr.toExponential(3)}, ${e.row.tokensPerSecond.toFixed(0)} tok/s`);
+        }
+        bar?.update({ done: e.row.step, total: e.totalSteps, detail: `loss ${smoothed.toFixed(3)} · ${e.row.tokensPerSecond.toFixed(0)} tok/s` });
+        break;
+      }
+      case 'checkpoint':
+        (bar ?? { log: err }).log(`checkpoint at step ${e.step}: ${e.dir}`);
+        break;
+      case 'samples':
+        bar?.finish();
+        bar = undefined;
+        break;
+      case 'saved':
+        err(`tweetsmith: model written to ${e.dir} (model card: README.md, run record: run/report.html)`);
+        break;
+    }
+  }
+  bar?.finish();
+}
