@@ -389,6 +389,14 @@ test('report: data table, sizes, hyper-parameters, metrics and timing', (t) => {
   t.true(html.includes('<tr><th scope="row">Tokens per second, overall</th><td class="num">1,796</td></tr>'));
 });
 
+test('report: a validation measured only after training is drawn at the last step', (t) => {
+  const summary = { ...demoBotSummary(), final: { trainLoss: 6.2, validLoss: 6.4, validPerplexity: Math.exp(6.4), validLossBefore: 10.8 } };
+  const html = renderReportHtml(summary);
+  const dots = /<g class="valid">([\s\S]*?)<\/g>/.exec(html)![1]!;
+  t.is(dots.match(/<circle/g)!.length, 2);
+  t.true(dots.includes('<title>step 60: validation loss 6.4000</title>'));
+});
+
 test('report: a demo bot with an unknown avatar gets a placeholder and the demo notice', (t) => {
   const html = renderReportHtml(demoBotSummary());
   t.true(html.includes('<div class="avatar placeholder" aria-hidden="true">B</div>'));

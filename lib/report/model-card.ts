@@ -217,7 +217,7 @@ function baseStatement(summary: RunSummary): string {
   const label = escapeMarkdown(baseModelLabel(summary.baseModel));
   if (summary.baseIsRandom) {
     return (
-      `**This model was trained from a random initialisation, for a demo**: it started from random weights (\`${label}\`), not from a pre-trained GPT-2, ` +
+      `**This model was trained from a random initialisation, for a demo**: it started from random weights (base: \`${label}\`), not from a pre-trained GPT-2, ` +
       `so all it knows of language is what ${formatInt(summary.dataset.trainTokens)} tokens of posts could teach it. ` +
       'Real results need a pre-trained base such as `gpt2` (`--base gpt2`).'
     );

@@ -178,6 +178,9 @@ function lossSection(summary: RunSummary): string {
   const valid: Array<readonly [number, number]> = [];
   if (summary.final.validLossBefore !== undefined) valid.push([0, summary.final.validLossBefore]);
   for (const row of rows) if (row.validLoss !== undefined) valid.push([row.step, row.validLoss]);
+  // The validation after training, when the run measured it only at the end.
+  const last = rows.at(-1)!;
+  if (summary.final.validLoss !== undefined && last.validLoss === undefined) valid.push([last.step, summary.final.validLoss]);
 
   const series: ChartSeries[] = [
     { className: 'train', mark: 'line', points: rows.map((row) => [row.step, row.loss] as const) },
