@@ -6,11 +6,22 @@ import { ProgressBar } from './progress-bar.js';
 export async function showTrainingProgress(run: TrainingRun, options: { logEvery: number; quiet?: boolean }): Promise<void> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   let bar: ProgressBar | undefined;
+  let download: { file: string; bar: ProgressBar } | undefined;
   let smoothed: number | undefined;
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
   for await (const e of run as AsyncIterable<TrainEvent>) {
     if (options.quiet) continue;
     switch (e.type) {
+      case 'download':
+        if (download?.file !== e.file) {
+          download?.bar.finish();
+          download = { file: e.file, bar: new ProgressBar(`downloading ${e.file}`) };
+        }
+        if (e.total) download.bar.update({ done: Math.round(e.received / 2 ** 20), total: Math.round(e.total / 2 ** 20), detail: `${mib(e.received)} of ${mib(e.total)} MiB` });
+        break;
       case 'base':
+        download?.bar.finish();
+        download = undefined;
         err(`tweetsmith: base model: ${e.dir}`);
         break;
       case 'dataset':

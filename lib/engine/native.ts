@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { packageRoot } from '../paths.js';
 
+/** The numbers of a GPT-2's shape that change the math (GPT2Config adds the special token ids). */
 export interface NativeConfig {
   nLayer: number;
   nHead: number;

@@ -2,14 +2,8 @@
 // writes Hugging Face's config.json / generation_config.json.
 import type { NativeConfig } from '../engine/native.js';
 
-export interface GPT2Config {
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-  /** the longest sequence the model takes (HF's n_positions, also written as n_ctx) */
-  nPositions: number;
-  vocabSize: number;
-  layerNormEpsilon: number;
+/** A GPT-2's shape (nPositions: the longest sequence, HF's n_positions / n_ctx) and its special tokens. */
+export interface GPT2Config extends NativeConfig {
   bosTokenId: number;
   eosTokenId: number;
 }
@@ -51,15 +45,8 @@ export function validateConfig(c: GPT2Config): GPT2Config {
   return c;
 }
 
-export function toNativeConfig(c: GPT2Config): NativeConfig {
-  return {
-    nLayer: c.nLayer,
-    nHead: c.nHead,
-    nEmbd: c.nEmbd,
-    nPositions: c.nPositions,
-    vocabSize: c.vocabSize,
-    layerNormEpsilon: c.layerNormEpsilon,
-  };
+export function toNativeConfig({ bosTokenId: _bos, eosTokenId: _eos, ...shape }: GPT2Config): NativeConfig {
+  return shape;
 }
 
 /** Reads a Hugging Face GPT-2 config.json object; `file` names it in errors. */

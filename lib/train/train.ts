@@ -88,6 +88,8 @@ export interface TrainOptions {
   samplePrompt?: string;
   /** say the base is a random initialisation (the demo), in the card and report */
   baseIsRandom?: boolean;
+  /** how the card names the base (default: `base` as given) */
+  baseLabel?: string;
   minCharacters?: number;
   warnCharacters?: number;
   sourceOptions?: SourceOptions;
@@ -97,6 +99,7 @@ export interface TrainOptions {
 }
 
 export type TrainEvent =
+  | { type: 'download'; file: string; received: number; total?: number }
   | { type: 'base'; dir: string }
   | { type: 'dataset'; stats: DatasetStats; table: string; warnings: string[] }
   | { type: 'start'; startStep: number; totalSteps: number; tokensPerStep: number }
@@ -194,7 +197,9 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
   const resumed = options.resume ? await readCheckpoint(ckptDir) : undefined;
 
   // -- the base model and its tokenizer
-  const baseDir = resumed ? ckptDir : await resolveModel(options.base, options.hub);
+  const baseDir = resumed
+    ? ckptDir
+    : await resolveModel(options.base, { ...options.hub, progress: (p) => emit({ type: 'download', ...p }) });
   emit({ type: 'base', dir: baseDir });
   const model = await GPT2.load(baseDir, { threads: options.threads, device: options.device });
   try {
@@ -255,7 +260,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     }
 
     const state = (step: number, trainSeconds: number): CheckpointState => ({
-      version: 1, step, totalSteps, hyperparameters: h, sources: options.sources, baseModel: resumed?.state.baseModel ?? options.base,
+      version: 1, step, totalSteps, hyperparameters: h, sources: options.sources, baseModel: resumed?.state.baseModel ?? options.baseLabel ?? options.base,
       baseIsRandom: resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false, metrics, validLossBefore, trainSeconds,
       startedAt: resumed?.state.startedAt ?? startedAt,
     });
@@ -289,7 +294,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     const trainSeconds = elapsed();
 
     const hyperparameters = { ...h };
-    const baseModel = resumed?.state.baseModel ?? options.base;
+    const baseModel = resumed?.state.baseModel ?? options.baseLabel ?? options.base;
     const baseIsRandom = resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false;
     const summaryOf = (final: RunSummary['final'], samples: Sample[]): RunSummary => ({
       modelName: dataset.stats.name,

@@ -58,6 +58,7 @@ export function registerDemo(program: Command): void {
           sources: [DEMO_ARCHIVE],
           base: baseDir,
           baseIsRandom: true,
+          baseLabel: `${DEMO_SETTINGS.size} GPT-2, random initialisation (seed 0)`,
           out: resolve(o.out),
           epochs: DEMO_SETTINGS.epochs,
           lr: DEMO_SETTINGS.lr,
