@@ -5,7 +5,7 @@
 // from which `resume` continues to exactly the weights of an uninterrupted run.
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   buildDataset,
   collectPosts,
@@ -191,6 +191,12 @@ async function meanLoss(model: GPT2, blocks: Uint32Array, blockSize: number, bat
   return sum / n;
 }
 
+/** How the run names its base: a hub id as given; a local folder by its name only (the run record is published). */
+function baseName(options: TrainOptions): string {
+  if (options.baseLabel) return options.baseLabel;
+  return existsSync(options.base) ? basename(resolve(options.base)) : options.base;
+}
+
 async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void, stopSignal: AbortSignal): Promise<TrainResult> {
   const startedAt = new Date().toISOString();
   const ckptDir = checkpointDir(options.out);
@@ -260,7 +266,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     }
 
     const state = (step: number, trainSeconds: number): CheckpointState => ({
-      version: 1, step, totalSteps, hyperparameters: h, sources: options.sources, baseModel: resumed?.state.baseModel ?? options.baseLabel ?? options.base,
+      version: 1, step, totalSteps, hyperparameters: h, sources: options.sources, baseModel: resumed?.state.baseModel ?? baseName(options),
       baseIsRandom: resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false, metrics, validLossBefore, trainSeconds,
       startedAt: resumed?.state.startedAt ?? startedAt,
     });
@@ -294,7 +300,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     const trainSeconds = elapsed();
 
     const hyperparameters = { ...h };
-    const baseModel = resumed?.state.baseModel ?? options.baseLabel ?? options.base;
+    const baseModel = resumed?.state.baseModel ?? baseName(options);
     const baseIsRandom = resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false;
     const summaryOf = (final: RunSummary['final'], samples: Sample[]): RunSummary => ({
       modelName: dataset.stats.name,

@@ -230,32 +230,11 @@ ParameterSet & GPT2Model::grads() {
 
 void GPT2Model::zero_grads() { grads().set_zero(); }
 
-void GPT2Model::build_train_graph(int64_t T, int64_t B) {
-    if (train_graph_.graph && train_graph_.T == T && train_graph_.B == B) return;
-    train_graph_.release();
-    CachedGraph & g = train_graph_;
-    g.ctx = new_graph_context();
-    make_inputs(g.ctx, g, T, B);
-    g.targets = ggml_new_tensor_1d(g.ctx, GGML_TYPE_I32, T * B);
-    ggml_set_input(g.targets);
-
-    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions);
-    g.output = cross_entropy_forward(g.ctx, f.logits, g.targets);
-    ggml_set_output(g.output);
-    ggml_tensor * dlogits = cross_entropy_backward(g.ctx, f.logits, g.targets, g.output, &grad_scale_);
-    GradSink sink{g.ctx, {}, {}};
-    gpt2_backward(g.ctx, sink, config_, *params_, grads(), f, ggml_reshape(g.ctx, dlogits, f.logits), g.tokens);
-
-    g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
-    ggml_build_forward_expand(g.graph, g.output);
-    for (ggml_tensor * update : sink.updates) ggml_build_forward_expand(g.graph, update);
-    plan(g, backend_);
-}
-
-void GPT2Model::build_loss_graph(int64_t T, int64_t B) {
-    if (loss_graph_.graph && loss_graph_.T == T && loss_graph_.B == B) return;
-    loss_graph_.release();
-    CachedGraph & g = loss_graph_;
+// The loss graph (per-token losses of B sequences of T tokens) and, when
+// `with_backward`, the backward pass that adds every gradient into grads().
+void GPT2Model::build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool with_backward) {
+    if (g.graph && g.T == T && g.B == B) return;
+    g.release();
     g.ctx = new_graph_context();
     make_inputs(g.ctx, g, T, B);
     g.targets = ggml_new_tensor_1d(g.ctx, GGML_TYPE_I32, T * B);
@@ -265,6 +244,12 @@ void GPT2Model::build_loss_graph(int64_t T, int64_t B) {
     ggml_set_output(g.output);
     g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
     ggml_build_forward_expand(g.graph, g.output);
+    if (with_backward) {
+        ggml_tensor * dlogits = cross_entropy_backward(g.ctx, f.logits, g.targets, g.output, &grad_scale_);
+        GradSink sink{g.ctx, {}, {}};
+        gpt2_backward(g.ctx, sink, config_, *params_, grads(), f, ggml_reshape(g.ctx, dlogits, f.logits), g.tokens);
+        for (ggml_tensor * update : sink.updates) ggml_build_forward_expand(g.graph, update);
+    }
     plan(g, backend_);
 }
 
@@ -296,14 +281,14 @@ double GPT2Model::run_loss_graph(CachedGraph & g, const int32_t * tokens) {
 
 double GPT2Model::forward_backward(const int32_t * tokens, int64_t T, int64_t B, double scale) {
     check_training_batch(tokens, T, B);
-    build_train_graph(T, B);
+    build_loss_graph(train_graph_, T, B, /*with_backward*/ true);
     grad_scale_ = float(scale / double(B * (T - 1)));
     return run_loss_graph(train_graph_, tokens);
 }
 
 double GPT2Model::loss(const int32_t * tokens, int64_t T, int64_t B) {
     check_training_batch(tokens, T, B);
-    build_loss_graph(T, B);
+    build_loss_graph(loss_graph_, T, B, /*with_backward*/ false);
     return run_loss_graph(loss_graph_, tokens);
 }
 

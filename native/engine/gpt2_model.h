@@ -74,8 +74,7 @@ public:
 private:
     void check_tokens(const int32_t * tokens, int64_t n) const;
     void build_logits_graph(int64_t T);
-    void build_train_graph(int64_t T, int64_t B);
-    void build_loss_graph(int64_t T, int64_t B);
+    void build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool with_backward);
     void check_training_batch(const int32_t * tokens, int64_t T, int64_t B) const;
     double run_loss_graph(CachedGraph & g, const int32_t * tokens);
 
