@@ -39,8 +39,9 @@ export async function showTrainingProgress(run: TrainingRun, options: { logEvery
         break;
       case 'step': {
         smoothed = smoothed === undefined ? e.row.loss : 0.9 * smoothed + 0.1 * e.row.loss;
-        if (e.row.step % options.logEvery === 0) {
-          bar?.log(`step ${e.row.step}: loss ${e.row.loss.toFixed(4)}, lr ${e.row.lr.toExponential(3)}, ${e.row.tokensPerSecond.toFixed(0)} tok/s`);
+        if (e.row.step % options.logEvery === 0 || e.row.validLoss !== undefined) {
+          const valid = e.row.validLoss !== undefined ? `, validation loss ${e.row.validLoss.toFixed(4)}` : '';
+          bar?.log(`step ${e.row.step}: loss ${e.row.loss.toFixed(4)}, lr ${e.row.lr.toExponential(3)}, ${e.row.tokensPerSecond.toFixed(0)} tok/s${valid}`);
         }
         bar?.update({ done: e.row.step, total: e.totalSteps, detail: `loss ${smoothed.toFixed(3)} · ${e.row.tokensPerSecond.toFixed(0)} tok/s` });
         break;

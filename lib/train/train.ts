@@ -79,6 +79,8 @@ export interface TrainOptions {
   maxGradNorm?: number;
   /** a loss line every this many steps (default 5) */
   logEvery?: number;
+  /** measure the validation loss every this many steps too (default: before and after only) */
+  evalEvery?: number;
   /** also write a checkpoint every this many steps (default: only when stopped) */
   checkpointEvery?: number;
   /** continue from OUT.checkpoint */
@@ -289,6 +291,10 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
         tokensPerSecond: (blocksPerStep * h.blockSize) / ((performance.now() - t0) / 1000),
         elapsed: elapsed(),
       };
+      const evalEvery = options.evalEvery ?? 0;
+      if (validBlocks > 0 && evalEvery > 0 && (step + 1) % evalEvery === 0 && step + 1 < totalSteps) {
+        row.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
+      }
       metrics.push(row);
       emit({ type: 'step', row, totalSteps, stats });
       const every = options.checkpointEvery ?? 0;
@@ -332,6 +338,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     if (validBlocks > 0) {
       final.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
       final.validPerplexity = Math.exp(final.validLoss);
+      if (metrics.length) metrics[metrics.length - 1].validLoss = final.validLoss;
       emit({ type: 'validation', when: 'after', loss: final.validLoss, perplexity: final.validPerplexity });
     }
     const prompt = options.samplePrompt ?? DEFAULT_PROMPT;

@@ -64,6 +64,7 @@ export function registerDemo(program: Command): void {
           lr: DEMO_SETTINGS.lr,
           warmup: DEMO_SETTINGS.warmup,
           validSplit: DEMO_SETTINGS.validSplit,
+          evalEvery: 25,
           seed: DEMO_SETTINGS.seed,
           maxSteps: o.maxSteps,
           threads: o.threads,

@@ -27,6 +27,7 @@ interface TrainCommandOptions {
   maxGradNorm: number;
   allowNewlines?: boolean;
   checkpointEvery?: number;
+  evalEvery?: number;
   resume?: boolean;
   samples: number;
   maxPosts?: number;
@@ -79,6 +80,7 @@ export function registerTrain(program: Command): void {
     .option('--max-grad-norm <n>', 'clip the global gradient norm (0: off)', Number, TRAIN_DEFAULTS.maxGradNorm)
     .option('--allow-newlines', 'keep line breaks inside posts')
     .option('--checkpoint-every <n>', 'also write a checkpoint every n steps', wholeNumber(1))
+    .option('--eval-every <n>', 'with --valid-split: also measure the validation loss every n steps', wholeNumber(1))
     .option('--resume', 'continue an interrupted run from OUT.checkpoint')
     .option('--samples <n>', 'sample posts to write into the model card', wholeNumber(0), TRAIN_DEFAULTS.samples)
     .option('--max-posts <n>', 'read at most this many posts from each network source', wholeNumber(1))
@@ -111,6 +113,7 @@ export function registerTrain(program: Command): void {
         maxGradNorm: o.maxGradNorm,
         allowNewlines: o.allowNewlines,
         checkpointEvery: o.checkpointEvery,
+        evalEvery: o.evalEvery,
         resume: o.resume,
         samples: o.samples,
         sourceOptions: { maxPosts: o.maxPosts },
