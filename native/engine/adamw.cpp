@@ -1,5 +1,6 @@
 #include "adamw.h"
 
+#include "cpu_kernels.h"
 #include "engine_error.h"
 
 #include <cmath>
@@ -38,12 +39,14 @@ void AdamW::build_graphs() {
     ParameterSet & g = model_.grads();
     const size_t n = p.entries().size();
 
-    // Σg² of each parameter, gathered into one small vector
+    // Σg² of each parameter as per-thread partial sums, gathered into one small vector
     CachedGraph & ng = norm_graph_;
     ng.ctx = small_graph_context(n);
     ggml_tensor * sums = nullptr;
     for (const ParameterEntry & e : g.entries()) {
-        ggml_tensor * s = ggml_sum(ng.ctx, ggml_sqr(ng.ctx, e.tensor));
+        ggml_tensor * args[] = {e.tensor};
+        ggml_tensor * s = ggml_custom_4d(ng.ctx, GGML_TYPE_F32, cpu_kernels::kPartialSums, 1, 1, 1, args, 1,
+                                         cpu_kernels::partial_sums_of_squares, cpu_kernels::kPartialSums, nullptr);
         sums = sums ? ggml_concat(ng.ctx, sums, s, 0) : s;
     }
     ng.output = sums;

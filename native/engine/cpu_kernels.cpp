@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace tweetsmith::cpu_kernels {
 namespace {
@@ -94,7 +95,7 @@ void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void *) {
             loss[row] = 0.0f;
             continue;
         }
-        const float * z = static_cast<const float *>(logits_t->data) + row * V;
+        const float * z = reinterpret_cast<const float *>(static_cast<const char *>(logits_t->data) + row * logits_t->nb[1]);
         float max = z[0];
         for (int64_t i = 1; i < V; i++) max = std::max(max, z[i]);
         double sum = 0.0;
@@ -104,23 +105,29 @@ void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void *) {
 }
 
 void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const ggml_tensor * logits_t = dst->src[0];
     const int32_t * targets = static_cast<const int32_t *>(dst->src[1]->data);
     const float scale = *static_cast<const float *>(userdata);
-    const int64_t V = dst->ne[0];
+    const int64_t V = logits_t->ne[0], Vp = dst->ne[0];
     const Range r = split(rows_of(dst), ith, nth);
     for (int64_t row = r.begin; row < r.end; row++) {
-        float * z = static_cast<float *>(dst->data) + row * V;
+        const float * z = reinterpret_cast<const float *>(static_cast<const char *>(logits_t->data) + row * logits_t->nb[1]);
+        float * d = static_cast<float *>(dst->data) + row * Vp;
+        std::fill(d + V, d + Vp, 0.0f);
         if (targets[row] < 0) {
-            std::fill(z, z + V, 0.0f);
+            std::fill(d, d + V, 0.0f);
             continue;
         }
         float max = z[0];
         for (int64_t i = 1; i < V; i++) max = std::max(max, z[i]);
         double sum = 0.0;
-        for (int64_t i = 0; i < V; i++) sum += std::exp(double(z[i] - max));
-        const double inv = 1.0 / sum;
-        for (int64_t i = 0; i < V; i++) z[i] = float(std::exp(double(z[i] - max)) * inv * scale);
-        z[targets[row]] -= scale;
+        for (int64_t i = 0; i < V; i++) {
+            d[i] = std::exp(z[i] - max);  // fp32 exp, summed in double
+            sum += d[i];
+        }
+        const float inv = float(scale / sum);
+        for (int64_t i = 0; i < V; i++) d[i] *= inv;
+        d[targets[row]] -= scale;
     }
 }
 
@@ -137,6 +144,42 @@ void embedding_backward(ggml_tensor * dst, int ith, int nth, void *) {
         const float * d = dx + row * C;
         for (int64_t i = cols.begin; i < cols.end; i++) g[i] += d[i];
     }
+}
+
+void column_sums(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * x_t = dst->src[0];
+    const int64_t C = x_t->ne[0], rows = rows_of(x_t);
+    const Range cols = split(C, ith, nth);
+    float * out = static_cast<float *>(dst->data);
+    std::fill(out + cols.begin, out + cols.end, 0.0f);
+    for (int64_t row = 0; row < rows; row++) {
+        const float * x = static_cast<const float *>(x_t->data) + row * C;
+        for (int64_t i = cols.begin; i < cols.end; i++) out[i] += x[i];
+    }
+}
+
+void partial_sums_of_squares(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * x_t = dst->src[0];
+    const float * x = static_cast<const float *>(x_t->data);
+    float * out = static_cast<float *>(dst->data);
+    if (ith == 0)
+        for (int i = nth; i < kPartialSums; i++) out[i] = 0.0f;
+    const Range r = split(ggml_nelements(x_t), ith, nth);
+    double sum = 0.0;
+    for (int64_t i = r.begin; i < r.end; i++) sum += double(x[i]) * x[i];
+    out[ith] = float(sum);
+}
+
+void pad_rows(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * x_t = dst->src[0];
+    const size_t used = size_t(ggml_nbytes(x_t)), total = size_t(ggml_nbytes(dst));
+    const Range r = split(int64_t(total), ith, nth);  // bytes
+    char * out = static_cast<char *>(dst->data);
+    const char * in = static_cast<const char *>(x_t->data);
+    const size_t copy_end = std::min(size_t(r.end), used);
+    if (size_t(r.begin) < copy_end) std::memcpy(out + r.begin, in + r.begin, copy_end - size_t(r.begin));
+    const size_t zero_begin = std::max(size_t(r.begin), used);
+    if (zero_begin < size_t(r.end)) std::memset(out + zero_begin, 0, size_t(r.end) - zero_begin);
 }
 
 }  // namespace tweetsmith::cpu_kernels

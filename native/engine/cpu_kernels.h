@@ -28,17 +28,31 @@ void gelu_backward(ggml_tensor * dst, const ggml_tensor * dy, const ggml_tensor 
 void layernorm_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 // dst[rows] = logsumexp(logits_row) - logits_row[target] (0 where target < 0);
-// src = {logits [V, rows], targets I32 [rows]}.                       (ggml_custom_4d)
+// src = {logits [V, rows] (rows may be strided), targets I32 [rows]}. (ggml_custom_4d)
 void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void * userdata);
 
-// In place on the logits: row ← (softmax(row) - onehot(target)) · scale, or 0
-// where target < 0; src = {logits, targets, per-row losses (only to order it after
-// the forward)}; userdata: const float * scale, read when the graph runs.  (ggml_custom_inplace)
+// dst[Vp, rows] = (softmax(logits_row) - onehot(target)) · scale, zero in the
+// padding columns V..Vp-1 and in rows where target < 0; src = {logits [V, rows] (strided),
+// targets, per-row losses (only to order it after the forward)}; userdata:
+// const float * scale, read when the graph runs.                     (ggml_custom_4d)
 void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 // In place on the embedding gradient [C, V]: row tokens[i] += dx[:, i];
 // src = {grad, dx [C, rows], tokens I32 [rows]}. Threads split the C columns,
 // so repeated tokens never race.                                     (ggml_custom_inplace)
 void embedding_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
+
+// dst[C] = Σ over rows of src[C, rows]: a bias or LayerNorm gradient, summed
+// over the tokens; threads split the C columns. src = {x}.           (ggml_custom_4d)
+void column_sums(ggml_tensor * dst, int ith, int nth, void * userdata);
+
+// dst[kPartialSums]: thread ith writes the sum of squares of its share of src to
+// dst[ith] (thread 0 zeroes the slots of tasks that do not exist); the caller adds
+// the slots. src = {x}.                                              (ggml_custom_4d)
+constexpr int kPartialSums = 64;
+
+// dst[C, Vp] = src[C, V] followed by Vp - V zero rows. src = {x}.   (ggml_custom_4d)
+void pad_rows(ggml_tensor * dst, int ith, int nth, void * userdata);
+void partial_sums_of_squares(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 }  // namespace tweetsmith::cpu_kernels

@@ -25,9 +25,11 @@ ggml_tensor * sum_of_outer_products(ggml_context * ctx, ggml_tensor * a, ggml_te
     return ggml_mul_mat(ctx, transposed(a), transposed(b));
 }
 
-// A bias gradient: the sum of dy over every token.
+// A bias gradient: the sum of dy over every token (ggml's repeat_back does this
+// on one thread; this kernel splits the columns over all of them).
 ggml_tensor * sum_over_tokens(ggml_context * ctx, ggml_tensor * dy, ggml_tensor * like) {
-    return ggml_repeat_back(ctx, as_rows(ctx, dy), like);
+    ggml_tensor * args[] = {as_rows(ctx, dy)};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, like->ne[0], 1, 1, 1, args, 1, cpu_kernels::column_sums, GGML_N_TASKS_MAX, nullptr);
 }
 
 }  // namespace
@@ -174,16 +176,43 @@ ggml_tensor * attention_forward_cached(ggml_context * ctx, ggml_cgraph * graph, 
 // ---------------------------------------------------------------- cross-entropy
 
 ggml_tensor * cross_entropy_forward(ggml_context * ctx, ggml_tensor * logits, ggml_tensor * targets) {
-    ggml_tensor * args[] = {as_rows(ctx, logits), targets};
+    ggml_tensor * args[] = {logits, targets};
     return ggml_custom_4d(ctx, GGML_TYPE_F32, targets->ne[0], 1, 1, 1, args, 2, cpu_kernels::cross_entropy_forward,
                           GGML_N_TASKS_MAX, nullptr);
 }
 
 ggml_tensor * cross_entropy_backward(ggml_context * ctx, ggml_tensor * logits, ggml_tensor * targets, ggml_tensor * row_losses,
                                      const float * scale) {
-    ggml_tensor * args[] = {targets, row_losses};
-    return ggml_custom_inplace(ctx, as_rows(ctx, logits), args, 2, cpu_kernels::cross_entropy_backward, GGML_N_TASKS_MAX,
-                               const_cast<float *>(scale));
+    ggml_tensor * args[] = {logits, targets, row_losses};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, padded_vocab(logits->ne[0]), targets->ne[0], 1, 1, args, 3,
+                          cpu_kernels::cross_entropy_backward, GGML_N_TASKS_MAX, const_cast<float *>(scale));
+}
+
+// ---------------------------------------------------------------- output layer
+
+int64_t padded_vocab(int64_t vocab_size) { return (vocab_size + 63) / 64 * 64; }
+
+ggml_tensor * pad_vocab(ggml_context * ctx, ggml_tensor * wte) {
+    ggml_tensor * args[] = {wte};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, wte->ne[0], padded_vocab(wte->ne[1]), 1, 1, args, 1, cpu_kernels::pad_rows,
+                          GGML_N_TASKS_MAX, nullptr);
+}
+
+ggml_tensor * lm_head_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * wte_padded, int64_t vocab_size) {
+    ggml_tensor * all = ggml_mul_mat(ctx, wte_padded, as_rows(ctx, x));  // [Vp, rows]
+    return ggml_view_2d(ctx, all, vocab_size, all->ne[1], all->nb[1], 0);
+}
+
+ggml_tensor * lm_head_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dlogits_padded, ggml_tensor * x,
+                               ggml_tensor * wte_padded, ggml_tensor * dwte) {
+    const int64_t C = dwte->ne[0], V = dwte->ne[1];
+    ggml_tensor * x2 = as_rows(ctx, x);
+    // dwte[v][c] = Σ_n dlogits[n][v] x[n][c]; the padding rows are dropped
+    ggml_tensor * dw = sum_of_outer_products(ctx, x2, dlogits_padded);  // [C, Vp]
+    sink.accumulate(dwte, ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
+    // dx[n][c] = Σ_v dlogits[n][v] wte[v][c], over the padded vocabulary
+    ggml_tensor * wte_t = ggml_cont(ctx, ggml_transpose(ctx, wte_padded));  // [Vp, C]
+    return ggml_reshape(ctx, ggml_mul_mat(ctx, wte_t, dlogits_padded), x);
 }
 
 }  // namespace tweetsmith

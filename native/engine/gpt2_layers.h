@@ -60,8 +60,23 @@ ggml_tensor * attention_forward_cached(ggml_context * ctx, ggml_cgraph * graph, 
 // ---------------------------------------------------------------- cross-entropy over the vocabulary
 // Per-row loss [rows] for logits [V, rows] and targets I32 [rows] (target < 0: ignored).
 ggml_tensor * cross_entropy_forward(ggml_context * ctx, ggml_tensor * logits, ggml_tensor * targets);
-// dlogits (in place over the logits), scaled by *scale when the graph runs.
+// dlogits [Vp, rows], scaled by *scale when the graph runs, zero-padded from the
+// vocabulary V to Vp = a multiple of 64: the output layer's backward contracts over
+// the vocabulary, and ggml's fast matrix multiply needs that length in multiples of 16.
 ggml_tensor * cross_entropy_backward(ggml_context * ctx, ggml_tensor * logits, ggml_tensor * targets,
                                      ggml_tensor * row_losses, const float * scale);
+
+// ---------------------------------------------------------------- output layer (tied to wte)
+// The vocabulary is padded to a multiple of 64 with zero rows of wte, because ggml's
+// fast matrix multiply (llamafile's tinyBLAS) needs the first operand's row count in
+// multiples of 4 and the contracted length in multiples of 16; both products of the
+// output layer have the vocabulary there. The padded logits are never read.
+int64_t padded_vocab(int64_t vocab_size);
+ggml_tensor * pad_vocab(ggml_context * ctx, ggml_tensor * wte);  // [C, V] → [C, Vp]
+// logits [V, rows] (a strided view into [Vp, rows]) = wte_padded · x
+ggml_tensor * lm_head_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * wte_padded, int64_t vocab_size);
+// backward from padded dlogits [Vp, rows]
+ggml_tensor * lm_head_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dlogits_padded, ggml_tensor * x,
+                               ggml_tensor * wte_padded, ggml_tensor * dwte);
 
 }  // namespace tweetsmith

@@ -105,7 +105,8 @@ void GPT2Model::check_tokens(const int32_t * tokens, int64_t n) const {
 namespace {
 
 struct ForwardResult {
-    ggml_tensor * logits;          // [V, T, B]
+    ggml_tensor * logits;          // [V, T, B], or with a padded output layer [V, T·B] strided
+    ggml_tensor * wte_padded;      // the output layer's padded weights (nullptr when not padded)
     ggml_tensor * final_norm_out;  // [C, T, B]
     ggml_tensor * embedded;        // the residual stream's start [C, T, B]
     LayerNormSaved ln_f;
@@ -118,9 +119,12 @@ struct ForwardResult {
     std::vector<Layer> layers;
 };
 
+// `pad_output`: compute the output layer over a padded vocabulary (faster for
+// many tokens; see pad_vocab). Logits for the caller to read come unpadded.
 ForwardResult gpt2_forward(ggml_context * ctx, const GPT2Config & c, ParameterSet & p, ggml_tensor * tokens,
-                           ggml_tensor * positions) {
+                           ggml_tensor * positions, bool pad_output) {
     ForwardResult r;
+    r.wte_padded = nullptr;
     const float eps = c.layer_norm_epsilon;
     ggml_tensor * x = r.embedded = embedding_forward(ctx, p.wte, p.wpe, tokens, positions);
     r.layers.resize(p.h.size());
@@ -138,7 +142,13 @@ ForwardResult gpt2_forward(ggml_context * ctx, const GPT2Config & c, ParameterSe
         x = ggml_add(ctx, L.x_mid, linear_forward(ctx, L.fc_gelu, w.mlp_proj_w, w.mlp_proj_b));
     }
     r.final_norm_out = layernorm_forward(ctx, x, p.ln_f_w, p.ln_f_b, eps, &r.ln_f);
-    r.logits = ggml_mul_mat(ctx, p.wte, r.final_norm_out);  // the output layer is tied to wte
+    // the output layer is tied to wte
+    if (pad_output) {
+        r.wte_padded = pad_vocab(ctx, p.wte);
+        r.logits = lm_head_forward(ctx, r.final_norm_out, r.wte_padded, c.vocab_size);
+    } else {
+        r.logits = ggml_mul_mat(ctx, p.wte, r.final_norm_out);
+    }
     return r;
 }
 
@@ -146,7 +156,7 @@ ForwardResult gpt2_forward(ggml_context * ctx, const GPT2Config & c, ParameterSe
 void gpt2_backward(ggml_context * ctx, GradSink & sink, const GPT2Config & c, ParameterSet & p, ParameterSet & g,
                    const ForwardResult & f, ggml_tensor * dlogits, ggml_tensor * tokens) {
     const float * eps = &c.layer_norm_epsilon;
-    ggml_tensor * dx = linear_backward(ctx, sink, dlogits, f.final_norm_out, p.wte, g.wte, nullptr);
+    ggml_tensor * dx = lm_head_backward(ctx, sink, dlogits, f.final_norm_out, f.wte_padded, g.wte);
     dx = layernorm_backward(ctx, sink, dx, f.ln_f, p.ln_f_w, eps, g.ln_f_w, g.ln_f_b);
     for (size_t l = p.h.size(); l-- > 0;) {
         const LayerTensors & w = p.h[l];
@@ -197,7 +207,7 @@ void GPT2Model::build_logits_graph(int64_t T) {
     CachedGraph & g = logits_graph_;
     g.ctx = new_graph_context();
     make_inputs(g.ctx, g, T, 1);
-    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions);
+    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions, /*pad_output*/ false);
     g.output = f.logits;
     ggml_set_output(g.output);
     g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
@@ -239,7 +249,7 @@ void GPT2Model::build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool wit
     make_inputs(g.ctx, g, T, B);
     g.targets = ggml_new_tensor_1d(g.ctx, GGML_TYPE_I32, T * B);
     ggml_set_input(g.targets);
-    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions);
+    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions, /*pad_output*/ true);
     g.output = cross_entropy_forward(g.ctx, f.logits, g.targets);
     ggml_set_output(g.output);
     g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
@@ -247,7 +257,7 @@ void GPT2Model::build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool wit
     if (with_backward) {
         ggml_tensor * dlogits = cross_entropy_backward(g.ctx, f.logits, g.targets, g.output, &grad_scale_);
         GradSink sink{g.ctx, {}, {}};
-        gpt2_backward(g.ctx, sink, config_, *params_, grads(), f, ggml_reshape(g.ctx, dlogits, f.logits), g.tokens);
+        gpt2_backward(g.ctx, sink, config_, *params_, grads(), f, dlogits, g.tokens);
         for (ggml_tensor * update : sink.updates) ggml_build_forward_expand(g.graph, update);
     }
     plan(g, backend_);
