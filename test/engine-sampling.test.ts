@@ -80,6 +80,26 @@ test("top-p keeps the most likely tokens whose mass before them is under p, as H
   await model.dispose();
 });
 
+test('top-p over many tokens keeps exactly the set HF keeps', async (t) => {
+  // 200 tokens with distinct logits; end-of-text (token 0) is masked by min length
+  const logits = Array.from({ length: 200 }, (_, i) => -0.04 * i + 0.3 * Math.sin(i));
+  const model = await modelWithLogits(logits);
+  const topP = 0.6;
+  const candidates = logits.map((l, i) => ({ i, p: Math.exp(l) })).filter((x) => x.i !== 0).sort((a, b) => b.p - a.p);
+  const total = candidates.reduce((s, x) => s + x.p, 0);
+  const kept = new Set<number>();
+  let before = 0;
+  for (const x of candidates) {
+    if (kept.size > 0 && before >= topP * total) break;
+    kept.add(x.i);
+    before += x.p;
+  }
+  const { counts } = await sampleCounts(model, { n: 150, maxLength: 31, minLength: 31, topP, seed: 4 });
+  for (const tok of counts.keys()) t.true(kept.has(tok), `token ${tok} is outside the top-p set`);
+  t.true(counts.size >= kept.size * 0.9, `${counts.size} of ${kept.size} kept tokens were drawn`);
+  await model.dispose();
+});
+
 test('temperature 0 takes the most likely token; a temperature sharpens or flattens', async (t) => {
   const model = await modelWithLogits(LOGITS);
   const greedy = await sampleCounts(model, { n: 5, maxLength: 10, minLength: 0, temperature: 0 });

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer, TokenizerFileError, gpt2VocabPaths, writeGpt2TokenizerFiles } from '../lib/tokenizer/index.js';
-import { makeTokenizerCorpus } from './helpers/tokenizer-corpus.js';
+import { makeTokenizerCorpus } from '../lib/bench/tokenizer-corpus.js';
 
 const gpt2 = Tokenizer.gpt2();
 const sample = makeTokenizerCorpus({ bytes: 150_000, seed: 7 });

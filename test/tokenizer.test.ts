@@ -6,7 +6,7 @@ import r50kRanks from 'gpt-tokenizer/bpeRanks/r50k_base';
 import { encode as r50kEncode } from 'gpt-tokenizer/encoding/r50k_base';
 import { GPT2_SPLIT_PATTERN_JS, Tokenizer, preTokenize } from '../lib/tokenizer/index.js';
 import { BYTE_TO_CHAR } from '../lib/tokenizer/byte-level.js';
-import { makeTokenizerCorpus } from './helpers/tokenizer-corpus.js';
+import { makeTokenizerCorpus } from '../lib/bench/tokenizer-corpus.js';
 
 const tokenizer = Tokenizer.gpt2();
 const EOT = '<|endoftext|>';

@@ -2,6 +2,7 @@
 // Each command lives in its own file under commands/ and registers itself here.
 import { Command, CommanderError } from 'commander';
 import { registerInitModel } from './commands/init-model.js';
+import { registerBench } from './commands/bench.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerGenerate(program);
   registerDemo(program);
+  registerBench(program);
   return program;
 }
 

@@ -12,6 +12,51 @@ namespace tweetsmith {
 
 // ---------------------------------------------------------------- choosing a token
 
+namespace {
+
+// Top-p as Hugging Face's TopPLogitsWarper keeps tokens: the most likely ones, each
+// while the mass of the tokens more likely than it is under `target`. Rearranges
+// order[0, n) so the kept tokens come first and returns how many there are.
+// A quickselect on the logits that tracks the mass above each pivot: expected
+// linear time, where sorting 50k nearly equal probabilities (an untrained model's)
+// would dominate sampling.
+int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits, const std::vector<double> & weight,
+                  double target) {
+    int64_t lo = 0, hi = n;  // every token before lo is kept; the cut lies in [lo, hi]
+    double mass_before = 0.0;  // mass of order[0, lo)
+    while (hi - lo > 32) {
+        const float pivot = logits[order[size_t(lo + (hi - lo) / 2)]];
+        auto begin = order.begin() + lo, end = order.begin() + hi;
+        auto eq_begin = std::partition(begin, end, [&](int32_t t) { return logits[t] > pivot; });
+        auto eq_end = std::partition(eq_begin, end, [&](int32_t t) { return logits[t] == pivot; });
+        double mass_gt = 0.0;
+        for (auto it = begin; it != eq_begin; ++it) mass_gt += weight[size_t(*it)];
+        const int64_t n_gt = eq_begin - begin, n_eq = eq_end - eq_begin;
+        if (n_gt > 0 && mass_before + mass_gt >= target) {
+            hi = lo + n_gt;  // the cut is among the more likely ones
+            continue;
+        }
+        const double w = weight[size_t(*eq_begin)];
+        const double mass_eq = w * double(n_eq);
+        if (mass_before + mass_gt + mass_eq >= target) {
+            // within the tied tokens: the j-th has mass_before + mass_gt + j·w before it
+            const double room = target - mass_before - mass_gt;
+            const int64_t count = std::max<int64_t>(1, std::min<int64_t>(n_eq, int64_t(std::ceil(room / w))));
+            return lo + n_gt + count;
+        }
+        mass_before += mass_gt + mass_eq;
+        lo += n_gt + n_eq;
+    }
+    std::sort(order.begin() + lo, order.begin() + hi, [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+    for (int64_t r = lo; r < hi; r++) {
+        if (r > 0 && mass_before >= target) return r;
+        mass_before += weight[size_t(order[size_t(r)])];
+    }
+    return hi;
+}
+
+}  // namespace
+
 int32_t sample_token(float * logits, int64_t V, int64_t current_length, const SamplingConfig & c, Rng & rng) {
     const float neg_inf = -std::numeric_limits<float>::infinity();
     if (current_length < c.min_length && c.eos_token_id >= 0 && c.eos_token_id < V) logits[c.eos_token_id] = neg_inf;
@@ -29,33 +74,22 @@ int32_t sample_token(float * logits, int64_t V, int64_t current_length, const Sa
         const float kth = logits[order[size_t(c.top_k - 1)]];
         keep = std::partition(order.begin(), order.end(), [&](int32_t i) { return logits[i] >= kth; }) - order.begin();
     }
+    // weights exp(logit - max) of the kept tokens, computed once
     const float max = *std::max_element(logits, logits + V);
+    std::vector<double> weight(static_cast<size_t>(V));
     double total = 0.0;
-    for (int64_t r = 0; r < keep; r++) total += std::exp(double(logits[order[size_t(r)]] - max));
+    for (int64_t r = 0; r < keep; r++) total += weight[size_t(order[size_t(r)])] = std::exp(double(logits[order[size_t(r)]] - max));
 
     if (c.top_p < 1.0f) {
-        // sort the head of the order, growing it until it holds top_p of the mass
-        int64_t sorted = 0;
-        double mass_before = 0.0;
-        int64_t kept_p = 0;
-        for (int64_t chunk = 64;; chunk *= 4) {
-            const int64_t upto = std::min(keep, chunk);
-            std::partial_sort(order.begin() + sorted, order.begin() + upto, order.begin() + keep, higher);
-            for (; sorted < upto; sorted++) {
-                if (sorted > 0 && mass_before / total >= double(c.top_p)) break;
-                mass_before += std::exp(double(logits[order[size_t(sorted)]] - max));
-                kept_p = sorted + 1;
-            }
-            if (sorted < upto || upto == keep) break;
-        }
-        keep = kept_p;
-        total = mass_before;
+        keep = top_p_cut(order, keep, logits, weight, double(c.top_p) * total);
+        total = 0.0;
+        for (int64_t r = 0; r < keep; r++) total += weight[size_t(order[size_t(r)])];
     }
 
-    // draw from the kept tokens in proportion to exp(logit)
+    // draw from the kept tokens in proportion to their weight
     double u = rng.uniform() * total;
     for (int64_t r = 0; r < keep; r++) {
-        u -= std::exp(double(logits[order[size_t(r)]] - max));
+        u -= weight[size_t(order[size_t(r)])];
         if (u < 0.0) return order[size_t(r)];
     }
     return order[size_t(keep - 1)];  // rounding left a sliver: the last kept token

@@ -1,10 +1,10 @@
 // Engine benchmarks on a GPT-2-shaped model with random weights (no download):
 // a training step (forward, backward, clipping, AdamW) and batched sampling.
-// Reports medians and the process's peak RSS. Run directly:
-//   node --import tsx scripts/bench-engine.ts [--size gpt2] [--block 1024] [--batch 1] [--steps 3] [--threads N] [--only train|generate]
-import { parseArgs } from 'node:util';
+// Reports medians and the process's peak RSS (so run one workload per process).
 import { availableParallelism } from 'node:os';
-import { collectTokens, GPT2, presetConfig } from '../lib/index.js';
+import { GPT2 } from '../engine/gpt2.js';
+import { collectTokens } from '../engine/generate.js';
+import { presetConfig } from '../model/config.js';
 
 export interface EngineBenchOptions {
   size?: string;
@@ -14,6 +14,7 @@ export interface EngineBenchOptions {
   threads?: number;
   generate?: { n: number; maxLength: number; promptLength: number };
   only?: 'train' | 'generate';
+  log?: (line: string) => void;
 }
 
 export interface EngineBenchResult {
@@ -46,14 +47,15 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
       losses.push(await trainer.step(rows));
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (s > 0) stepSeconds.push(seconds); // the first step also plans the graph
-      process.stderr.write(`  train step ${s}: ${seconds.toFixed(2)} s, loss ${losses[s].toFixed(4)}${s === 0 ? ' (warm-up, not counted)' : ''}\n`);
+      options.log?.(`train step ${s}: ${seconds.toFixed(2)} s, loss ${losses[s].toFixed(4)}${s === 0 ? ' (warm-up, not counted)' : ''}`);
     }
     const m = median(stepSeconds);
     result.train = { block, batch, stepSeconds, medianSeconds: m, tokensPerSecond: (block * batch) / m, losses };
   }
 
   if (options.only !== 'train') {
-    const g = options.generate ?? { n: 10, maxLength: 160, promptLength: 4 };
+    const requested = options.generate ?? { n: 10, maxLength: 160, promptLength: 4 };
+    const g = { ...requested, maxLength: Math.min(requested.maxLength, config.nPositions) };
     const prompt = Array.from({ length: g.promptLength }, (_, i) => 50256 - i);
     const t0 = process.hrtime.bigint();
     const sequences = await collectTokens(model.generate(prompt, { n: g.n, maxLength: g.maxLength, minLength: g.maxLength, seed: 1 }), g.n);
@@ -65,25 +67,4 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
   await model.dispose();
   result.peakRssMiB = process.resourceUsage().maxRSS / 1024;
   return result;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      size: { type: 'string' }, block: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' },
-      threads: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean' },
-    },
-  });
-  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-  const r = await benchEngine({
-    size: values.size, block: num(values.block), batch: num(values.batch), steps: num(values.steps),
-    threads: num(values.threads), only: values.only as EngineBenchOptions['only'],
-  });
-  if (values.json) console.log(JSON.stringify(r));
-  else {
-    console.log(`GPT-2 ${r.size}, ${r.threads} threads, random weights`);
-    if (r.train) console.log(`train  batch ${r.train.batch} × ${r.train.block}: median step ${r.train.medianSeconds.toFixed(2)} s, ${r.train.tokensPerSecond.toFixed(1)} tok/s`);
-    if (r.generate) console.log(`sample ${r.generate.n} × ${r.generate.maxLength}: ${r.generate.seconds.toFixed(2)} s, ${r.generate.tokensPerSecond.toFixed(1)} tok/s`);
-    console.log(`peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
-  }
 }

@@ -1,0 +1,66 @@
+// `tweetsmith bench`: training, sampling and tokenizer throughput on a GPT-2
+// shaped model with random weights, with peak memory, optionally side by side
+// with PyTorch in the same run.
+import { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { runBenchmarks, WORKLOADS, type BenchRow } from '../../bench/run-workloads.js';
+import { PRESETS } from '../../model/config.js';
+import { oneOf, wholeNumber } from '../option-parsers.js';
+
+interface BenchCommandOptions {
+  size: string;
+  threads?: number;
+  steps: number;
+  only?: string[];
+  compare?: string;
+  python: string;
+  json?: boolean;
+}
+
+function renderTable(rows: BenchRow[]): string {
+  const fmt = (v: number | undefined, digits = 1) => (v === undefined ? '–' : v.toFixed(digits));
+  const header = ['workload', 'tweetsmith', 'peak RSS', 'peer', 'peer RSS', 'ratio'];
+  const body = rows.map((r) => [
+    r.workload,
+    `${fmt(r.tweetsmith)} ${r.unit}`,
+    `${fmt(r.tweetsmithRssMiB, 0)} MiB`,
+    r.peer === undefined ? '–' : `${fmt(r.peer)} ${r.unit}`,
+    r.peerRssMiB === undefined ? '–' : `${fmt(r.peerRssMiB, 0)} MiB`,
+    r.ratio === undefined ? '–' : `${r.ratio.toFixed(2)}×`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  const notes = rows.flatMap((r) => [r.peerName && `${r.workload}: peer is ${r.peerName}`, r.note && `${r.workload}: ${r.note}`]).filter(Boolean);
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line), '', ...notes].join('\n');
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('Measure training, sampling and tokenizer speed (and peak memory), optionally against PyTorch')
+    .option('--size <name>', `model shape: ${Object.keys(PRESETS).join(', ')}`, oneOf(Object.keys(PRESETS)), 'gpt2')
+    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--steps <n>', 'timed training steps per workload (after one warm-up step)', wholeNumber(1), 3)
+    .option('--only <workloads...>', `a subset of: ${WORKLOADS.join(', ')}`)
+    .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch', oneOf(['torch'] as const))
+    .option('--python <path>', 'the Python with PyTorch (Debian: /usr/bin/python3)', '/usr/bin/python3')
+    .option('--json', 'print the results as JSON on stdout')
+    .addHelpText('after', '\nExamples:\n  tweetsmith bench\n  tweetsmith bench --compare torch --threads 2\n  tweetsmith bench --size tiny --only train-4x64 tokenizer --json\n')
+    .action(async (o: BenchCommandOptions) => {
+      for (const w of o.only ?? []) {
+        if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload "${w}"; choose from ${WORKLOADS.join(', ')}`);
+      }
+      const threads = o.threads ?? availableParallelism();
+      const rows = await runBenchmarks({
+        size: o.size,
+        threads,
+        steps: o.steps,
+        only: o.only,
+        compareTorch: o.compare === 'torch',
+        torchPython: o.python,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      if (o.json) process.stdout.write(JSON.stringify({ size: o.size, threads, rows }) + '\n');
+      else process.stdout.write(`\nGPT-2 ${o.size} shape, random weights, ${threads} threads\n${renderTable(rows)}\n`);
+    });
+}
