@@ -98,8 +98,8 @@ void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void *) {
         const float * z = reinterpret_cast<const float *>(static_cast<const char *>(logits_t->data) + row * logits_t->nb[1]);
         float max = z[0];
         for (int64_t i = 1; i < V; i++) max = std::max(max, z[i]);
-        double sum = 0.0;
-        for (int64_t i = 0; i < V; i++) sum += std::exp(double(z[i] - max));
+        double sum = 0.0;  // fp32 exponentials (each exact to an ulp), summed in double
+        for (int64_t i = 0; i < V; i++) sum += std::exp(z[i] - max);
         loss[row] = float(std::log(sum) + double(max) - double(z[targets[row]]));
     }
 }
