@@ -182,4 +182,20 @@ void pad_rows(ggml_tensor * dst, int ith, int nth, void *) {
     if (zero_begin < size_t(r.end)) std::memset(out + zero_begin, 0, size_t(r.end) - zero_begin);
 }
 
+void transpose_copy(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * x_t = dst->src[0];
+    const int64_t rows = x_t->ne[1], cols = x_t->ne[0], slices = x_t->ne[2] * x_t->ne[3];
+    constexpr int64_t kTile = 32;
+    const int64_t tiles_r = (rows + kTile - 1) / kTile, tiles_c = (cols + kTile - 1) / kTile;
+    const Range r = split(slices * tiles_r * tiles_c, ith, nth);
+    for (int64_t t = r.begin; t < r.end; t++) {
+        const int64_t slice = t / (tiles_r * tiles_c), tr = (t / tiles_c) % tiles_r, tc = t % tiles_c;
+        const float * in = static_cast<const float *>(x_t->data) + slice * rows * cols;
+        float * out = static_cast<float *>(dst->data) + slice * rows * cols;
+        const int64_t r_end = std::min(rows, (tr + 1) * kTile), c_end = std::min(cols, (tc + 1) * kTile);
+        for (int64_t i = tr * kTile; i < r_end; i++)
+            for (int64_t j = tc * kTile; j < c_end; j++) out[j * rows + i] = in[i * cols + j];
+    }
+}
+
 }  // namespace tweetsmith::cpu_kernels

@@ -53,6 +53,11 @@ constexpr int kPartialSums = 64;
 
 // dst[C, Vp] = src[C, V] followed by Vp - V zero rows. src = {x}.   (ggml_custom_4d)
 void pad_rows(ggml_tensor * dst, int ith, int nth, void * userdata);
+
+// dst[ne1, ne0, ne2, ne3] = the transpose of each [ne0, ne1] slice of the contiguous
+// src, in cache-sized tiles split over the threads (ggml's generic copy of a
+// transposed view walks one element at a time). src = {x}.            (ggml_custom_4d)
+void transpose_copy(ggml_tensor * dst, int ith, int nth, void * userdata);
 void partial_sums_of_squares(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 }  // namespace tweetsmith::cpu_kernels

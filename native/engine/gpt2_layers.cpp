@@ -17,12 +17,18 @@ ggml_tensor * as_rows(ggml_context * ctx, ggml_tensor * t) {
 // the contraction over tokens that every weight gradient is. It is ggml_out_prod's
 // contract, computed with ggml_mul_mat on transposed copies because the CPU's
 // matrix multiply is far faster than out_prod's axpy loop.
+// A contiguous copy of t with its first two dimensions swapped.
+ggml_tensor * transposed(ggml_context * ctx, ggml_tensor * t) {
+    ggml_tensor * view = ggml_transpose(ctx, t);
+    if (ggml_is_contiguous(view)) return view;  // t was itself a transposed view
+    if (!ggml_is_contiguous(t)) return ggml_cont(ctx, view);
+    ggml_tensor * args[] = {t};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, t->ne[1], t->ne[0], t->ne[2], t->ne[3], args, 1, cpu_kernels::transpose_copy,
+                          GGML_N_TASKS_MAX, nullptr);
+}
+
 ggml_tensor * sum_of_outer_products(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b) {
-    auto transposed = [&](ggml_tensor * t) {
-        ggml_tensor * v = ggml_transpose(ctx, t);
-        return ggml_is_contiguous(v) ? v : ggml_cont(ctx, v);
-    };
-    return ggml_mul_mat(ctx, transposed(a), transposed(b));
+    return ggml_mul_mat(ctx, transposed(ctx, a), transposed(ctx, b));
 }
 
 // A bias gradient: the sum of dy over every token (ggml's repeat_back does this
@@ -131,7 +137,7 @@ ggml_tensor * attention_forward(ggml_context * ctx, ggml_tensor * qkv, int64_t n
     ggml_tensor * v = split_heads(ctx, qkv, 2, n_head);
     ggml_tensor * scores = ggml_mul_mat(ctx, k, q);  // [T_k, T_q, H, B]
     ggml_tensor * probs = ggml_soft_max(ctx, ggml_diag_mask_inf(ctx, ggml_scale(ctx, scores, attention_scale(q)), 0));
-    ggml_tensor * v_t = ggml_cont(ctx, ggml_transpose(ctx, v));  // [T_k, hs, H, B]
+    ggml_tensor * v_t = transposed(ctx, v);  // [T_k, hs, H, B]
     ggml_tensor * y = ggml_mul_mat(ctx, v_t, probs);             // [hs, T_q, H, B]
     if (saved) *saved = {q, k, v, probs};
     return merge_heads(ctx, y);
@@ -211,7 +217,7 @@ ggml_tensor * lm_head_backward(ggml_context * ctx, GradSink & sink, ggml_tensor 
     ggml_tensor * dw = sum_of_outer_products(ctx, x2, dlogits_padded);  // [C, Vp]
     sink.accumulate(dwte, ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
     // dx[n][c] = Σ_v dlogits[n][v] wte[v][c], over the padded vocabulary
-    ggml_tensor * wte_t = ggml_cont(ctx, ggml_transpose(ctx, wte_padded));  // [Vp, C]
+    ggml_tensor * wte_t = transposed(ctx, wte_padded);  // [Vp, C]
     return ggml_reshape(ctx, ggml_mul_mat(ctx, wte_t, dlogits_padded), x);
 }
 
