@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PACKAGE = 'node-llama-cpp@3.22.1';
@@ -84,8 +84,34 @@ export function fetchGgml({ force = false, log = (m) => process.stderr.write(`tw
   }
 }
 
+// binding.gyp's build cannot run CMake's configure_file, so ggml's version
+// header is written here, in a folder of its own that the CMake build never
+// includes. Rewritten only when it changes, so make does not rebuild ggml.c.
+export function writeGypVersionHeader() {
+  const cmake = readFileSync(join(target, 'CMakeLists.txt'), 'utf8');
+  const part = (name) => {
+    const m = cmake.match(new RegExp(`set\\(GGML_VERSION_${name}\\s+(\\d+)\\)`));
+    if (!m) throw new Error(`native/ggml/CMakeLists.txt has no GGML_VERSION_${name}`);
+    return m[1];
+  };
+  const text = '#pragma once\n\n' +
+    `#define GGML_VERSION "${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}"\n` +
+    `#define GGML_COMMIT  "${COMMIT.slice(0, 7)}"\n`;
+  const dir = join(target, 'tweetsmith-gyp');
+  const file = join(dir, 'ggml-version.h');
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+  return dir;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
+    if (process.argv.includes('--for-gyp')) {
+      // Called by binding.gyp: stdout is read as the header's folder, relative to the package.
+      fetchGgml();
+      process.stdout.write(relative(root, writeGypVersionHeader()).split(sep).join('/'));
+      process.exit(0);
+    }
     fetchGgml({ force: process.argv.includes('--force') });
   } catch (e) {
     process.stderr.write(`tweetsmith: ${e.message}\n`);

@@ -1,6 +1,8 @@
 // Finds and loads the native addon, and types what it exports. Every load
 // failure says what is missing and the command that fixes it.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { packageRoot } from '../paths.js';
 
 /** The numbers of a GPT-2's shape that change the math (GPT2Config adds the special token ids). */
@@ -73,20 +75,120 @@ export interface NativeAddon {
   buildInfo(): BuildInfo;
 }
 
+// ---------------------------------------------------------------------------
+// Finding the binary (docs/PACKAGING.md). In order:
+//   1. a local build, build/Release/*.node (npm run build:native or build:gyp),
+//      or the folder TWEETSMITH_PREBUILD names: whoever built it chose its
+//      options, so it wins;
+//   2. a GPU variant, the optional package @tweetsmith/<platform>-<arch>-cuda,
+//      when it is installed and an NVIDIA driver is present (TWEETSMITH_GPU:
+//      auto, the default; cuda to try it without a driver check; off);
+//   3. this package's prebuild, prebuilds/<platform>-<arch>/ (node-gyp-build).
+// A GPU variant that fails to load falls back to 3, and the reason is kept.
+
+/** Where the loaded addon came from, and what was passed over on the way. */
+export interface NativeOrigin {
+  kind: 'local-build' | 'gpu-package' | 'prebuild';
+  path: string;
+  notes: string[];
+}
+
+interface NodeGypBuild {
+  resolve(dir: string): string;
+}
+
 let addon: NativeAddon | undefined;
+let origin: NativeOrigin | undefined;
+
+export function nativeOrigin(): NativeOrigin | undefined {
+  return origin;
+}
 
 export function loadNative(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
+  const notes: string[] = [];
+
+  let ownPath: string | undefined;
   try {
-    addon = require('node-gyp-build')(packageRoot) as NativeAddon;
+    ownPath = nodeGypBuild.resolve(packageRoot);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `tweetsmith's native engine is not built for this platform (${process.platform}-${process.arch}, Node ${process.versions.node}).\n` +
-        `  ${why.split('\n')[0]}\n` +
-        `  Build it from source with: npm run build:native   (needs cmake >= 3.18, a C++17 compiler and git)`,
-    );
+    notes.push(firstLine(err));
   }
-  return addon;
+  // TWEETSMITH_PREBUILD (node-gyp-build's override) names a binary on purpose: it counts as local.
+  const local =
+    ownPath !== undefined && (!relative(join(packageRoot, 'build'), ownPath).startsWith('..') || !!process.env.TWEETSMITH_PREBUILD);
+
+  const candidates: Array<{ kind: NativeOrigin['kind']; path: string }> = [];
+  if (!local) {
+    const gpu = gpuPackagePath(require, nodeGypBuild, notes);
+    if (gpu) candidates.push({ kind: 'gpu-package', path: gpu });
+  }
+  if (ownPath) candidates.push({ kind: local ? 'local-build' : 'prebuild', path: ownPath });
+
+  for (const candidate of candidates) {
+    try {
+      addon = require(candidate.path) as NativeAddon;
+      origin = { ...candidate, notes };
+      return addon;
+    } catch (err) {
+      notes.push(`${candidate.path}: ${firstLine(err)}`);
+    }
+  }
+  throw new Error(notFoundMessage(notes, ownPath !== undefined));
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
+
+// The driver's files, not a GPU query: cheap, and enough to decide whether the
+// CUDA variant is worth loading (it falls back to the CPU one if it fails).
+function nvidiaDriverPresent(): boolean {
+  if (process.platform === 'linux') return existsSync('/proc/driver/nvidia/version');
+  if (process.platform === 'win32') return existsSync(join(process.env.SystemRoot ?? 'C:\\Windows', 'System32', 'nvcuda.dll'));
+  return false;
+}
+
+function gpuPackagePath(require: NodeRequire, nodeGypBuild: NodeGypBuild, notes: string[]): string | undefined {
+  const wanted = (process.env.TWEETSMITH_GPU ?? 'auto').toLowerCase();
+  if (wanted === 'off' || wanted === 'cpu' || wanted === 'false' || wanted === '0') return undefined;
+  if (wanted !== 'cuda' && !nvidiaDriverPresent()) return undefined;
+  const name = `@tweetsmith/${process.platform}-${process.arch}-cuda`;
+  let dir: string;
+  try {
+    dir = dirname(require.resolve(`${name}/package.json`, { paths: [packageRoot] }));
+  } catch {
+    notes.push(`${name} is not installed (npm install ${name} adds the CUDA engine)`);
+    return undefined;
+  }
+  try {
+    return nodeGypBuild.resolve(dir);
+  } catch (err) {
+    notes.push(`${name}: ${firstLine(err)}`);
+    return undefined;
+  }
+}
+
+// Says what is missing and the one command that fixes it.
+function notFoundMessage(notes: string[], hadBinary: boolean): string {
+  const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+  const libc = process.platform === 'linux' ? (glibc ? `, glibc ${glibc}` : ', musl') : '';
+  const where = `${process.platform}-${process.arch} (Node ${process.versions.node}${libc})`;
+  const checkout = existsSync(join(packageRoot, '.git'));
+  const fix = checkout
+    ? `npm run build:native   (in ${packageRoot})`
+    : process.platform === 'win32'
+      ? '$env:TWEETSMITH_BUILD_FROM_SOURCE=1; npm rebuild tweetsmith   (PowerShell, in the project that installed tweetsmith)'
+      : 'TWEETSMITH_BUILD_FROM_SOURCE=1 npm rebuild tweetsmith   (in the project that installed tweetsmith)';
+  const what = hadBinary
+    ? `tweetsmith's native engine does not load on ${where}.`
+    : `tweetsmith's native engine is not built for ${where}: there is no prebuilt binary for it in ${packageRoot} and no local build.`;
+  return (
+    `${what}\n` +
+    notes.map((n) => `  ${n}\n`).join('') +
+    `  Build it from source with:\n    ${fix}\n` +
+    '  That needs cmake >= 3.18, a C++17 compiler and git (without cmake it uses node-gyp: python3, make, a C++17 compiler).'
+  );
 }
