@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CONFIG_FILE, TOKENIZER_FILES, WEIGHTS_FILE } from '../model/model-dir.js';
 import { RepoCache } from './cache-layout.js';
 import { cacheFile, requestContext, type CachedFile, type HubSession } from './cache-file.js';
 import type { DownloadProgress } from './download-blob.js';
@@ -30,15 +31,8 @@ export interface ResolveModelOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export const REQUIRED_FILES = ['config.json', 'model.safetensors'] as const;
-export const OPTIONAL_FILES = [
-  'generation_config.json',
-  'vocab.json',
-  'merges.txt',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-] as const;
+export const REQUIRED_FILES = [CONFIG_FILE, WEIGHTS_FILE] as const;
+export const OPTIONAL_FILES = ['generation_config.json', ...TOKENIZER_FILES] as const;
 
 /** Failures after which, as in huggingface_hub, a copy already in the cache will do. */
 const CACHE_FALLBACK: HubErrorCode[] = ['unreachable', 'bad-response', 'unauthorized', 'gated'];
