@@ -177,9 +177,7 @@ export class GPT2 {
     return this.exclusive(async (n) => {
       n.zeroGrads();
       const loss = await n.forwardBackward(t, t.length, 1, 1);
-      const grads = n.readTensors('grad');
-      n.zeroGrads();
-      return { loss, grads };
+      return { loss, grads: n.readTensors('grad') };
     });
   }
 

@@ -26,7 +26,7 @@ import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from '../rep
 import type { SourceOptions } from '../sources/index.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { readPackageVersion } from '../version.js';
-import { checkpointDir, loadOptimizerState, readCheckpoint, removeCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
+import { CHECKPOINT_VERSION, checkpointDir, loadOptimizerState, readCheckpoint, removeCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
 import { EventQueue } from './event-queue.js';
 import { learningRateAt, warmupSteps, type ScheduleName } from './schedule.js';
 
@@ -155,7 +155,7 @@ function checkHyperparameters(h: TrainHyperparameters, maxSteps: number | undefi
   if (!(h.warmup >= 0 && h.warmup < 1)) throw new Error(`warm-up is a fraction of the steps in [0, 1), got ${h.warmup}`);
 }
 
-async function readHyperparameters(options: TrainOptions, blockSize: number, seed: number, threads: number): Promise<TrainHyperparameters> {
+function readHyperparameters(options: TrainOptions, blockSize: number, seed: number, threads: number): TrainHyperparameters {
   const h: TrainHyperparameters = {
     epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
     learningRate: options.lr ?? TRAIN_DEFAULTS.lr,
@@ -220,7 +220,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     if (blockSize > model.config.nPositions || blockSize < 2) {
       throw new Error(`block size ${blockSize} must be between 2 and the model's context (${model.config.nPositions} tokens)`);
     }
-    const h = resumed?.state.hyperparameters ?? (await readHyperparameters(options, blockSize, seed, model.threads));
+    const h = resumed?.state.hyperparameters ?? readHyperparameters(options, blockSize, seed, model.threads);
     const users: UserPosts[] = resumed?.users ?? (await collectPosts(options.sources, options.sourceOptions));
     const dataset: Dataset = await buildDataset({
       users,
@@ -260,6 +260,11 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
       await loadOptimizerState(ckptDir, trainer, startStep);
     }
 
+    // what a resumed run keeps from its start
+    const baseModel = resumed?.state.baseModel ?? baseName(options);
+    const baseIsRandom = resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false;
+    const runStartedAt = resumed?.state.startedAt ?? startedAt;
+
     const validBlocks = dataset.stats.validBlocks;
     let validLossBefore = resumed?.state.validLossBefore;
     if (validBlocks > 0 && !resumed) {
@@ -268,9 +273,8 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     }
 
     const state = (step: number, trainSeconds: number): CheckpointState => ({
-      version: 1, step, totalSteps, hyperparameters: h, sources: options.sources, baseModel: resumed?.state.baseModel ?? baseName(options),
-      baseIsRandom: resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false, metrics, validLossBefore, trainSeconds,
-      startedAt: resumed?.state.startedAt ?? startedAt,
+      version: CHECKPOINT_VERSION, step, totalSteps, hyperparameters: h, sources: options.sources, baseModel, baseIsRandom,
+      metrics, validLossBefore, trainSeconds, startedAt: runStartedAt,
     });
 
     // -- the loop
@@ -305,21 +309,18 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     }
     const trainSeconds = elapsed();
 
-    const hyperparameters = { ...h };
-    const baseModel = resumed?.state.baseModel ?? baseName(options);
-    const baseIsRandom = resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false;
     const summaryOf = (final: RunSummary['final'], samples: Sample[]): RunSummary => ({
       modelName: dataset.stats.name,
       dataset: dataset.stats,
       baseModel,
       baseIsRandom,
       model: { ...model.config, parameters: countParameters(model.config) },
-      hyperparameters,
+      hyperparameters: h,
       metrics,
       final,
       samples,
       hashes: {},
-      startedAt: resumed?.state.startedAt ?? startedAt,
+      startedAt: runStartedAt,
       finishedAt: new Date().toISOString(),
       trainSeconds,
       tweetsmithVersion: readPackageVersion(),

@@ -40,32 +40,29 @@ AddonModel * AddonModel::Unwrap(const Napi::Value & v) {
 }
 
 
-// initRandom(seed): Promise<void>
-Napi::Value AddonModel::InitRandom(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
-    const uint64_t seed = uint64_t(info[0].As<Napi::Number>().Int64Value());
+Napi::Value AddonModel::RunOnModel(Napi::Env env, std::function<void(GPT2Model &)> work) {
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
-        env, [m, seed] { m->init_random(seed); }, [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); },
+        env, [m, work] { work(*m); }, [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); },
         {Value()});
+}
+
+// initRandom(seed): Promise<void>
+Napi::Value AddonModel::InitRandom(const Napi::CallbackInfo & info) {
+    const uint64_t seed = uint64_t(info[0].As<Napi::Number>().Int64Value());
+    return RunOnModel(info.Env(), [seed](GPT2Model & m) { m.init_random(seed); });
 }
 
 // load(path): Promise<void>
 Napi::Value AddonModel::Load(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
     const std::string path = info[0].As<Napi::String>();
-    GPT2Model * m = &slot_->begin_call(env);
-    return PromiseWorker::Run(
-        env, [m, path] { m->load(path); }, [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); }, {Value()});
+    return RunOnModel(info.Env(), [path](GPT2Model & m) { m.load(path); });
 }
 
 // save(path): Promise<void>
 Napi::Value AddonModel::Save(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
     const std::string path = info[0].As<Napi::String>();
-    GPT2Model * m = &slot_->begin_call(env);
-    return PromiseWorker::Run(
-        env, [m, path] { m->save(path); }, [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); }, {Value()});
+    return RunOnModel(info.Env(), [path](GPT2Model & m) { m.save(path); });
 }
 
 // logits(tokens: Int32Array): Promise<Float32Array> [T * vocab]

@@ -4,6 +4,8 @@
 
 #include "model_slot.h"
 
+#include <functional>
+
 #include <memory>
 
 namespace tweetsmith::addon {
@@ -29,6 +31,8 @@ private:
     Napi::Value SetThreads(const Napi::CallbackInfo & info);
     Napi::Value Cancel(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
+    // Runs `work` on the model off the JS thread; the promise resolves to undefined.
+    Napi::Value RunOnModel(Napi::Env env, std::function<void(GPT2Model &)> work);
 
     std::shared_ptr<ModelSlot> slot_ = std::make_shared<ModelSlot>();
 };

@@ -14,6 +14,12 @@ namespace tweetsmith {
 
 namespace {
 
+// Orders token ids by logit, highest first (ties by id, so the order is total).
+struct MoreLikely {
+    const float * logits;
+    bool operator()(int32_t a, int32_t b) const { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); }
+};
+
 // Top-p as Hugging Face's TopPLogitsWarper keeps tokens: the most likely ones, each
 // while the mass of the tokens more likely than it is under `target`. Rearranges
 // order[0, n) so the kept tokens come first and returns how many there are.
@@ -47,7 +53,7 @@ int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits,
         mass_before += mass_gt + mass_eq;
         lo += n_gt + n_eq;
     }
-    std::sort(order.begin() + lo, order.begin() + hi, [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+    std::sort(order.begin() + lo, order.begin() + hi, MoreLikely{logits});
     for (int64_t r = lo; r < hi; r++) {
         if (r > 0 && mass_before >= target) return r;
         mass_before += weight[size_t(order[size_t(r)])];
@@ -67,7 +73,7 @@ int32_t sample_token(float * logits, int64_t V, int64_t current_length, const Sa
     // tokens by logit, highest first; only as many as top-k and top-p can keep need sorting
     std::vector<int32_t> order(static_cast<size_t>(V));
     std::iota(order.begin(), order.end(), 0);
-    auto higher = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+    const MoreLikely higher{logits};
     int64_t keep = V;
     if (c.top_k > 0 && c.top_k < V) {
         std::nth_element(order.begin(), order.begin() + (c.top_k - 1), order.end(), higher);

@@ -79,9 +79,7 @@ void GPT2Model::init_random(uint64_t seed) {
     std::vector<float> values;
     for (const ParameterEntry & e : params_->entries()) {
         values.assign(size_t(ggml_nelements(e.tensor)), 0.0f);
-        const bool layernorm_weight = e.name.find("ln_") != std::string::npos && e.name.size() > 7 &&
-                                      e.name.compare(e.name.size() - 7, 7, ".weight") == 0;
-        if (layernorm_weight) std::fill(values.begin(), values.end(), 1.0f);
+        if (e.layer_norm_weight) std::fill(values.begin(), values.end(), 1.0f);
         else if (e.tensor->ne[1] > 1) {  // a matrix or an embedding
             const double std = e.residual_projection ? std_residual : std_base;
             for (float & v : values) v = float(rng.normal() * std);

@@ -15,7 +15,9 @@ ParameterSet::ParameterSet(const GPT2Config & c, ggml_backend_t backend, const c
     auto mat = [&](int64_t in, int64_t out) { return ggml_new_tensor_2d(ctx_, GGML_TYPE_F32, in, out); };
     auto add = [&](ggml_tensor * t, const std::string & name, std::vector<int64_t> hf_shape, bool conv1d, bool decay, bool residual) {
         ggml_format_name(t, "%s.%s", label, name.c_str());
-        entries_.push_back({name, t, std::move(hf_shape), conv1d, decay, residual});
+        const bool ln_weight = name.rfind("ln_", 0) == 0 || name.find(".ln_") != std::string::npos;
+        const bool is_weight = name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
+        entries_.push_back({name, t, std::move(hf_shape), conv1d, decay, residual, ln_weight && is_weight});
     };
 
     wte = mat(C, c.vocab_size);

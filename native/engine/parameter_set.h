@@ -40,6 +40,7 @@ struct ParameterEntry {
     bool conv1d_weight;             // stored transposed in the file
     bool weight_decay;              // AdamW decays it (not biases, not LayerNorm), as HF's Trainer groups them
     bool residual_projection;       // initialised with std 0.02/sqrt(2 n_layer)
+    bool layer_norm_weight;         // initialised to 1
 };
 
 class ParameterSet {
