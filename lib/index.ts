@@ -1,8 +1,8 @@
 // tweetsmith's public Node API.
-export { GPT2, type ModelOptions, type InitOptions, type SaveOptions } from './engine/gpt2.js';
+export { GPT2, PRECISIONS, type ModelOptions, type InitOptions, type SaveOptions } from './engine/gpt2.js';
 export { Trainer, type TrainerOptions, type StepStats, type Batch } from './engine/trainer.js';
-export { collectTokens, type GenerateOptions, type TokenEvent } from './engine/generate.js';
-export { loadNative, type BuildInfo } from './engine/native.js';
+export { collectTokens, SAMPLING_WEIGHTS, type GenerateOptions, type TokenEvent, type SamplingWeights } from './engine/generate.js';
+export { loadNative, type BuildInfo, type Precision } from './engine/native.js';
 export { PRESETS, presetConfig, configFromHF, configToHF, type GPT2Config, type PresetName } from './model/config.js';
 export { Tokenizer } from './tokenizer/index.js';
 export {

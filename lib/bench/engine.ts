@@ -3,7 +3,8 @@
 // Reports medians and the process's peak RSS (so run one workload per process).
 import { availableParallelism } from 'node:os';
 import { GPT2 } from '../engine/gpt2.js';
-import { collectTokens } from '../engine/generate.js';
+import type { Precision } from '../engine/native.js';
+import { collectTokens, type SamplingWeights } from '../engine/generate.js';
 import { presetConfig } from '../model/config.js';
 
 export interface EngineBenchOptions {
@@ -12,7 +13,8 @@ export interface EngineBenchOptions {
   batch?: number;
   steps?: number;
   threads?: number;
-  generate?: { n: number; maxLength: number; promptLength: number };
+  precision?: Precision;
+  generate?: { n: number; maxLength: number; promptLength: number; weights?: SamplingWeights };
   only?: 'train' | 'generate';
   log?: (line: string) => void;
 }
@@ -20,8 +22,8 @@ export interface EngineBenchOptions {
 export interface EngineBenchResult {
   size: string;
   threads: number;
-  train?: { block: number; batch: number; stepSeconds: number[]; medianSeconds: number; tokensPerSecond: number; losses: number[] };
-  generate?: { n: number; maxLength: number; seconds: number; tokensPerSecond: number };
+  train?: { block: number; batch: number; precision: Precision; stepSeconds: number[]; medianSeconds: number; tokensPerSecond: number; losses: number[] };
+  generate?: { n: number; maxLength: number; weights: SamplingWeights; seconds: number; tokensPerSecond: number };
   peakRssMiB: number;
 }
 
@@ -31,7 +33,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
   const size = options.size ?? 'gpt2';
   const threads = options.threads ?? availableParallelism();
   const config = presetConfig(size);
-  const model = await GPT2.init(config, { seed: 0, threads });
+  const model = await GPT2.init(config, { seed: 0, threads, precision: options.precision });
   const result: EngineBenchResult = { size, threads, peakRssMiB: 0 };
 
   if (options.only !== 'generate') {
@@ -50,7 +52,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
       options.log?.(`train step ${s}: ${seconds.toFixed(2)} s, loss ${losses[s].toFixed(4)}${s === 0 ? ' (warm-up, not counted)' : ''}`);
     }
     const m = median(stepSeconds);
-    result.train = { block, batch, stepSeconds, medianSeconds: m, tokensPerSecond: (block * batch) / m, losses };
+    result.train = { block, batch, precision: model.precision, stepSeconds, medianSeconds: m, tokensPerSecond: (block * batch) / m, losses };
   }
 
   if (options.only !== 'train') {
@@ -58,10 +60,10 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
     const g = { ...requested, maxLength: Math.min(requested.maxLength, config.nPositions) };
     const prompt = Array.from({ length: g.promptLength }, (_, i) => 50256 - i);
     const t0 = process.hrtime.bigint();
-    const sequences = await collectTokens(model.generate(prompt, { n: g.n, maxLength: g.maxLength, minLength: g.maxLength, seed: 1 }), g.n);
+    const sequences = await collectTokens(model.generate(prompt, { n: g.n, maxLength: g.maxLength, minLength: g.maxLength, seed: 1, weights: g.weights }), g.n);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const tokens = sequences.reduce((s, q) => s + q.length, 0);
-    result.generate = { n: g.n, maxLength: g.maxLength, seconds, tokensPerSecond: tokens / seconds };
+    result.generate = { n: g.n, maxLength: g.maxLength, weights: g.weights ?? 'f32', seconds, tokensPerSecond: tokens / seconds };
   }
 
   await model.dispose();

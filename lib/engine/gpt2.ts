@@ -25,7 +25,7 @@ import {
   CONFIG_FILE,
 } from '../model/model-dir.js';
 import { writeGpt2TokenizerFiles } from '../tokenizer/index.js';
-import { loadNative, type NativeModel } from './native.js';
+import { loadNative, type NativeModel, type Precision } from './native.js';
 import { flattenBatch, Trainer, type Batch, type TrainerOptions } from './trainer.js';
 import { generateTokens, type GenerateOptions, type TokenEvent } from './generate.js';
 
@@ -34,6 +34,12 @@ export interface ModelOptions {
   threads?: number;
   /** where the engine runs; only "cpu" is built so far ("auto" picks it) */
   device?: 'cpu' | 'cuda' | 'auto';
+  /**
+   * how training and scoring multiply matrices: 'fp32' (default, exact) or 'bf16'
+   * (mixed precision: bf16 products accumulated in fp32, with fp32 weights,
+   * gradients and optimizer state; faster where the CPU has AVX512-BF16 or AMX)
+   */
+  precision?: Precision;
 }
 
 export interface InitOptions extends ModelOptions {
@@ -63,6 +69,14 @@ function resolveDevice(device: ModelOptions['device']): 'cpu' {
   throw new Error(`unknown device "${String(device)}"; use cpu, cuda or auto`);
 }
 
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+
+function checkPrecision(precision: Precision | undefined): Precision {
+  if (precision === undefined) return 'fp32';
+  if (!PRECISIONS.includes(precision)) throw new Error(`unknown precision "${String(precision)}"; use fp32 or bf16`);
+  return precision;
+}
+
 function defaultThreads(threads: number | undefined): number {
   if (threads === undefined) return availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
@@ -86,11 +100,13 @@ export class GPT2 {
   private native: NativeModel | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private threadCount: number;
+  private precisionMode: Precision;
 
-  private constructor(config: GPT2Config, native: NativeModel, threads: number, sourceDir?: string) {
+  private constructor(config: GPT2Config, native: NativeModel, threads: number, precision: Precision, sourceDir?: string) {
     this.config = config;
     this.native = native;
     this.threadCount = threads;
+    this.precisionMode = precision;
     this.sourceDir = sourceDir;
   }
 
@@ -105,14 +121,16 @@ export class GPT2 {
     const { config } = await readModelConfig(dir);
     const file = weightsPath(dir);
     const threads = defaultThreads(options.threads);
+    const precision = checkPrecision(options.precision);
     const native = new (loadNative().Model)(toNativeConfig(config), threads);
+    native.setPrecision(precision);
     try {
       await native.load(file);
     } catch (err) {
       native.dispose();
       throw err;
     }
-    return new GPT2(config, native, threads, dir);
+    return new GPT2(config, native, threads, precision, dir);
   }
 
   /** A randomly initialised model, as Hugging Face initialises GPT-2; `config` may be a preset name. */
@@ -132,9 +150,11 @@ export class GPT2 {
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
     const threads = defaultThreads(options.threads);
+    const precision = checkPrecision(options.precision);
     const native = new (loadNative().Model)(toNativeConfig(full), threads);
+    native.setPrecision(precision);
     await native.initRandom(seed);
-    return new GPT2(full, native, threads);
+    return new GPT2(full, native, threads, precision);
   }
 
   private engine(): NativeModel {
@@ -204,6 +224,19 @@ export class GPT2 {
     return this.exclusive(async (n) => {
       n.setThreads(defaultThreads(threads));
       this.threadCount = threads;
+    });
+  }
+
+  /** How training and scoring multiply matrices (see ModelOptions.precision). */
+  get precision(): Precision {
+    return this.precisionMode;
+  }
+
+  setPrecision(precision: Precision): Promise<void> {
+    const checked = checkPrecision(precision);
+    return this.exclusive(async (n) => {
+      n.setPrecision(checked);
+      this.precisionMode = checked;
     });
   }
 

@@ -26,9 +26,13 @@ export interface NativeModel {
   readTensors(which: 'param' | 'grad'): Record<string, Float32Array>;
   writeTensor(name: string, values: Float32Array): void;
   setThreads(n: number): void;
+  setPrecision(precision: Precision): void;
   cancel(): void;
   dispose(): void;
 }
+
+/** 'fp32': exact fp32; 'bf16': bf16 matrix products with fp32 weights, gradients and optimizer state */
+export type Precision = 'fp32' | 'bf16';
 
 export interface NativeAdamWOptions {
   beta1?: number;

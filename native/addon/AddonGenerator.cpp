@@ -15,7 +15,7 @@ Napi::Function AddonGenerator::Define(Napi::Env env) {
                        });
 }
 
-// new Generator(model, prompt: Int32Array, {n, maxLength, minLength, temperature, topP, topK, seed, eosTokenId})
+// new Generator(model, prompt: Int32Array, {n, maxLength, minLength, temperature, topP, topK, seed, eosTokenId, weights})
 AddonGenerator::AddonGenerator(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonGenerator>(info) {
     Napi::Env env = info.Env();
     slot_ = AddonModel::Unwrap(info[0])->slot();
@@ -32,6 +32,7 @@ AddonGenerator::AddonGenerator(const Napi::CallbackInfo & info) : Napi::ObjectWr
     c.seed = uint64_t(integer_option(o, "seed", 0));
     c.eos_token_id = int32_t(integer_option(o, "eosTokenId", c.eos_token_id));
     try {
+        c.weight_type = sampling_weight_type(string_option(o, "weights", "f32"));
         generator_ = std::make_unique<Generator>(slot_->get(env), std::move(prompt), c);
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());

@@ -18,6 +18,7 @@ Napi::Function AddonModel::Define(Napi::Env env) {
                            InstanceMethod("readTensors", &AddonModel::ReadTensors),
                            InstanceMethod("writeTensor", &AddonModel::WriteTensor),
                            InstanceMethod("setThreads", &AddonModel::SetThreads),
+                           InstanceMethod("setPrecision", &AddonModel::SetPrecision),
                            InstanceMethod("cancel", &AddonModel::Cancel),
                            InstanceMethod("dispose", &AddonModel::Dispose),
                        });
@@ -146,6 +147,16 @@ Napi::Value AddonModel::SetThreads(const Napi::CallbackInfo & info) {
     } catch (const EngineError & e) {
         throw Napi::RangeError::New(env, e.what());
     }
+    return env.Undefined();
+}
+
+// setPrecision('fp32' | 'bf16')
+Napi::Value AddonModel::SetPrecision(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    slot_->check_idle(env);
+    const std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    if (name != "fp32" && name != "bf16") throw Napi::RangeError::New(env, "precision must be 'fp32' or 'bf16'");
+    slot_->get(env).set_precision(name == "bf16" ? Precision::kMixedBF16 : Precision::kFP32);
     return env.Undefined();
 }
 

@@ -29,6 +29,7 @@ private:
     Napi::Value ReadTensors(const Napi::CallbackInfo & info);
     Napi::Value WriteTensor(const Napi::CallbackInfo & info);
     Napi::Value SetThreads(const Napi::CallbackInfo & info);
+    Napi::Value SetPrecision(const Napi::CallbackInfo & info);
     Napi::Value Cancel(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     // Runs `work` on the model off the JS thread; the promise resolves to undefined.

@@ -23,6 +23,13 @@ inline int64_t integer_option(const Napi::Object & o, const char * key, int64_t 
     return int64_t(d);
 }
 
+inline std::string string_option(const Napi::Object & o, const char * key, const std::string & fallback) {
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined() || v.IsNull()) return fallback;
+    if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string("option ") + key + " must be a string");
+    return v.As<Napi::String>().Utf8Value();
+}
+
 inline GPT2Config config_from_js(const Napi::Object & o) {
     GPT2Config c;
     c.n_layer = integer_option(o, "nLayer", c.n_layer);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+#include <vector>
 
 namespace tweetsmith::cpu_kernels {
 namespace {
@@ -182,19 +184,87 @@ void pad_rows(ggml_tensor * dst, int ith, int nth, void *) {
     if (zero_begin < size_t(r.end)) std::memset(out + zero_begin, 0, size_t(r.end) - zero_begin);
 }
 
-void transpose_copy(ggml_tensor * dst, int ith, int nth, void *) {
-    const ggml_tensor * x_t = dst->src[0];
+namespace {
+
+// bf16 is the top half of an f32; rounding to nearest even, as ggml and PyTorch do
+// (NaN kept quiet).
+inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 64);
+    return uint16_t((u + (0x7fff + ((u >> 16) & 1))) >> 16);
+}
+
+template <typename In, typename Out>
+inline Out convert(In v) {
+    if constexpr (std::is_same_v<In, Out>) return v;
+    else return to_bf16(v);  // the one conversion used: f32 → bf16
+}
+
+template <typename In, typename Out>
+void transpose_tiles(const ggml_tensor * x_t, ggml_tensor * dst, int ith, int nth) {
     const int64_t rows = x_t->ne[1], cols = x_t->ne[0], slices = x_t->ne[2] * x_t->ne[3];
     constexpr int64_t kTile = 32;
     const int64_t tiles_r = (rows + kTile - 1) / kTile, tiles_c = (cols + kTile - 1) / kTile;
     const Range r = split(slices * tiles_r * tiles_c, ith, nth);
     for (int64_t t = r.begin; t < r.end; t++) {
         const int64_t slice = t / (tiles_r * tiles_c), tr = (t / tiles_c) % tiles_r, tc = t % tiles_c;
-        const float * in = static_cast<const float *>(x_t->data) + slice * rows * cols;
-        float * out = static_cast<float *>(dst->data) + slice * rows * cols;
+        const In * in = static_cast<const In *>(x_t->data) + slice * rows * cols;
+        Out * out = static_cast<Out *>(dst->data) + slice * rows * cols;
         const int64_t r_end = std::min(rows, (tr + 1) * kTile), c_end = std::min(cols, (tc + 1) * kTile);
         for (int64_t i = tr * kTile; i < r_end; i++)
-            for (int64_t j = tc * kTile; j < c_end; j++) out[j * rows + i] = in[i * cols + j];
+            for (int64_t j = tc * kTile; j < c_end; j++) out[j * rows + i] = convert<In, Out>(in[i * cols + j]);
+    }
+}
+
+}  // namespace
+
+void transpose_copy(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * x_t = dst->src[0];
+    if (x_t->type == GGML_TYPE_F32 && dst->type == GGML_TYPE_F32) transpose_tiles<float, float>(x_t, dst, ith, nth);
+    else if (x_t->type == GGML_TYPE_F32 && dst->type == GGML_TYPE_BF16) transpose_tiles<float, uint16_t>(x_t, dst, ith, nth);
+    else if (x_t->type == GGML_TYPE_BF16 && dst->type == GGML_TYPE_BF16) transpose_tiles<uint16_t, uint16_t>(x_t, dst, ith, nth);
+    else GGML_ABORT("transpose_copy: unsupported types");
+}
+
+void cached_attention(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const ggml_tensor * qkv_t = dst->src[0];
+    ggml_tensor * k_cache = dst->src[1];
+    ggml_tensor * v_cache = dst->src[2];
+    const int64_t n_past = *static_cast<const int64_t *>(userdata);
+    const int64_t hs = k_cache->ne[0], L = k_cache->ne[1], H = k_cache->ne[2];
+    const int64_t C = hs * H, t = qkv_t->ne[1], B = qkv_t->ne[2];
+    const float scale = 1.0f / std::sqrt(float(hs));
+    std::vector<float> scores(static_cast<size_t>(n_past + t));
+    const Range r = split(B * H, ith, nth);
+    for (int64_t unit = r.begin; unit < r.end; unit++) {
+        const int64_t b = unit / H, h = unit % H;
+        float * keys = static_cast<float *>(k_cache->data) + (b * H + h) * L * hs;
+        float * values = static_cast<float *>(v_cache->data) + (b * H + h) * L * hs;
+        const float * qkv = static_cast<const float *>(qkv_t->data) + b * t * 3 * C;
+        for (int64_t i = 0; i < t; i++) {
+            std::memcpy(keys + (n_past + i) * hs, qkv + i * 3 * C + C + h * hs, size_t(hs) * sizeof(float));
+            std::memcpy(values + (n_past + i) * hs, qkv + i * 3 * C + 2 * C + h * hs, size_t(hs) * sizeof(float));
+        }
+        for (int64_t i = 0; i < t; i++) {
+            const float * q = qkv + i * 3 * C + h * hs;
+            const int64_t n_keys = n_past + i + 1;  // causal: up to and including the query's own position
+            float max = -INFINITY;
+            for (int64_t j = 0; j < n_keys; j++) {
+                float dot = 0.0f;
+                for (int64_t d = 0; d < hs; d++) dot += q[d] * keys[j * hs + d];
+                scores[size_t(j)] = dot * scale;
+                max = std::max(max, scores[size_t(j)]);
+            }
+            float sum = 0.0f;
+            for (int64_t j = 0; j < n_keys; j++) sum += scores[size_t(j)] = std::exp(scores[size_t(j)] - max);
+            float * y = static_cast<float *>(dst->data) + (b * t + i) * C + h * hs;
+            std::fill(y, y + hs, 0.0f);
+            for (int64_t j = 0; j < n_keys; j++) {
+                const float p = scores[size_t(j)] / sum;
+                for (int64_t d = 0; d < hs; d++) y[d] += p * values[j * hs + d];
+            }
+        }
     }
 }
 

@@ -51,13 +51,24 @@ void column_sums(ggml_tensor * dst, int ith, int nth, void * userdata);
 // the slots. src = {x}.                                              (ggml_custom_4d)
 constexpr int kPartialSums = 64;
 
-// dst[C, Vp] = src[C, V] followed by Vp - V zero rows. src = {x}.   (ggml_custom_4d)
+// dst[C, Vp] = src[C, V] followed by Vp - V zero rows, in src's type. src = {x}.   (ggml_custom_4d)
 void pad_rows(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 // dst[ne1, ne0, ne2, ne3] = the transpose of each [ne0, ne1] slice of the contiguous
 // src, in cache-sized tiles split over the threads (ggml's generic copy of a
-// transposed view walks one element at a time). src = {x}.            (ggml_custom_4d)
+// transposed view walks one element at a time). src = {x}; f32 → f32, f32 → bf16
+// (rounded to nearest even) or bf16 → bf16.                          (ggml_custom_4d)
 void transpose_copy(ggml_tensor * dst, int ith, int nth, void * userdata);
+// Attention of t new tokens per sequence over a KV cache, for sampling:
+// dst [C, t, B] = softmax(q·Kᵀ/√hs over positions ≤ the query's)·V per head, after
+// writing the new tokens' keys and values into the caches at [n_past, n_past + t).
+// src = {qkv [3C, t, B], k_cache [hs, L, H, B], v_cache [hs, L, H, B]};
+// userdata: const int64_t * n_past. Threads split the (sequence, head) pairs, each
+// writing and then reading only its own slice of the caches, so no thread waits
+// for another. (ggml's mul_mat would do one call per key for the few dozen
+// numbers of a head, where the call costs more than the arithmetic.)
+void cached_attention(ggml_tensor * dst, int ith, int nth, void * userdata);
+
 void partial_sums_of_squares(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 }  // namespace tweetsmith::cpu_kernels

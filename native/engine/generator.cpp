@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <thread>
 
 namespace tweetsmith {
 
@@ -63,7 +64,7 @@ int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits,
 
 }  // namespace
 
-int32_t sample_token(float * logits, int64_t V, int64_t current_length, const SamplingConfig & c, Rng & rng) {
+int32_t sample_token(float * logits, int64_t V, int64_t current_length, const SamplingConfig & c, double u) {
     const float neg_inf = -std::numeric_limits<float>::infinity();
     if (current_length < c.min_length && c.eos_token_id >= 0 && c.eos_token_id < V) logits[c.eos_token_id] = neg_inf;
     if (c.temperature <= 0.0f) return int32_t(std::max_element(logits, logits + V) - logits);
@@ -93,7 +94,7 @@ int32_t sample_token(float * logits, int64_t V, int64_t current_length, const Sa
     }
 
     // draw from the kept tokens in proportion to their weight
-    double u = rng.uniform() * total;
+    u *= total;
     for (int64_t r = 0; r < keep; r++) {
         u -= weight[size_t(order[size_t(r)])];
         if (u < 0.0) return order[size_t(r)];
@@ -126,7 +127,7 @@ Generator::Generator(GPT2Model & model, std::vector<int32_t> prompt, const Sampl
     cache_ctx_ = ggml_init(p);
     for (int64_t l = 0; l < c.n_layer; l++) {
         k_cache_.push_back(ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F32, hs, L, H, B));
-        v_cache_.push_back(ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F32, L, hs, H, B));
+        v_cache_.push_back(ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F32, hs, L, H, B));
     }
     cache_buffer_ = ggml_backend_alloc_ctx_tensors(cache_ctx_, model.backend());
     if (!cache_buffer_) {
@@ -152,8 +153,10 @@ std::vector<int32_t> Generator::step() {
     const GPT2Config & c = model_.config();
     ParameterSet & p = model_.params();
     const int64_t B = config_.n_sequences;
-    const int64_t n_past = length_ == 0 ? 0 : length_ - 1;  // the last token is not in the cache yet
+    const int64_t n_past = n_past_ = length_ == 0 ? 0 : length_ - 1;  // the last token is not in the cache yet
     const int64_t t = length_ == 0 ? int64_t(prompt_.size()) : 1;
+    // converted on the first step, which runs off the caller's (JS) thread
+    if (!weights_) weights_ = std::make_unique<SamplingWeights>(model_, config_.weight_type);
 
     // inputs: the whole prompt for every sequence, then each sequence's last token
     std::vector<int32_t> tokens(static_cast<size_t>(t * B));
@@ -177,16 +180,17 @@ std::vector<int32_t> Generator::step() {
         ggml_tensor * x = embedding_forward(ctx, p.wte, p.wpe, tok, pos);
         for (size_t l = 0; l < p.h.size(); l++) {
             const LayerTensors & w = p.h[l];
-            ggml_tensor * qkv = linear_forward(ctx, layernorm_forward(ctx, x, w.ln_1_w, w.ln_1_b, eps, nullptr), w.attn_qkv_w, w.attn_qkv_b);
-            ggml_tensor * a = attention_forward_cached(ctx, graph, qkv, c.n_head, k_cache_[l], v_cache_[l], n_past);
-            x = ggml_add(ctx, x, linear_forward(ctx, a, w.attn_proj_w, w.attn_proj_b));
+            const SamplingLayerMatrices & m = weights_->h[l];
+            ggml_tensor * qkv = linear_forward(ctx, layernorm_forward(ctx, x, w.ln_1_w, w.ln_1_b, eps, nullptr), m.attn_qkv_w, w.attn_qkv_b);
+            ggml_tensor * a = attention_forward_cached(ctx, qkv, k_cache_[l], v_cache_[l], &n_past_);
+            x = ggml_add(ctx, x, linear_forward(ctx, a, m.attn_proj_w, w.attn_proj_b));
             ggml_tensor * h = gelu_forward(ctx, linear_forward(ctx, layernorm_forward(ctx, x, w.ln_2_w, w.ln_2_b, eps, nullptr),
-                                                              w.mlp_fc_w, w.mlp_fc_b));
-            x = ggml_add(ctx, x, linear_forward(ctx, h, w.mlp_proj_w, w.mlp_proj_b));
+                                                              m.mlp_fc_w, w.mlp_fc_b));
+            x = ggml_add(ctx, x, linear_forward(ctx, h, m.mlp_proj_w, w.mlp_proj_b));
         }
         // only each sequence's last position is needed
         ggml_tensor * last = ggml_cont(ctx, ggml_view_2d(ctx, x, c.n_embd, B, x->nb[2], size_t(t - 1) * x->nb[1]));
-        ggml_tensor * out = ggml_mul_mat(ctx, p.wte, layernorm_forward(ctx, last, p.ln_f_w, p.ln_f_b, eps, nullptr));
+        ggml_tensor * out = output_logits(ctx, weights_->output, layernorm_forward(ctx, last, p.ln_f_w, p.ln_f_b, eps, nullptr));
         ggml_set_output(out);
         ggml_build_forward_expand(graph, out);
         if (!ggml_gallocr_alloc_graph(allocr_, graph)) throw EngineError("out of memory allocating the sampling graph");
@@ -204,15 +208,28 @@ std::vector<int32_t> Generator::step() {
     const int64_t current = n_past + t;  // tokens per sequence before the ones chosen now (HF's cur_len)
     last_tokens_.resize(size_t(B));
     std::vector<int32_t> chosen(size_t(B), -1);
+    // one draw per unfinished sequence, in order, so the tokens do not depend on the thread count
+    std::vector<double> draws(size_t(B), 0.0);
+    for (int64_t b = 0; b < B; b++)
+        if (!finished_[size_t(b)] && config_.temperature > 0.0f) draws[size_t(b)] = rng_.uniform();
+    auto sample_rows = [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; b++)
+            if (!finished_[size_t(b)])
+                chosen[size_t(b)] = sample_token(logits.data() + b * c.vocab_size, c.vocab_size, current, config_, draws[size_t(b)]);
+    };
+    // each row's sort and exponentials are independent: spread the rows over the model's threads
+    const int64_t n_workers = std::min<int64_t>(B, model_.threads());
+    std::vector<std::thread> workers;
+    for (int64_t w = 1; w < n_workers; w++) workers.emplace_back(sample_rows, B * w / n_workers, B * (w + 1) / n_workers);
+    sample_rows(0, B / n_workers);
+    for (std::thread & worker : workers) worker.join();
     for (int64_t b = 0; b < B; b++) {
         if (finished_[size_t(b)]) {
             last_tokens_[size_t(b)] = config_.eos_token_id >= 0 ? config_.eos_token_id : 0;
             continue;
         }
-        const int32_t token = sample_token(logits.data() + b * c.vocab_size, c.vocab_size, current, config_, rng_);
-        chosen[size_t(b)] = token;
-        last_tokens_[size_t(b)] = token;
-        if (token == config_.eos_token_id) finished_[size_t(b)] = true;
+        last_tokens_[size_t(b)] = chosen[size_t(b)];
+        if (chosen[size_t(b)] == config_.eos_token_id) finished_[size_t(b)] = true;
     }
     length_ = current + 1;
     return chosen;

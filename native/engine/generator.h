@@ -10,8 +10,10 @@
 #pragma once
 #include "gpt2_model.h"
 #include "rng.h"
+#include "sampling_weights.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace tweetsmith {
@@ -25,10 +27,12 @@ struct SamplingConfig {
     int64_t top_k = 0;         // 0: off
     uint64_t seed = 0;
     int32_t eos_token_id = 50256;
+    ggml_type weight_type = GGML_TYPE_F32;  // the matrices' format while sampling (see sampling_weights.h)
 };
 
-// Chooses one token from a row of logits (modified in place) as SamplingConfig says.
-int32_t sample_token(float * logits, int64_t vocab_size, int64_t current_length, const SamplingConfig & config, Rng & rng);
+// Chooses one token from a row of logits (modified in place) as SamplingConfig says;
+// `u`, uniform in [0, 1), picks among the tokens kept (unused at temperature 0).
+int32_t sample_token(float * logits, int64_t vocab_size, int64_t current_length, const SamplingConfig & config, double u);
 
 class Generator {
 public:
@@ -52,10 +56,12 @@ private:
     int64_t length_ = 0;  // tokens per sequence so far (prompt included)
     std::vector<int32_t> last_tokens_;
     std::vector<bool> finished_;
+    std::unique_ptr<SamplingWeights> weights_;
     ggml_context * cache_ctx_ = nullptr;
     ggml_backend_buffer_t cache_buffer_ = nullptr;
     std::vector<ggml_tensor *> k_cache_;  // per layer [hs, L, H, n]
-    std::vector<ggml_tensor *> v_cache_;  // per layer [L, hs, H, n] (transposed, as mul_mat wants it)
+    std::vector<ggml_tensor *> v_cache_;  // per layer [hs, L, H, n]
+    int64_t n_past_ = 0;                  // tokens in the caches when the step's graph runs
     ggml_gallocr_t allocr_ = nullptr;
 };
 

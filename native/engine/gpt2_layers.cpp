@@ -13,22 +13,24 @@ ggml_tensor * as_rows(ggml_context * ctx, ggml_tensor * t) {
     return ggml_reshape_2d(ctx, t, t->ne[0], ggml_nelements(t) / t->ne[0]);
 }
 
-// out[j][i] = Σ_n a[n][i]·b[n][j] for a [I, N] and b [J, N] (ne order) → [I, J]:
-// the contraction over tokens that every weight gradient is. It is ggml_out_prod's
-// contract, computed with ggml_mul_mat on transposed copies because the CPU's
-// matrix multiply is far faster than out_prod's axpy loop.
-// A contiguous copy of t with its first two dimensions swapped.
-ggml_tensor * transposed(ggml_context * ctx, ggml_tensor * t) {
+// A contiguous copy of t with its first two dimensions swapped, in `type` (f32, or
+// bf16 for mixed precision).
+ggml_tensor * transposed(ggml_context * ctx, ggml_tensor * t, ggml_type type = GGML_TYPE_F32) {
+    auto in_type = [&](ggml_tensor * x) { return x->type == type ? x : ggml_cast(ctx, x, type); };
     ggml_tensor * view = ggml_transpose(ctx, t);
-    if (ggml_is_contiguous(view)) return view;  // t was itself a transposed view
-    if (!ggml_is_contiguous(t)) return ggml_cont(ctx, view);
+    if (ggml_is_contiguous(view)) return in_type(view);  // t was itself a transposed view
+    if (!ggml_is_contiguous(t)) return in_type(ggml_cont(ctx, view));
     ggml_tensor * args[] = {t};
-    return ggml_custom_4d(ctx, GGML_TYPE_F32, t->ne[1], t->ne[0], t->ne[2], t->ne[3], args, 1, cpu_kernels::transpose_copy,
+    return ggml_custom_4d(ctx, type, t->ne[1], t->ne[0], t->ne[2], t->ne[3], args, 1, cpu_kernels::transpose_copy,
                           GGML_N_TASKS_MAX, nullptr);
 }
 
-ggml_tensor * sum_of_outer_products(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b) {
-    return ggml_mul_mat(ctx, transposed(ctx, a), transposed(ctx, b));
+// out[j][i] = Σ_n a[n][i]·b[n][j] for a [I, N] and b [J, N] (ne order) → [I, J]:
+// the contraction over tokens that every weight gradient is. It is ggml_out_prod's
+// contract, computed with ggml_mul_mat on transposed copies (in `type`) because the
+// CPU's matrix multiply is far faster than out_prod's axpy loop.
+ggml_tensor * sum_of_outer_products(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, ggml_type type = GGML_TYPE_F32) {
+    return ggml_mul_mat(ctx, transposed(ctx, a, type), transposed(ctx, b, type));
 }
 
 // A bias gradient: the sum of dy over every token (ggml's repeat_back does this
@@ -84,18 +86,23 @@ ggml_tensor * layernorm_backward(ggml_context * ctx, GradSink & sink, ggml_tenso
 // ---------------------------------------------------------------- linear
 
 ggml_tensor * linear_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b) {
-    return ggml_add(ctx, ggml_mul_mat(ctx, w, x), b);
+    // one product over all tokens of all sequences: ggml multiplies each sequence
+    // separately otherwise, and a decode step's one token per sequence would miss
+    // the fast matrix-matrix path
+    ggml_tensor * y = ggml_mul_mat(ctx, w, as_rows(ctx, x));
+    return ggml_add(ctx, ggml_reshape_4d(ctx, y, w->ne[1], x->ne[1], x->ne[2], x->ne[3]), b);
 }
 
 ggml_tensor * linear_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dy, ggml_tensor * x, ggml_tensor * w,
                               ggml_tensor * dw, ggml_tensor * db) {
     ggml_tensor * x2 = as_rows(ctx, x);    // [in, N]
     ggml_tensor * dy2 = as_rows(ctx, dy);  // [out, N]
+    // the products run in the weights' type (bf16 in mixed precision), into f32
     // dW[o][i] = Σ_n dy[n][o] x[n][i]
-    sink.accumulate(dw, sum_of_outer_products(ctx, x2, dy2));
+    sink.accumulate(dw, sum_of_outer_products(ctx, x2, dy2, w->type));
     if (db) sink.accumulate(db, sum_over_tokens(ctx, dy, db));
     // dx[n][i] = Σ_o dy[n][o] W[o][i]
-    ggml_tensor * dx = sum_of_outer_products(ctx, w, ggml_transpose(ctx, dy2));  // [in, N]
+    ggml_tensor * dx = sum_of_outer_products(ctx, w, ggml_transpose(ctx, dy2), w->type);  // [in, N]
     return ggml_reshape(ctx, dx, x);
 }
 
@@ -155,28 +162,11 @@ ggml_tensor * attention_backward(ggml_context * ctx, ggml_tensor * dy, const Att
     return ggml_concat(ctx, ggml_concat(ctx, merge_heads(ctx, dq), merge_heads(ctx, dk), 0), merge_heads(ctx, dv), 0);
 }
 
-ggml_tensor * attention_forward_cached(ggml_context * ctx, ggml_cgraph * graph, ggml_tensor * qkv, int64_t n_head,
-                                       ggml_tensor * k_cache, ggml_tensor * v_cache, int64_t n_past) {
-    const int64_t C = qkv->ne[0] / 3, hs = C / n_head, t = qkv->ne[1], B = qkv->ne[2];
-    const size_t f = sizeof(float);
-    auto part = [&](int64_t which) {  // [hs, H, t, B]
-        return ggml_view_4d(ctx, qkv, hs, n_head, t, B, hs * f, qkv->nb[1], qkv->nb[2], size_t(which * C) * f);
-    };
-    ggml_tensor * k_slot = ggml_view_4d(ctx, k_cache, hs, t, n_head, B, k_cache->nb[1], k_cache->nb[2], k_cache->nb[3],
-                                        size_t(n_past) * k_cache->nb[1]);
-    ggml_tensor * v_slot = ggml_view_4d(ctx, v_cache, t, hs, n_head, B, v_cache->nb[1], v_cache->nb[2], v_cache->nb[3],
-                                        size_t(n_past) * f);
-    ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_permute(ctx, part(1), 0, 2, 1, 3), k_slot));
-    ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_permute(ctx, part(2), 1, 2, 0, 3), v_slot));
-
-    const int64_t n_keys = n_past + t;
-    ggml_tensor * keys = ggml_view_4d(ctx, k_cache, hs, n_keys, n_head, B, k_cache->nb[1], k_cache->nb[2], k_cache->nb[3], 0);
-    ggml_tensor * values_t = ggml_view_4d(ctx, v_cache, n_keys, hs, n_head, B, v_cache->nb[1], v_cache->nb[2], v_cache->nb[3], 0);
-    ggml_tensor * q = ggml_cont(ctx, ggml_permute(ctx, part(0), 0, 2, 1, 3));  // [hs, t, H, B]
-    ggml_tensor * scores = ggml_mul_mat(ctx, keys, q);                          // [n_keys, t, H, B]
-    ggml_tensor * probs =
-        ggml_soft_max(ctx, ggml_diag_mask_inf(ctx, ggml_scale(ctx, scores, attention_scale(q)), int(n_past)));
-    return merge_heads(ctx, ggml_mul_mat(ctx, values_t, probs));
+ggml_tensor * attention_forward_cached(ggml_context * ctx, ggml_tensor * qkv, ggml_tensor * k_cache, ggml_tensor * v_cache,
+                                       const int64_t * n_past) {
+    ggml_tensor * args[] = {qkv, k_cache, v_cache};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, qkv->ne[0] / 3, qkv->ne[1], qkv->ne[2], 1, args, 3, cpu_kernels::cached_attention,
+                          GGML_N_TASKS_MAX, const_cast<int64_t *>(n_past));
 }
 
 // ---------------------------------------------------------------- cross-entropy
@@ -198,9 +188,17 @@ ggml_tensor * cross_entropy_backward(ggml_context * ctx, ggml_tensor * logits, g
 
 int64_t padded_vocab(int64_t vocab_size) { return (vocab_size + 63) / 64 * 64; }
 
+ggml_tensor * output_logits(ggml_context * ctx, ggml_tensor * w, ggml_tensor * x) {
+    const int64_t C = w->ne[0], V = w->ne[1], V16 = V / 16 * 16;
+    if (V16 == V || V16 == 0) return ggml_mul_mat(ctx, w, x);
+    ggml_tensor * head = ggml_mul_mat(ctx, ggml_view_2d(ctx, w, C, V16, w->nb[1], 0), x);
+    ggml_tensor * tail = ggml_mul_mat(ctx, ggml_view_2d(ctx, w, C, V - V16, w->nb[1], size_t(V16) * w->nb[1]), x);
+    return ggml_concat(ctx, head, tail, 0);
+}
+
 ggml_tensor * pad_vocab(ggml_context * ctx, ggml_tensor * wte) {
     ggml_tensor * args[] = {wte};
-    return ggml_custom_4d(ctx, GGML_TYPE_F32, wte->ne[0], padded_vocab(wte->ne[1]), 1, 1, args, 1, cpu_kernels::pad_rows,
+    return ggml_custom_4d(ctx, wte->type, wte->ne[0], padded_vocab(wte->ne[1]), 1, 1, args, 1, cpu_kernels::pad_rows,
                           GGML_N_TASKS_MAX, nullptr);
 }
 
@@ -214,10 +212,10 @@ ggml_tensor * lm_head_backward(ggml_context * ctx, GradSink & sink, ggml_tensor 
     const int64_t C = dwte->ne[0], V = dwte->ne[1];
     ggml_tensor * x2 = as_rows(ctx, x);
     // dwte[v][c] = Σ_n dlogits[n][v] x[n][c]; the padding rows are dropped
-    ggml_tensor * dw = sum_of_outer_products(ctx, x2, dlogits_padded);  // [C, Vp]
+    ggml_tensor * dw = sum_of_outer_products(ctx, x2, dlogits_padded, wte_padded->type);  // [C, Vp]
     sink.accumulate(dwte, ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
     // dx[n][c] = Σ_v dlogits[n][v] wte[v][c], over the padded vocabulary
-    ggml_tensor * wte_t = transposed(ctx, wte_padded);  // [Vp, C]
+    ggml_tensor * wte_t = transposed(ctx, wte_padded, wte_padded->type);  // [Vp, C]
     return ggml_reshape(ctx, ggml_mul_mat(ctx, wte_t, dlogits_padded), x);
 }
 

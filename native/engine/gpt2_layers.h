@@ -30,7 +30,9 @@ ggml_tensor * layernorm_backward(ggml_context * ctx, GradSink & sink, ggml_tenso
                                  ggml_tensor * w, const float * eps, ggml_tensor * dw, ggml_tensor * db);
 
 // ---------------------------------------------------------------- linear (HF Conv1D)
-// y = W·x + b, W ne = [in, out].
+// y = W·x + b, W ne = [in, out]. W is the weight as multiplied: the f32 parameter,
+// or its bf16 copy in mixed precision; the backward's products then run in bf16
+// too (f32 results), and dw (f32) gets the gradient.
 ggml_tensor * linear_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b);
 ggml_tensor * linear_backward(ggml_context * ctx, GradSink & sink, ggml_tensor * dy, ggml_tensor * x, ggml_tensor * w,
                               ggml_tensor * dw, ggml_tensor * db);
@@ -52,10 +54,10 @@ ggml_tensor * attention_backward(ggml_context * ctx, ggml_tensor * dy, const Att
 
 // The same attention for sampling: the t new tokens' keys and values are written
 // into the caches at positions [n_past, n_past + t) and the queries attend to
-// everything cached so far. k_cache [hs, L, H, B], v_cache [L, hs, H, B].
-// The cache writes are expanded into `graph` first, so they run before the reads.
-ggml_tensor * attention_forward_cached(ggml_context * ctx, ggml_cgraph * graph, ggml_tensor * qkv, int64_t n_head,
-                                       ggml_tensor * k_cache, ggml_tensor * v_cache, int64_t n_past);
+// everything cached so far. k_cache, v_cache [hs, L, H, B]; *n_past is read when
+// the graph runs.
+ggml_tensor * attention_forward_cached(ggml_context * ctx, ggml_tensor * qkv, ggml_tensor * k_cache, ggml_tensor * v_cache,
+                                       const int64_t * n_past);
 
 // ---------------------------------------------------------------- cross-entropy over the vocabulary
 // Per-row loss [rows] for logits [V, rows] and targets I32 [rows] (target < 0: ignored).
@@ -72,7 +74,11 @@ ggml_tensor * cross_entropy_backward(ggml_context * ctx, ggml_tensor * logits, g
 // multiples of 4 and the contracted length in multiples of 16; both products of the
 // output layer have the vocabulary there. The padded logits are never read.
 int64_t padded_vocab(int64_t vocab_size);
-ggml_tensor * pad_vocab(ggml_context * ctx, ggml_tensor * wte);  // [C, V] → [C, Vp]
+// logits [V, rows] = w · x without a padded copy of w (for inference, where the few
+// tokens make the product memory-bound): the rows up to the last multiple of 16 take
+// the fast path, the remaining few the plain dot products. w [C, V] in any format.
+ggml_tensor * output_logits(ggml_context * ctx, ggml_tensor * w, ggml_tensor * x);
+ggml_tensor * pad_vocab(ggml_context * ctx, ggml_tensor * wte);  // [C, V] → [C, Vp], in wte's type
 // logits [V, rows] (a strided view into [Vp, rows]) = wte_padded · x
 ggml_tensor * lm_head_forward(ggml_context * ctx, ggml_tensor * x, ggml_tensor * wte_padded, int64_t vocab_size);
 // backward from padded dlogits [Vp, rows]

@@ -59,6 +59,16 @@ void GPT2Model::set_threads(int n_threads) {
     ggml_backend_cpu_set_n_threads(backend_, n_threads);
 }
 
+void GPT2Model::set_precision(Precision precision) {
+    if (precision == precision_) return;
+    precision_ = precision;
+    logits_graph_.release();  // built for the other precision
+    train_graph_.release();
+    loss_graph_.release();
+}
+
+ggml_type GPT2Model::matmul_type() const { return precision_ == Precision::kMixedBF16 ? GGML_TYPE_BF16 : GGML_TYPE_F32; }
+
 void GPT2Model::compute(ggml_cgraph * graph, bool cancellable) {
     if (!cancellable) ggml_backend_cpu_set_abort_callback(backend_, nullptr, nullptr);
     const ggml_status status = ggml_backend_graph_compute(backend_, graph);
@@ -110,6 +120,8 @@ struct ForwardResult {
     LayerNormSaved ln_f;
     struct Layer {
         ggml_tensor * x_in;  // residual stream entering the block
+        // the weights as multiplied: the parameters, or their bf16 copies in mixed precision
+        ggml_tensor * w_qkv, * w_attn_proj, * w_fc, * w_mlp_proj;
         LayerNormSaved ln_1, ln_2;
         ggml_tensor * ln_1_out, * qkv, * attn_out, * x_mid, * ln_2_out, * fc, * fc_gelu;
         AttentionSaved attn;
@@ -119,33 +131,40 @@ struct ForwardResult {
 
 // `pad_output`: compute the output layer over a padded vocabulary (faster for
 // many tokens; see pad_vocab). Logits for the caller to read come unpadded.
+// `matmul_type`: F32, or BF16 to multiply by bf16 copies of the weights (made in
+// the graph, from the f32 parameters, every time it runs).
 ForwardResult gpt2_forward(ggml_context * ctx, const GPT2Config & c, ParameterSet & p, ggml_tensor * tokens,
-                           ggml_tensor * positions, bool pad_output) {
+                           ggml_tensor * positions, bool pad_output, ggml_type matmul_type) {
     ForwardResult r;
     r.wte_padded = nullptr;
     const float eps = c.layer_norm_epsilon;
+    auto as_multiplied = [&](ggml_tensor * w) { return w->type == matmul_type ? w : ggml_cast(ctx, w, matmul_type); };
     ggml_tensor * x = r.embedded = embedding_forward(ctx, p.wte, p.wpe, tokens, positions);
     r.layers.resize(p.h.size());
     for (size_t l = 0; l < p.h.size(); l++) {
         const LayerTensors & w = p.h[l];
         ForwardResult::Layer & L = r.layers[l];
         L.x_in = x;
+        L.w_qkv = as_multiplied(w.attn_qkv_w);
+        L.w_attn_proj = as_multiplied(w.attn_proj_w);
+        L.w_fc = as_multiplied(w.mlp_fc_w);
+        L.w_mlp_proj = as_multiplied(w.mlp_proj_w);
         L.ln_1_out = layernorm_forward(ctx, x, w.ln_1_w, w.ln_1_b, eps, &L.ln_1);
-        L.qkv = linear_forward(ctx, L.ln_1_out, w.attn_qkv_w, w.attn_qkv_b);
+        L.qkv = linear_forward(ctx, L.ln_1_out, L.w_qkv, w.attn_qkv_b);
         L.attn_out = attention_forward(ctx, L.qkv, c.n_head, &L.attn);
-        L.x_mid = ggml_add(ctx, x, linear_forward(ctx, L.attn_out, w.attn_proj_w, w.attn_proj_b));
+        L.x_mid = ggml_add(ctx, x, linear_forward(ctx, L.attn_out, L.w_attn_proj, w.attn_proj_b));
         L.ln_2_out = layernorm_forward(ctx, L.x_mid, w.ln_2_w, w.ln_2_b, eps, &L.ln_2);
-        L.fc = linear_forward(ctx, L.ln_2_out, w.mlp_fc_w, w.mlp_fc_b);
+        L.fc = linear_forward(ctx, L.ln_2_out, L.w_fc, w.mlp_fc_b);
         L.fc_gelu = gelu_forward(ctx, L.fc);
-        x = ggml_add(ctx, L.x_mid, linear_forward(ctx, L.fc_gelu, w.mlp_proj_w, w.mlp_proj_b));
+        x = ggml_add(ctx, L.x_mid, linear_forward(ctx, L.fc_gelu, L.w_mlp_proj, w.mlp_proj_b));
     }
     r.final_norm_out = layernorm_forward(ctx, x, p.ln_f_w, p.ln_f_b, eps, &r.ln_f);
     // the output layer is tied to wte
     if (pad_output) {
-        r.wte_padded = pad_vocab(ctx, p.wte);
+        r.wte_padded = pad_vocab(ctx, as_multiplied(p.wte));
         r.logits = lm_head_forward(ctx, r.final_norm_out, r.wte_padded, c.vocab_size);
     } else {
-        r.logits = ggml_mul_mat(ctx, p.wte, r.final_norm_out);
+        r.logits = output_logits(ctx, as_multiplied(p.wte), r.final_norm_out);
     }
     return r;
 }
@@ -161,15 +180,15 @@ void gpt2_backward(ggml_context * ctx, GradSink & sink, const GPT2Config & c, Pa
         const LayerTensors & dw = g.h[l];
         const ForwardResult::Layer & L = f.layers[l];
         // x_out = x_mid + mlp(ln_2(x_mid))
-        ggml_tensor * d = linear_backward(ctx, sink, dx, L.fc_gelu, w.mlp_proj_w, dw.mlp_proj_w, dw.mlp_proj_b);
+        ggml_tensor * d = linear_backward(ctx, sink, dx, L.fc_gelu, L.w_mlp_proj, dw.mlp_proj_w, dw.mlp_proj_b);
         d = gelu_backward(ctx, d, L.fc);
-        d = linear_backward(ctx, sink, d, L.ln_2_out, w.mlp_fc_w, dw.mlp_fc_w, dw.mlp_fc_b);
+        d = linear_backward(ctx, sink, d, L.ln_2_out, L.w_fc, dw.mlp_fc_w, dw.mlp_fc_b);
         d = layernorm_backward(ctx, sink, d, L.ln_2, w.ln_2_w, eps, dw.ln_2_w, dw.ln_2_b);
         ggml_tensor * dx_mid = ggml_add(ctx, dx, d);
         // x_mid = x_in + attn(ln_1(x_in))
-        d = linear_backward(ctx, sink, dx_mid, L.attn_out, w.attn_proj_w, dw.attn_proj_w, dw.attn_proj_b);
+        d = linear_backward(ctx, sink, dx_mid, L.attn_out, L.w_attn_proj, dw.attn_proj_w, dw.attn_proj_b);
         d = attention_backward(ctx, d, L.attn, c.n_head);
-        d = linear_backward(ctx, sink, d, L.ln_1_out, w.attn_qkv_w, dw.attn_qkv_w, dw.attn_qkv_b);
+        d = linear_backward(ctx, sink, d, L.ln_1_out, L.w_qkv, dw.attn_qkv_w, dw.attn_qkv_b);
         d = layernorm_backward(ctx, sink, d, L.ln_1, w.ln_1_w, eps, dw.ln_1_w, dw.ln_1_b);
         dx = ggml_add(ctx, dx_mid, d);
     }
@@ -205,7 +224,7 @@ void GPT2Model::build_logits_graph(int64_t T) {
     CachedGraph & g = logits_graph_;
     g.ctx = new_graph_context();
     make_inputs(g.ctx, g, T, 1);
-    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions, /*pad_output*/ false);
+    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions, /*pad_output*/ false, matmul_type());
     g.output = f.logits;
     ggml_set_output(g.output);
     g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
@@ -247,7 +266,7 @@ void GPT2Model::build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool wit
     make_inputs(g.ctx, g, T, B);
     g.targets = ggml_new_tensor_1d(g.ctx, GGML_TYPE_I32, T * B);
     ggml_set_input(g.targets);
-    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions, /*pad_output*/ true);
+    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions, /*pad_output*/ true, matmul_type());
     g.output = cross_entropy_forward(g.ctx, f.logits, g.targets);
     ggml_set_output(g.output);
     g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);

@@ -31,6 +31,13 @@ struct CachedGraph {
     ~CachedGraph() { release(); }
 };
 
+// How the graphs multiply matrices. kFP32: exact fp32 throughout (what the parity
+// tests pin). kMixedBF16: the matrix products of the linear layers and the output
+// layer, forward and backward, take bf16 copies of their operands (made in the graph
+// each step, rounded to nearest even) and accumulate in f32; the parameters, their
+// gradients, AdamW's moments, LayerNorm, GELU, attention and the loss stay f32.
+enum class Precision { kFP32, kMixedBF16 };
+
 class GPT2Model {
 public:
     GPT2Model(const GPT2Config & config, int n_threads);
@@ -60,6 +67,9 @@ public:
     ParameterSet & grads();
     void zero_grads();
 
+    void set_precision(Precision precision);
+    Precision precision() const { return precision_; }
+
     void set_threads(int n_threads);
     int threads() const { return n_threads_; }
     // Asks the running computation to stop; it throws CancelledError.
@@ -73,6 +83,7 @@ public:
 
 private:
     void check_tokens(const int32_t * tokens, int64_t n) const;
+    ggml_type matmul_type() const;
     void build_logits_graph(int64_t T);
     void build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool with_backward);
     void check_training_batch(const int32_t * tokens, int64_t T, int64_t B) const;
@@ -80,6 +91,7 @@ private:
 
     GPT2Config config_;
     int n_threads_;
+    Precision precision_ = Precision::kFP32;
     ggml_backend_t backend_ = nullptr;
     std::unique_ptr<ParameterSet> params_;
     std::unique_ptr<ParameterSet> grads_;

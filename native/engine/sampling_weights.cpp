@@ -1,0 +1,69 @@
+#include "sampling_weights.h"
+
+#include "engine_error.h"
+
+#include <ggml-alloc.h>
+
+namespace tweetsmith {
+
+ggml_type sampling_weight_type(const std::string & name) {
+    if (name == "f32") return GGML_TYPE_F32;
+    if (name == "f16") return GGML_TYPE_F16;
+    if (name == "bf16") return GGML_TYPE_BF16;
+    if (name == "q8_0") return GGML_TYPE_Q8_0;
+    throw EngineError("unknown weight format '" + name + "' (use f32, f16, bf16 or q8_0)");
+}
+
+SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) : type_(type) {
+    ParameterSet & p = model.params();
+    if (type == GGML_TYPE_F32) {
+        output = p.wte;
+        for (const LayerTensors & w : p.h) h.push_back({w.attn_qkv_w, w.attn_proj_w, w.mlp_fc_w, w.mlp_proj_w});
+        return;
+    }
+
+    // the copies, then one graph that converts every matrix into its copy on the backend's threads
+    std::vector<std::pair<ggml_tensor *, ggml_tensor *>> conversions;  // {source, copy}
+    const size_t n_matrices = 1 + 4 * p.h.size();
+    ggml_init_params params = {ggml_tensor_overhead() * n_matrices, nullptr, true};
+    ctx_ = ggml_init(params);
+    auto copy_of = [&](ggml_tensor * source) {
+        ggml_tensor * copy = ggml_new_tensor_2d(ctx_, type, source->ne[0], source->ne[1]);
+        conversions.push_back({source, copy});
+        return copy;
+    };
+    output = copy_of(p.wte);
+    for (const LayerTensors & w : p.h)
+        h.push_back({copy_of(w.attn_qkv_w), copy_of(w.attn_proj_w), copy_of(w.mlp_fc_w), copy_of(w.mlp_proj_w)});
+    buffer_ = ggml_backend_alloc_ctx_tensors(ctx_, model.backend());
+    if (!buffer_) {
+        ggml_free(ctx_);
+        throw EngineError(std::string("out of memory converting the weights to ") + ggml_type_name(type));
+    }
+
+    const size_t n_nodes = 2 * n_matrices;
+    ggml_init_params gp = {ggml_tensor_overhead() * n_nodes + ggml_graph_overhead_custom(n_nodes, false), nullptr, true};
+    ggml_context * graph_ctx = ggml_init(gp);
+    ggml_gallocr_t allocr = ggml_gallocr_new(ggml_backend_get_default_buffer_type(model.backend()));
+    try {
+        ggml_cgraph * graph = ggml_new_graph_custom(graph_ctx, n_nodes, false);
+        for (auto & [source, copy] : conversions) ggml_build_forward_expand(graph, ggml_cpy(graph_ctx, source, copy));
+        if (!ggml_gallocr_alloc_graph(allocr, graph)) throw EngineError("out of memory converting the weights");
+        model.compute(graph, /*cancellable*/ false);
+    } catch (...) {
+        ggml_gallocr_free(allocr);
+        ggml_free(graph_ctx);
+        ggml_backend_buffer_free(buffer_);
+        ggml_free(ctx_);
+        throw;
+    }
+    ggml_gallocr_free(allocr);
+    ggml_free(graph_ctx);
+}
+
+SamplingWeights::~SamplingWeights() {
+    if (buffer_) ggml_backend_buffer_free(buffer_);
+    if (ctx_) ggml_free(ctx_);
+}
+
+}  // namespace tweetsmith
