@@ -27,7 +27,7 @@ import {
 import { writeGpt2TokenizerFiles } from '../tokenizer/index.js';
 import { loadNative, type NativeModel, type Precision } from './native.js';
 import { flattenBatch, Trainer, type Batch, type TrainerOptions } from './trainer.js';
-import { generateTokens, type GenerateOptions, type TokenEvent } from './generate.js';
+import { generateTokens, type GenerateOptions, type SamplingWeights, type TokenEvent } from './generate.js';
 
 export interface ModelOptions {
   /** CPU threads for the engine (default: every core) */
@@ -203,11 +203,13 @@ export class GPT2 {
 
   /**
    * The mean loss over a batch of equal-length sequences (labels = inputs shifted
-   * by one), without gradients: for validation.
+   * by one), without gradients: for validation. `weights` computes it with the
+   * matrices converted as generate() would use them, to measure what a faster
+   * sampling format costs in perplexity.
    */
-  loss(batch: Batch): Promise<number> {
+  loss(batch: Batch, options: { weights?: SamplingWeights } = {}): Promise<number> {
     const { tokens, T, B } = flattenBatch(batch);
-    return this.exclusive((n) => n.loss(tokens, T, B));
+    return this.exclusive((n) => n.loss(tokens, T, B, options.weights));
   }
 
   /** Every parameter, keyed and laid out as in model.safetensors. */
@@ -232,7 +234,7 @@ export class GPT2 {
     return this.precisionMode;
   }
 
-  setPrecision(precision: Precision): Promise<void> {
+  async setPrecision(precision: Precision): Promise<void> {
     const checked = checkPrecision(precision);
     return this.exclusive(async (n) => {
       n.setPrecision(checked);

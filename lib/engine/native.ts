@@ -21,7 +21,7 @@ export interface NativeModel {
   save(safetensorsPath: string): Promise<void>;
   logits(tokens: Int32Array): Promise<Float32Array>;
   forwardBackward(tokens: Int32Array, T: number, B: number, scale: number): Promise<number>;
-  loss(tokens: Int32Array, T: number, B: number): Promise<number>;
+  loss(tokens: Int32Array, T: number, B: number, weights?: string): Promise<number>;
   zeroGrads(): void;
   readTensors(which: 'param' | 'grad'): Record<string, Float32Array>;
   writeTensor(name: string, values: Float32Array): void;

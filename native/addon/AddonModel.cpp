@@ -2,6 +2,7 @@
 
 #include "convert.h"
 #include "promise_worker.h"
+#include "sampling_weights.h"
 
 namespace tweetsmith::addon {
 
@@ -91,16 +92,22 @@ Napi::Value AddonModel::ForwardBackward(const Napi::CallbackInfo & info) {
         [loss](Napi::Env e) { return Napi::Number::New(e, *loss); }, [slot = slot_] { slot->end_call(); }, {Value()});
 }
 
-// loss(tokens: Int32Array, T, B): Promise<number> (mean loss, no gradients)
+// loss(tokens: Int32Array, T, B, weights?: 'f32' | 'f16' | 'bf16' | 'q8_0'): Promise<number> (mean loss, no gradients)
 Napi::Value AddonModel::Loss(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
     const int64_t T = info[1].As<Napi::Number>().Int64Value(), B = info[2].As<Napi::Number>().Int64Value();
     if (T * B != int64_t(tokens->size())) throw Napi::RangeError::New(env, "tokens.length must be T * B");
+    ggml_type weights = GGML_TYPE_F32;
+    try {
+        if (info[3].IsString()) weights = sampling_weight_type(info[3].As<Napi::String>().Utf8Value());
+    } catch (const std::exception & e) {
+        throw Napi::RangeError::New(env, e.what());
+    }
     auto loss = std::make_shared<double>(0.0);
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
-        env, [m, tokens, T, B, loss] { *loss = m->loss(tokens->data(), T, B); },
+        env, [m, tokens, T, B, weights, loss] { *loss = m->loss(tokens->data(), T, B, weights); },
         [loss](Napi::Env e) { return Napi::Number::New(e, *loss); }, [slot = slot_] { slot->end_call(); }, {Value()});
 }
 

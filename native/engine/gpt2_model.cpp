@@ -5,6 +5,7 @@
 #include "grad_sink.h"
 #include "rng.h"
 #include "safetensors.h"
+#include "sampling_weights.h"
 
 #include <ggml-cpu.h>
 
@@ -132,23 +133,31 @@ struct ForwardResult {
 // `pad_output`: compute the output layer over a padded vocabulary (faster for
 // many tokens; see pad_vocab). Logits for the caller to read come unpadded.
 // `matmul_type`: F32, or BF16 to multiply by bf16 copies of the weights (made in
-// the graph, from the f32 parameters, every time it runs).
+// the graph, from the f32 parameters, every time it runs). `converted`: multiply
+// by these matrices instead (forward only; see sampling_weights.h).
 ForwardResult gpt2_forward(ggml_context * ctx, const GPT2Config & c, ParameterSet & p, ggml_tensor * tokens,
-                           ggml_tensor * positions, bool pad_output, ggml_type matmul_type) {
+                           ggml_tensor * positions, bool pad_output, ggml_type matmul_type,
+                           const SamplingWeights * converted = nullptr) {
     ForwardResult r;
     r.wte_padded = nullptr;
     const float eps = c.layer_norm_epsilon;
     auto as_multiplied = [&](ggml_tensor * w) { return w->type == matmul_type ? w : ggml_cast(ctx, w, matmul_type); };
+    if (converted) pad_output = false;  // the converted output matrix is multiplied as it is
     ggml_tensor * x = r.embedded = embedding_forward(ctx, p.wte, p.wpe, tokens, positions);
     r.layers.resize(p.h.size());
     for (size_t l = 0; l < p.h.size(); l++) {
         const LayerTensors & w = p.h[l];
         ForwardResult::Layer & L = r.layers[l];
         L.x_in = x;
-        L.w_qkv = as_multiplied(w.attn_qkv_w);
-        L.w_attn_proj = as_multiplied(w.attn_proj_w);
-        L.w_fc = as_multiplied(w.mlp_fc_w);
-        L.w_mlp_proj = as_multiplied(w.mlp_proj_w);
+        if (converted) {
+            const SamplingLayerMatrices & m = converted->h[l];
+            L.w_qkv = m.attn_qkv_w, L.w_attn_proj = m.attn_proj_w, L.w_fc = m.mlp_fc_w, L.w_mlp_proj = m.mlp_proj_w;
+        } else {
+            L.w_qkv = as_multiplied(w.attn_qkv_w);
+            L.w_attn_proj = as_multiplied(w.attn_proj_w);
+            L.w_fc = as_multiplied(w.mlp_fc_w);
+            L.w_mlp_proj = as_multiplied(w.mlp_proj_w);
+        }
         L.ln_1_out = layernorm_forward(ctx, x, w.ln_1_w, w.ln_1_b, eps, &L.ln_1);
         L.qkv = linear_forward(ctx, L.ln_1_out, L.w_qkv, w.attn_qkv_b);
         L.attn_out = attention_forward(ctx, L.qkv, c.n_head, &L.attn);
@@ -164,7 +173,7 @@ ForwardResult gpt2_forward(ggml_context * ctx, const GPT2Config & c, ParameterSe
         r.wte_padded = pad_vocab(ctx, as_multiplied(p.wte));
         r.logits = lm_head_forward(ctx, r.final_norm_out, r.wte_padded, c.vocab_size);
     } else {
-        r.logits = output_logits(ctx, as_multiplied(p.wte), r.final_norm_out);
+        r.logits = output_logits(ctx, converted ? converted->output : as_multiplied(p.wte), r.final_norm_out);
     }
     return r;
 }
@@ -259,14 +268,14 @@ void GPT2Model::zero_grads() { grads().set_zero(); }
 
 // The loss graph (per-token losses of B sequences of T tokens) and, when
 // `with_backward`, the backward pass that adds every gradient into grads().
-void GPT2Model::build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool with_backward) {
+void GPT2Model::build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool with_backward, const SamplingWeights * converted) {
     if (g.graph && g.T == T && g.B == B) return;
     g.release();
     g.ctx = new_graph_context();
     make_inputs(g.ctx, g, T, B);
     g.targets = ggml_new_tensor_1d(g.ctx, GGML_TYPE_I32, T * B);
     ggml_set_input(g.targets);
-    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions, /*pad_output*/ true, matmul_type());
+    ForwardResult f = gpt2_forward(g.ctx, config_, *params_, g.tokens, g.positions, /*pad_output*/ true, matmul_type(), converted);
     g.output = cross_entropy_forward(g.ctx, f.logits, g.targets);
     ggml_set_output(g.output);
     g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
@@ -313,10 +322,17 @@ double GPT2Model::forward_backward(const int32_t * tokens, int64_t T, int64_t B,
     return run_loss_graph(train_graph_, tokens);
 }
 
-double GPT2Model::loss(const int32_t * tokens, int64_t T, int64_t B) {
+double GPT2Model::loss(const int32_t * tokens, int64_t T, int64_t B, ggml_type weights) {
     check_training_batch(tokens, T, B);
-    build_loss_graph(loss_graph_, T, B, /*with_backward*/ false);
-    return run_loss_graph(loss_graph_, tokens);
+    if (weights == GGML_TYPE_F32) {
+        build_loss_graph(loss_graph_, T, B, /*with_backward*/ false);
+        return run_loss_graph(loss_graph_, tokens);
+    }
+    // an evaluation of converted weights: converted and planned for this call only
+    SamplingWeights converted(*this, weights);
+    CachedGraph g;
+    build_loss_graph(g, T, B, /*with_backward*/ false, &converted);
+    return run_loss_graph(g, tokens);
 }
 
 }  // namespace tweetsmith

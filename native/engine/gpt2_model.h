@@ -62,8 +62,10 @@ public:
     // the mean loss over the B·(T-1) predicted tokens and adds the gradient of
     // `scale` × that mean loss into grads() (scale = 1/accumulation steps).
     double forward_backward(const int32_t * tokens, int64_t T, int64_t B, double scale);
-    // The same mean loss without the backward pass (for validation).
-    double loss(const int32_t * tokens, int64_t T, int64_t B);
+    // The same mean loss without the backward pass (for validation); with `weights`
+    // other than F32, computed with the matrices converted as for sampling (to
+    // measure what f16, bf16 or q8_0 cost in perplexity).
+    double loss(const int32_t * tokens, int64_t T, int64_t B, ggml_type weights = GGML_TYPE_F32);
     ParameterSet & grads();
     void zero_grads();
 
@@ -85,7 +87,8 @@ private:
     void check_tokens(const int32_t * tokens, int64_t n) const;
     ggml_type matmul_type() const;
     void build_logits_graph(int64_t T);
-    void build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool with_backward);
+    void build_loss_graph(CachedGraph & g, int64_t T, int64_t B, bool with_backward,
+                          const class SamplingWeights * converted = nullptr);
     void check_training_batch(const int32_t * tokens, int64_t T, int64_t B) const;
     double run_loss_graph(CachedGraph & g, const int32_t * tokens);
 
