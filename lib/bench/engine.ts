@@ -4,7 +4,9 @@
 import { availableParallelism } from 'node:os';
 import { GPT2 } from '../engine/gpt2.js';
 import type { Precision } from '../engine/native.js';
-import { collectTokens, type SamplingWeights } from '../engine/generate.js';
+import { collectTokens, SAMPLING_WEIGHTS, type SamplingWeights } from '../engine/generate.js';
+import { Tokenizer } from '../tokenizer/index.js';
+import { makeTokenizerCorpus } from './tokenizer-corpus.js';
 import { presetConfig } from '../model/config.js';
 
 export interface EngineBenchOptions {
@@ -69,4 +71,38 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
   await model.dispose();
   result.peakRssMiB = process.resourceUsage().maxRSS / 1024;
   return result;
+}
+
+export interface PerplexityResult {
+  model: string;
+  tokens: number;
+  formats: { weights: SamplingWeights; loss: number; perplexity: number }[];
+}
+
+/**
+ * What each sampling weight format costs in quality: the perplexity of held-out
+ * text (a seeded corpus of tweet-like posts the model never trained on) with the
+ * matrices converted as generation would use them, beside f32's.
+ */
+export async function benchPerplexity(options: { size?: string; model?: string; threads?: number; blocks?: number }): Promise<PerplexityResult> {
+  const model = options.model
+    ? await GPT2.load(options.model, { threads: options.threads })
+    : await GPT2.init(presetConfig(options.size ?? 'gpt2'), { seed: 0, threads: options.threads });
+  try {
+    const tokenizer = options.model ? await Tokenizer.fromDir(options.model).catch(() => Tokenizer.gpt2()) : Tokenizer.gpt2();
+    const T = Math.min(256, model.config.nPositions);
+    const B = options.blocks ?? 4;
+    const text = makeTokenizerCorpus({ bytes: 8 * T * B, seed: 0x4e1d }).join('\n');
+    const ids = tokenizer.encode(text).filter((id) => id < model.config.vocabSize);
+    if (ids.length < T * B) throw new Error(`the held-out text has ${ids.length} tokens, fewer than ${T * B}`);
+    const rows = Array.from({ length: B }, (_, b) => ids.slice(b * T, (b + 1) * T));
+    const formats: PerplexityResult['formats'] = [];
+    for (const weights of SAMPLING_WEIGHTS) {
+      const loss = await model.loss(rows, { weights });
+      formats.push({ weights, loss, perplexity: Math.exp(loss) });
+    }
+    return { model: options.model ? `model ${options.model}` : `random ${options.size ?? 'gpt2'} weights`, tokens: B * (T - 1), formats };
+  } finally {
+    await model.dispose();
+  }
 }

@@ -6,7 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { packageRoot } from '../paths.js';
-import type { EngineBenchResult } from './engine.js';
+import type { EngineBenchResult, PerplexityResult } from './engine.js';
+import type { SamplingWeights } from '../engine/generate.js';
+import type { Precision } from '../engine/native.js';
 import type { TokenizerBench } from './tokenizer.js';
 import type { WorkloadRequest } from './workload-child.js';
 
@@ -17,8 +19,14 @@ export interface BenchOptions {
   size: string;
   threads: number;
   steps: number;
-  /** which workloads: train-1x1024, train-4x64, generate-10x160, tokenizer */
+  /** which workloads: train-1x1024, train-4x64, generate-10x160, weights-perplexity, tokenizer */
   only?: string[];
+  /** training precisions to measure (default both) */
+  precisions?: Precision[];
+  /** sampling weight formats to measure (default f32, bf16, q8_0) */
+  weights?: SamplingWeights[];
+  /** a trained model dir for weights-perplexity (default: random weights of `size`) */
+  model?: string;
   compareTorch: boolean;
   torchPython: string;
   log: (line: string) => void;
@@ -28,7 +36,7 @@ export interface BenchRow {
   workload: string;
   unit: string;
   tweetsmith: number;
-  tweetsmithRssMiB: number;
+  tweetsmithRssMiB?: number;
   peer?: number;
   peerRssMiB?: number;
   peerName?: string;
@@ -37,7 +45,7 @@ export interface BenchRow {
   note?: string;
 }
 
-export const WORKLOADS = ['train-1x1024', 'train-4x64', 'generate-10x160', 'tokenizer'] as const;
+export const WORKLOADS = ['train-1x1024', 'train-4x64', 'generate-10x160', 'weights-perplexity', 'tokenizer'] as const;
 
 async function inChild<T>(request: WorkloadRequest, log: (line: string) => void): Promise<T> {
   const ts = join(here, 'workload-child.ts');
@@ -77,34 +85,70 @@ function withPeer(row: BenchRow, peer: TorchResult | { error: string } | undefin
   return { ...row, peer: p.tokensPerSecond, peerRssMiB: p.peakRssMiB, peerName: name(p), ratio: row.tweetsmith / p.tokensPerSecond };
 }
 
+function relativeChange(value: number, reference: number): string {
+  const percent = 100 * (value / reference - 1);
+  return `${percent >= 0 ? '+' : ''}${percent.toPrecision(2)}%`;
+}
+
 export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
   const wanted = (w: string) => !o.only || o.only.includes(w);
   const rows: BenchRow[] = [];
-  const torchName = (r: TorchResult) => `PyTorch ${r.torch} fp32 (${r.blas.includes('openblas') ? 'OpenBLAS' : r.blas})`;
+  const torchName = (bf16: boolean) => (r: TorchResult) =>
+    `PyTorch ${r.torch} ${bf16 ? 'bf16 autocast' : 'fp32'} (${r.blas.includes('openblas') ? 'OpenBLAS' : r.blas})`;
   for (const [name, batch, block] of [['train-1x1024', 1, 1024], ['train-4x64', 4, 64]] as const) {
     if (!wanted(name)) continue;
-    o.log(`${name}: tweetsmith`);
-    const ours = await inChild<EngineBenchResult>({ kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, only: 'train' } }, o.log);
-    const row: BenchRow = {
-      workload: `train ${o.size} ${batch}×${ours.train!.block} fp32`,
-      unit: 'tok/s',
-      tweetsmith: ours.train!.tokensPerSecond,
-      tweetsmithRssMiB: ours.peakRssMiB,
-    };
-    if (o.compareTorch) o.log(`${name}: PyTorch`);
-    rows.push(withPeer(row, o.compareTorch ? await torch(o, ['train', '--batch', String(batch), '--block', String(block)]) : undefined, torchName));
+    for (const precision of o.precisions ?? ['fp32', 'bf16']) {
+      o.log(`${name} ${precision}: tweetsmith`);
+      const ours = await inChild<EngineBenchResult>(
+        { kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, only: 'train', precision } },
+        o.log,
+      );
+      const row: BenchRow = {
+        workload: `train ${o.size} ${batch}×${ours.train!.block} ${precision === 'bf16' ? 'mixed bf16' : 'fp32'}`,
+        unit: 'tok/s',
+        tweetsmith: ours.train!.tokensPerSecond,
+        tweetsmithRssMiB: ours.peakRssMiB,
+      };
+      const bf16 = precision === 'bf16';
+      if (o.compareTorch) o.log(`${name} ${precision}: PyTorch`);
+      const peer = o.compareTorch ? await torch(o, ['train', '--batch', String(batch), '--block', String(block), ...(bf16 ? ['--bf16'] : [])]) : undefined;
+      rows.push(withPeer(row, peer, torchName(bf16)));
+    }
   }
   if (wanted('generate-10x160')) {
-    o.log('generate-10x160: tweetsmith');
-    const ours = await inChild<EngineBenchResult>({ kind: 'engine', options: { size: o.size, threads: o.threads, only: 'generate' } }, o.log);
-    const row: BenchRow = {
-      workload: `generate ${o.size} 10×${ours.generate!.maxLength} fp32`,
-      unit: 'tok/s',
-      tweetsmith: ours.generate!.tokensPerSecond,
-      tweetsmithRssMiB: ours.peakRssMiB,
-    };
-    if (o.compareTorch) o.log('generate-10x160: PyTorch');
-    rows.push(withPeer(row, o.compareTorch ? await torch(o, ['generate', '--n', '10', '--max-length', '160']) : undefined, torchName));
+    // PyTorch samples in fp32 or bf16; the other formats are set against its faster bf16
+    const peers = new Map<boolean, TorchResult | { error: string } | undefined>();
+    for (const weights of o.weights ?? ['f32', 'bf16', 'q8_0']) {
+      o.log(`generate-10x160 ${weights}: tweetsmith`);
+      const ours = await inChild<EngineBenchResult>(
+        { kind: 'engine', options: { size: o.size, threads: o.threads, only: 'generate', generate: { n: 10, maxLength: 160, promptLength: 4, weights } } },
+        o.log,
+      );
+      const row: BenchRow = {
+        workload: `generate ${o.size} 10×${ours.generate!.maxLength} ${weights} weights`,
+        unit: 'tok/s',
+        tweetsmith: ours.generate!.tokensPerSecond,
+        tweetsmithRssMiB: ours.peakRssMiB,
+      };
+      const bf16 = weights !== 'f32';
+      if (o.compareTorch && !peers.has(bf16)) {
+        o.log(`generate-10x160 ${bf16 ? 'bf16' : 'fp32'}: PyTorch`);
+        peers.set(bf16, await torch(o, ['generate', '--n', '10', '--max-length', '160', ...(bf16 ? ['--bf16'] : [])]));
+      }
+      rows.push(withPeer(row, peers.get(bf16), (r) => `${torchName(false)(r).replace('fp32', bf16 ? 'bf16 weights' : 'fp32')}`));
+    }
+  }
+  if (wanted('weights-perplexity')) {
+    o.log(`weights-perplexity: ${o.model ?? `random ${o.size} weights`}`);
+    const q = await inChild<PerplexityResult>({ kind: 'perplexity', size: o.size, model: o.model, threads: o.threads }, o.log);
+    for (const r of q.formats) {
+      rows.push({
+        workload: `perplexity, ${r.weights} weights (${q.model}; ${q.tokens} held-out tokens)`,
+        unit: '',
+        tweetsmith: r.perplexity,
+        note: r.weights === 'f32' ? undefined : `${relativeChange(r.perplexity, q.formats[0].perplexity)} against f32`,
+      });
+    }
   }
   if (wanted('tokenizer')) {
     o.log('tokenizer: tweetsmith and gpt-tokenizer');

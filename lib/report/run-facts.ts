@@ -124,6 +124,10 @@ export function hyperparameterRows(summary: RunSummary, facts: RunFacts = runFac
     { label: 'Optimizer steps', value: steps },
     { label: 'Seed', value: String(hp.seed) },
     { label: 'Device', value: device },
+    {
+      label: 'Precision',
+      value: hp.precision === 'bf16' ? 'mixed: bf16 matrix products, fp32 weights, gradients and optimizer state' : 'fp32',
+    },
     { label: 'Tokens trained', value: `${formatInt(facts.tokensTrained)} (${formatInt(facts.tokensPerStep)} a step)` },
   ];
 }

@@ -22,6 +22,8 @@ export interface TrainHyperparameters {
   maxGradNorm: number;
   threads: number;
   device: string;
+  /** 'fp32' or 'bf16' (mixed); absent in runs from before precision modes: fp32 */
+  precision?: string;
 }
 
 export interface MetricRow {

@@ -1,10 +1,13 @@
 // `tweetsmith bench`: training, sampling and tokenizer throughput on a GPT-2
 // shaped model with random weights, with peak memory, optionally side by side
 // with PyTorch in the same run.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { runBenchmarks, WORKLOADS, type BenchRow } from '../../bench/run-workloads.js';
 import { PRESETS } from '../../model/config.js';
+import { PRECISIONS } from '../../engine/gpt2.js';
+import { SAMPLING_WEIGHTS, type SamplingWeights } from '../../engine/generate.js';
+import type { Precision } from '../../engine/native.js';
 import { oneOf, wholeNumber } from '../option-parsers.js';
 
 interface BenchCommandOptions {
@@ -13,6 +16,9 @@ interface BenchCommandOptions {
   steps: number;
   only?: string[];
   compare?: string;
+  precision: Precision[];
+  weights: SamplingWeights[];
+  model?: string;
   python: string;
   json?: boolean;
 }
@@ -22,8 +28,8 @@ function renderTable(rows: BenchRow[]): string {
   const header = ['workload', 'tweetsmith', 'peak RSS', 'peer', 'peer RSS', 'ratio'];
   const body = rows.map((r) => [
     r.workload,
-    `${fmt(r.tweetsmith)} ${r.unit}`,
-    `${fmt(r.tweetsmithRssMiB, 0)} MiB`,
+    `${fmt(r.tweetsmith, r.unit ? 1 : 3)} ${r.unit}`.trim(),
+    r.tweetsmithRssMiB === undefined ? '–' : `${fmt(r.tweetsmithRssMiB, 0)} MiB`,
     r.peer === undefined ? '–' : `${fmt(r.peer)} ${r.unit}`,
     r.peerRssMiB === undefined ? '–' : `${fmt(r.peerRssMiB, 0)} MiB`,
     r.ratio === undefined ? '–' : `${r.ratio.toFixed(2)}×`,
@@ -42,6 +48,9 @@ export function registerBench(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
     .option('--steps <n>', 'timed training steps per workload (after one warm-up step)', wholeNumber(1), 3)
     .option('--only <workloads...>', `a subset of: ${WORKLOADS.join(', ')}`)
+    .addOption(new Option('--precision <modes...>', 'training precisions to measure').choices(PRECISIONS).default([...PRECISIONS]))
+    .addOption(new Option('--weights <formats...>', 'sampling weight formats to measure').choices(SAMPLING_WEIGHTS).default(['f32', 'bf16', 'q8_0']))
+    .option('--model <dir>', 'a trained model to score in weights-perplexity (default: random weights)')
     .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch', oneOf(['torch'] as const))
     .option('--python <path>', 'the Python with PyTorch (Debian: /usr/bin/python3)', '/usr/bin/python3')
     .option('--json', 'print the results as JSON on stdout')
@@ -56,6 +65,9 @@ export function registerBench(program: Command): void {
         threads,
         steps: o.steps,
         only: o.only,
+        precisions: o.precision,
+        weights: o.weights,
+        model: o.model,
         compareTorch: o.compare === 'torch',
         torchPython: o.python,
         log: (line) => process.stderr.write(`${line}\n`),

@@ -2,6 +2,7 @@
 // original tool's defaults, streamed as they are written.
 import { Command } from 'commander';
 import { GPT2 } from '../../engine/gpt2.js';
+import { SAMPLING_WEIGHTS, type SamplingWeights } from '../../engine/generate.js';
 import { DEFAULT_PROMPT, samplePosts, tweetIntentUrl } from '../../generate/samples.js';
 import { Tokenizer } from '../../tokenizer/index.js';
 import { oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
@@ -19,6 +20,7 @@ interface GenerateCommandOptions {
   tweetLinks?: boolean;
   threads?: number;
   device: 'cpu' | 'cuda' | 'auto';
+  weights: SamplingWeights;
   json?: boolean;
 }
 
@@ -39,6 +41,7 @@ export function registerGenerate(program: Command): void {
     .option('--tweet-links', 'print a tweet-intent link after each post')
     .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
     .option('--device <name>', 'cpu, cuda or auto', oneOf(['cpu', 'cuda', 'auto'] as const), 'cpu')
+    .option('--weights <format>', 'weight format while sampling: f32, f16, bf16 (half the memory traffic) or q8_0 (about a quarter)', oneOf(SAMPLING_WEIGHTS), 'f32')
     .option('--json', 'print {"prompt": ..., "samples": [...]} on stdout and nothing else')
     .addHelpText('after', `\nExample: tweetsmith generate --model models/me "My dream is" -n 5 --seed 1\n`)
     .action(async (prompt: string, o: GenerateCommandOptions) => {
@@ -60,6 +63,7 @@ export function registerGenerate(program: Command): void {
           topP: o.topP,
           topK: o.topK,
           seed: o.seed,
+          weights: o.weights,
           allowNewlines: o.allowNewlines,
           onText: (_sequence, text) => {
             if (!stream) return;
