@@ -186,12 +186,12 @@ void pad_rows(ggml_tensor * dst, int ith, int nth, void *) {
 
 namespace {
 
-// bf16 is the top half of an f32; rounding to nearest even, as ggml and PyTorch do
-// (NaN kept quiet).
+// bf16 is the top half of an f32; rounding to nearest even, as ggml and PyTorch do.
+// Branch-free so the tile loops vectorise (a NaN whose payload sits only in the low
+// bits would round to infinity: no finite computation produces one).
 inline uint16_t to_bf16(float f) {
     uint32_t u;
     std::memcpy(&u, &f, sizeof u);
-    if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 64);
     return uint16_t((u + (0x7fff + ((u >> 16) & 1))) >> 16);
 }
 
@@ -212,8 +212,9 @@ void transpose_tiles(const ggml_tensor * x_t, ggml_tensor * dst, int ith, int nt
         const In * in = static_cast<const In *>(x_t->data) + slice * rows * cols;
         Out * out = static_cast<Out *>(dst->data) + slice * rows * cols;
         const int64_t r_end = std::min(rows, (tr + 1) * kTile), c_end = std::min(cols, (tc + 1) * kTile);
-        for (int64_t i = tr * kTile; i < r_end; i++)
-            for (int64_t j = tc * kTile; j < c_end; j++) out[j * rows + i] = convert<In, Out>(in[i * cols + j]);
+        // writes run along the output's rows (contiguous), reads stride down a column of the tile
+        for (int64_t j = tc * kTile; j < c_end; j++)
+            for (int64_t i = tr * kTile; i < r_end; i++) out[j * rows + i] = convert<In, Out>(in[i * cols + j]);
     }
 }
 
