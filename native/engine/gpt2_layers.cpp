@@ -120,12 +120,14 @@ ggml_tensor * gelu_backward(ggml_context * ctx, ggml_tensor * dy, ggml_tensor * 
 
 namespace {
 
-// One third of qkv [3C, T, B] as heads [hs, T, H, B] (contiguous).
-ggml_tensor * split_heads(ggml_context * ctx, ggml_tensor * qkv, int64_t which, int64_t n_head) {
+// One third of qkv [3C, T, B] as heads [hs, T, H, B] (contiguous), in `type`.
+ggml_tensor * split_heads(ggml_context * ctx, ggml_tensor * qkv, int64_t which, int64_t n_head, ggml_type type) {
     const int64_t C = qkv->ne[0] / 3, hs = C / n_head, T = qkv->ne[1], B = qkv->ne[2];
     ggml_tensor * part = ggml_view_4d(ctx, qkv, hs, n_head, T, B, hs * sizeof(float), qkv->nb[1], qkv->nb[2],
                                       size_t(which * C) * sizeof(float));
-    return ggml_cont(ctx, ggml_permute(ctx, part, 0, 2, 1, 3));
+    ggml_tensor * heads = ggml_permute(ctx, part, 0, 2, 1, 3);
+    if (type == GGML_TYPE_F32) return ggml_cont(ctx, heads);
+    return ggml_cpy(ctx, heads, ggml_new_tensor_4d(ctx, type, hs, T, n_head, B));
 }
 
 // Heads [hs, T, H, B] back to [C, T, B].
@@ -138,13 +140,13 @@ float attention_scale(ggml_tensor * q) { return 1.0f / std::sqrt(float(q->ne[0])
 
 }  // namespace
 
-ggml_tensor * attention_forward(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head, AttentionSaved * saved) {
-    ggml_tensor * q = split_heads(ctx, qkv, 0, n_head);
-    ggml_tensor * k = split_heads(ctx, qkv, 1, n_head);
-    ggml_tensor * v = split_heads(ctx, qkv, 2, n_head);
+ggml_tensor * attention_forward(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head, ggml_type type, AttentionSaved * saved) {
+    ggml_tensor * q = split_heads(ctx, qkv, 0, n_head, type);
+    ggml_tensor * k = split_heads(ctx, qkv, 1, n_head, type);
+    ggml_tensor * v = split_heads(ctx, qkv, 2, n_head, type);
     ggml_tensor * scores = ggml_mul_mat(ctx, k, q);  // [T_k, T_q, H, B]
     ggml_tensor * probs = ggml_soft_max(ctx, ggml_diag_mask_inf(ctx, ggml_scale(ctx, scores, attention_scale(q)), 0));
-    ggml_tensor * v_t = transposed(ctx, v);  // [T_k, hs, H, B]
+    ggml_tensor * v_t = transposed(ctx, v, type);  // [T_k, hs, H, B]
     ggml_tensor * y = ggml_mul_mat(ctx, v_t, probs);             // [hs, T_q, H, B]
     if (saved) *saved = {q, k, v, probs};
     return merge_heads(ctx, y);
@@ -153,12 +155,13 @@ ggml_tensor * attention_forward(ggml_context * ctx, ggml_tensor * qkv, int64_t n
 ggml_tensor * attention_backward(ggml_context * ctx, ggml_tensor * dy, const AttentionSaved & s, int64_t n_head) {
     const int64_t C = dy->ne[0], hs = C / n_head, T = dy->ne[1], B = dy->ne[2];
     ggml_tensor * dy_heads = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_4d(ctx, dy, hs, n_head, T, B), 0, 2, 1, 3));
+    const ggml_type type = s.q->type;  // the products run in the forward's type
     ggml_tensor * dprobs = ggml_mul_mat(ctx, s.v, dy_heads);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
-    ggml_tensor * dv = sum_of_outer_products(ctx, dy_heads, s.probs);  // dV[k][d] = Σ_q P[q][k] dY[q][d]
+    ggml_tensor * dv = sum_of_outer_products(ctx, dy_heads, s.probs, type);  // dV[k][d] = Σ_q P[q][k] dY[q][d]
     // softmax backward, with the 1/√hs scale folded in; masked entries have P = 0 and get 0
     ggml_tensor * dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs, attention_scale(s.q), 0.0f);
-    ggml_tensor * dq = sum_of_outer_products(ctx, s.k, ggml_transpose(ctx, dscores));  // dQ[q][d] = Σ_k dS[q][k] K[k][d]
-    ggml_tensor * dk = sum_of_outer_products(ctx, s.q, dscores);                      // dK[k][d] = Σ_q dS[q][k] Q[q][d]
+    ggml_tensor * dq = sum_of_outer_products(ctx, s.k, ggml_transpose(ctx, dscores), type);  // dQ[q][d] = Σ_k dS[q][k] K[k][d]
+    ggml_tensor * dk = sum_of_outer_products(ctx, s.q, dscores, type);                      // dK[k][d] = Σ_q dS[q][k] Q[q][d]
     return ggml_concat(ctx, ggml_concat(ctx, merge_heads(ctx, dq), merge_heads(ctx, dk), 0), merge_heads(ctx, dv), 0);
 }
 

@@ -49,7 +49,9 @@ struct AttentionSaved {
     ggml_tensor * v;      // [hs, T, H, B]
     ggml_tensor * probs;  // [T_k, T_q, H, B]
 };
-ggml_tensor * attention_forward(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head, AttentionSaved * saved);
+// `type`: the products' operand type (F32, or BF16 in mixed precision: q, k and v
+// are kept in bf16; the softmax and its backward stay f32).
+ggml_tensor * attention_forward(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head, ggml_type type, AttentionSaved * saved);
 ggml_tensor * attention_backward(ggml_context * ctx, ggml_tensor * dy, const AttentionSaved & saved, int64_t n_head);
 
 // The same attention for sampling: the t new tokens' keys and values are written

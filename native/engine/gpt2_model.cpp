@@ -160,7 +160,7 @@ ForwardResult gpt2_forward(ggml_context * ctx, const GPT2Config & c, ParameterSe
         }
         L.ln_1_out = layernorm_forward(ctx, x, w.ln_1_w, w.ln_1_b, eps, &L.ln_1);
         L.qkv = linear_forward(ctx, L.ln_1_out, L.w_qkv, w.attn_qkv_b);
-        L.attn_out = attention_forward(ctx, L.qkv, c.n_head, &L.attn);
+        L.attn_out = attention_forward(ctx, L.qkv, c.n_head, converted ? GGML_TYPE_F32 : matmul_type, &L.attn);
         L.x_mid = ggml_add(ctx, x, linear_forward(ctx, L.attn_out, L.w_attn_proj, w.attn_proj_b));
         L.ln_2_out = layernorm_forward(ctx, L.x_mid, w.ln_2_w, w.ln_2_b, eps, &L.ln_2);
         L.fc = linear_forward(ctx, L.ln_2_out, L.w_fc, w.mlp_fc_b);
