@@ -7,7 +7,6 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <thread>
 
 namespace tweetsmith {
 
@@ -104,6 +103,29 @@ int32_t sample_token(float * logits, int64_t V, int64_t current_length, const Sa
 
 // ---------------------------------------------------------------- the generator
 
+namespace {
+
+struct SamplingPass {
+    const SamplingConfig * config;
+    int64_t current_length;
+    std::vector<double> draws;     // [B]
+    std::vector<uint8_t> finished; // [B]: choose nothing (-1)
+};
+
+// dst I32 [B] = a token for each row of src {logits [V, B]} (rows changed in place).
+void sample_rows(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const SamplingPass & pass = *static_cast<const SamplingPass *>(userdata);
+    ggml_tensor * logits = dst->src[0];
+    const int64_t V = logits->ne[0], B = logits->ne[1];
+    int32_t * chosen = static_cast<int32_t *>(dst->data);
+    for (int64_t b = ith; b < B; b += nth) {
+        float * row = reinterpret_cast<float *>(static_cast<char *>(logits->data) + b * logits->nb[1]);
+        chosen[b] = pass.finished[size_t(b)] ? -1 : sample_token(row, V, pass.current_length, *pass.config, pass.draws[size_t(b)]);
+    }
+}
+
+}  // namespace
+
 Generator::Generator(GPT2Model & model, std::vector<int32_t> prompt, const SamplingConfig & config)
     : model_(model), prompt_(std::move(prompt)), config_(config), rng_(config.seed) {
     const GPT2Config & c = model.config();
@@ -165,11 +187,22 @@ std::vector<int32_t> Generator::step() {
     std::vector<int32_t> positions(static_cast<size_t>(t));
     std::iota(positions.begin(), positions.end(), int32_t(n_past));
 
+    // what the sampling node at the end of the graph needs: one draw per unfinished
+    // sequence, in order, so the tokens do not depend on the thread count
+    const int64_t current = n_past + t;  // tokens per sequence before the ones chosen now (HF's cur_len)
+    SamplingPass pass{&config_, current, {}, {}};
+    pass.draws.assign(size_t(B), 0.0);
+    pass.finished.assign(size_t(B), 0);
+    for (int64_t b = 0; b < B; b++) {
+        pass.finished[size_t(b)] = finished_[size_t(b)];
+        if (!finished_[size_t(b)] && config_.temperature > 0.0f) pass.draws[size_t(b)] = rng_.uniform();
+    }
+
     const size_t n_nodes = 64 * size_t(c.n_layer) + 64;
     ggml_init_params gp = {ggml_tensor_overhead() * n_nodes + ggml_graph_overhead_custom(n_nodes, false), nullptr, true};
     ggml_context * ctx = ggml_init(gp);
     if (!ctx) throw EngineError("out of memory building the sampling graph");
-    std::vector<float> logits;
+    std::vector<int32_t> chosen(size_t(B), -1);
     try {
         ggml_cgraph * graph = ggml_new_graph_custom(ctx, n_nodes, false);
         ggml_tensor * tok = ggml_new_tensor_2d(ctx, GGML_TYPE_I32, t, B);
@@ -190,39 +223,25 @@ std::vector<int32_t> Generator::step() {
         }
         // only each sequence's last position is needed
         ggml_tensor * last = ggml_cont(ctx, ggml_view_2d(ctx, x, c.n_embd, B, x->nb[2], size_t(t - 1) * x->nb[1]));
-        ggml_tensor * out = output_logits(ctx, weights_->output, layernorm_forward(ctx, last, p.ln_f_w, p.ln_f_b, eps, nullptr));
+        ggml_tensor * logits = output_logits(ctx, weights_->output, layernorm_forward(ctx, last, p.ln_f_w, p.ln_f_b, eps, nullptr));
+        // the tokens are chosen inside the graph, by ggml's threads: a thread of our own
+        // would compete with ggml's, which spin a while after each graph
+        ggml_tensor * args[] = {logits};
+        ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_I32, B, 1, 1, 1, args, 1, sample_rows, GGML_N_TASKS_MAX, &pass);
         ggml_set_output(out);
         ggml_build_forward_expand(graph, out);
         if (!ggml_gallocr_alloc_graph(allocr_, graph)) throw EngineError("out of memory allocating the sampling graph");
         ggml_backend_tensor_set(tok, tokens.data(), 0, tokens.size() * sizeof(int32_t));
         ggml_backend_tensor_set(pos, positions.data(), 0, positions.size() * sizeof(int32_t));
         model_.compute(graph);
-        logits.resize(size_t(c.vocab_size * B));
-        ggml_backend_tensor_get(out, logits.data(), 0, logits.size() * sizeof(float));
+        ggml_backend_tensor_get(out, chosen.data(), 0, chosen.size() * sizeof(int32_t));
     } catch (...) {
         ggml_free(ctx);
         throw;
     }
     ggml_free(ctx);
 
-    const int64_t current = n_past + t;  // tokens per sequence before the ones chosen now (HF's cur_len)
     last_tokens_.resize(size_t(B));
-    std::vector<int32_t> chosen(size_t(B), -1);
-    // one draw per unfinished sequence, in order, so the tokens do not depend on the thread count
-    std::vector<double> draws(size_t(B), 0.0);
-    for (int64_t b = 0; b < B; b++)
-        if (!finished_[size_t(b)] && config_.temperature > 0.0f) draws[size_t(b)] = rng_.uniform();
-    auto sample_rows = [&](int64_t begin, int64_t end) {
-        for (int64_t b = begin; b < end; b++)
-            if (!finished_[size_t(b)])
-                chosen[size_t(b)] = sample_token(logits.data() + b * c.vocab_size, c.vocab_size, current, config_, draws[size_t(b)]);
-    };
-    // each row's sort and exponentials are independent: spread the rows over the model's threads
-    const int64_t n_workers = std::min<int64_t>(B, model_.threads());
-    std::vector<std::thread> workers;
-    for (int64_t w = 1; w < n_workers; w++) workers.emplace_back(sample_rows, B * w / n_workers, B * (w + 1) / n_workers);
-    sample_rows(0, B / n_workers);
-    for (std::thread & worker : workers) worker.join();
     for (int64_t b = 0; b < B; b++) {
         if (finished_[size_t(b)]) {
             last_tokens_[size_t(b)] = config_.eos_token_id >= 0 ? config_.eos_token_id : 0;
