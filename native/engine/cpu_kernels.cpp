@@ -26,16 +26,37 @@ Range split(int64_t n, int ith, int nth) {
 
 int64_t rows_of(const ggml_tensor * t) { return ggml_nelements(t) / t->ne[0]; }
 
+// e^x to about 1 ulp, as straight-line arithmetic so that loops over it vectorise
+// (libm's expf is one call per element). e^x = 2^n · e^r with n = round(x/ln 2) and
+// |r| ≤ ln2/2, where the Taylor series to r⁷ is within 6e-9 of e^r. x is clamped
+// to [-87, 88], which keeps 2^n a normal float; the callers only need e^x there.
+inline float exp_vectorisable(float x) {
+    x = std::min(88.0f, std::max(-87.0f, x));
+    const float round_magic = 12582912.0f;  // 1.5·2²³: adding it rounds to an integer
+    const float n = (x * 1.44269504088896341f + round_magic) - round_magic;
+    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  // ln 2 split in two for exactness
+    const float p =
+        1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+    const uint32_t bits = uint32_t(int32_t(n) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+// gelu_new written with s = sigmoid(2u), u = √(2/π)(x + 0.044715x³), since
+// 0.5(1 + tanh u) = s and 1 - tanh²u = 4s(1 - s): no cancellation where tanh u
+// nears ±1, and one exponential instead of tanh.
+inline float gelu_sigmoid(float v) {
+    return 1.0f / (1.0f + exp_vectorisable(-2.0f * kSqrt2OverPi * (v + kGeluCoef * v * v * v)));
+}
+
 }  // namespace
 
 void gelu_forward(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, void *) {
     const float * x = static_cast<const float *>(a->data);
     float * y = static_cast<float *>(dst->data);
     const Range r = split(ggml_nelements(a), ith, nth);
-    for (int64_t i = r.begin; i < r.end; i++) {
-        const float v = x[i];
-        y[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + kGeluCoef * v * v * v)));
-    }
+    for (int64_t i = r.begin; i < r.end; i++) y[i] = x[i] * gelu_sigmoid(x[i]);
 }
 
 void gelu_backward(ggml_tensor * dst, const ggml_tensor * dy_t, const ggml_tensor * x_t, int ith, int nth, void *) {
@@ -44,10 +65,9 @@ void gelu_backward(ggml_tensor * dst, const ggml_tensor * dy_t, const ggml_tenso
     float * dx = static_cast<float *>(dst->data);
     const Range r = split(ggml_nelements(dy_t), ith, nth);
     for (int64_t i = r.begin; i < r.end; i++) {
-        const float v = x[i];
-        const float t = std::tanh(kSqrt2OverPi * (v + kGeluCoef * v * v * v));
-        const float dt = kSqrt2OverPi * (1.0f + 3.0f * kGeluCoef * v * v);
-        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dt);
+        const float v = x[i], s = gelu_sigmoid(v);
+        const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCoef * v * v);
+        dx[i] = dy[i] * (s + 2.0f * v * s * (1.0f - s) * du);
     }
 }
 
