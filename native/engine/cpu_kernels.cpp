@@ -1,5 +1,7 @@
 #include "cpu_kernels.h"
 
+#include "vector_math.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -25,23 +27,6 @@ Range split(int64_t n, int ith, int nth) {
 }
 
 int64_t rows_of(const ggml_tensor * t) { return ggml_nelements(t) / t->ne[0]; }
-
-// e^x to about 1 ulp, as straight-line arithmetic so that loops over it vectorise
-// (libm's expf is one call per element). e^x = 2^n · e^r with n = round(x/ln 2) and
-// |r| ≤ ln2/2, where the Taylor series to r⁷ is within 6e-9 of e^r. x is clamped
-// to [-87, 88], which keeps 2^n a normal float; the callers only need e^x there.
-inline float exp_vectorisable(float x) {
-    x = std::min(88.0f, std::max(-87.0f, x));
-    const float round_magic = 12582912.0f;  // 1.5·2²³: adding it rounds to an integer
-    const float n = (x * 1.44269504088896341f + round_magic) - round_magic;
-    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  // ln 2 split in two for exactness
-    const float p =
-        1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    const uint32_t bits = uint32_t(int32_t(n) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
 
 // gelu_new written with s = sigmoid(2u), u = √(2/π)(x + 0.044715x³), since
 // 0.5(1 + tanh u) = s and 1 - tanh²u = 4s(1 - s): no cancellation where tanh u
@@ -278,7 +263,7 @@ void cached_attention(ggml_tensor * dst, int ith, int nth, void * userdata) {
                 max = std::max(max, scores[size_t(j)]);
             }
             float sum = 0.0f;
-            for (int64_t j = 0; j < n_keys; j++) sum += scores[size_t(j)] = std::exp(scores[size_t(j)] - max);
+            for (int64_t j = 0; j < n_keys; j++) sum += scores[size_t(j)] = exp_vectorisable(scores[size_t(j)] - max);
             float * y = static_cast<float *>(dst->data) + (b * t + i) * C + h * hs;
             std::fill(y, y + hs, 0.0f);
             for (int64_t j = 0; j < n_keys; j++) {

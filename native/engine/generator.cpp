@@ -2,6 +2,7 @@
 
 #include "engine_error.h"
 #include "gpt2_layers.h"
+#include "vector_math.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,7 +27,7 @@ struct MoreLikely {
 // A quickselect on the logits that tracks the mass above each pivot: expected
 // linear time, where sorting 50k nearly equal probabilities (an untrained model's)
 // would dominate sampling.
-int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits, const std::vector<double> & weight,
+int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits, const std::vector<float> & weight,
                   double target) {
     int64_t lo = 0, hi = n;  // every token before lo is kept; the cut lies in [lo, hi]
     double mass_before = 0.0;  // mass of order[0, lo)
@@ -42,7 +43,7 @@ int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits,
             hi = lo + n_gt;  // the cut is among the more likely ones
             continue;
         }
-        const double w = weight[size_t(*eq_begin)];
+        const double w = double(weight[size_t(*eq_begin)]);
         const double mass_eq = w * double(n_eq);
         if (mass_before + mass_gt + mass_eq >= target) {
             // within the tied tokens: the j-th has mass_before + mass_gt + j·w before it
@@ -80,11 +81,18 @@ int32_t sample_token(float * logits, int64_t V, int64_t current_length, const Sa
         const float kth = logits[order[size_t(c.top_k - 1)]];
         keep = std::partition(order.begin(), order.end(), [&](int32_t i) { return logits[i] >= kth; }) - order.begin();
     }
-    // weights exp(logit - max) of the kept tokens, computed once
+    // weights exp(logit - max) of the kept tokens, computed once (all of them in one
+    // vectorised pass when top-k keeps everything); below e^-87 of the most likely
+    // token a weight is 0, which is also what a masked (-inf) token gets
     const float max = *std::max_element(logits, logits + V);
-    std::vector<double> weight(static_cast<size_t>(V));
+    std::vector<float> weight(static_cast<size_t>(V));
+    auto weight_of = [max](float logit) { return logit - max < -87.0f ? 0.0f : exp_vectorisable(logit - max); };
+    if (keep == V)
+        for (int64_t i = 0; i < V; i++) weight[size_t(i)] = weight_of(logits[i]);
+    else
+        for (int64_t r = 0; r < keep; r++) weight[size_t(order[size_t(r)])] = weight_of(logits[order[size_t(r)]]);
     double total = 0.0;
-    for (int64_t r = 0; r < keep; r++) total += weight[size_t(order[size_t(r)])] = std::exp(double(logits[order[size_t(r)]] - max));
+    for (int64_t r = 0; r < keep; r++) total += weight[size_t(order[size_t(r)])];
 
     if (c.top_p < 1.0f) {
         keep = top_p_cut(order, keep, logits, weight, double(c.top_p) * total);
