@@ -3,7 +3,6 @@
 #include "engine_error.h"
 #include "gpt2_layers.h"
 #include "grad_sink.h"
-#include "huge_pages.h"
 #include "rng.h"
 #include "safetensors.h"
 #include "sampling_weights.h"
@@ -217,14 +216,6 @@ void make_inputs(ggml_context * ctx, CachedGraph & g, int64_t T, int64_t B) {
 void plan(CachedGraph & g, ggml_backend_t backend) {
     g.allocr = ggml_gallocr_new(ggml_backend_get_default_buffer_type(backend));
     if (!ggml_gallocr_alloc_graph(g.allocr, g.graph)) throw EngineError("out of memory allocating the compute graph");
-    // the graph's activations live in one buffer: any node's (none written yet)
-    for (int i = 0; i < ggml_graph_n_nodes(g.graph); i++) {
-        ggml_tensor * node = ggml_graph_node(g.graph, i);
-        if (node->buffer && !node->view_src) {
-            advise_huge_pages(node->buffer);
-            break;
-        }
-    }
 }
 
 void set_inputs(CachedGraph & g, const int32_t * tokens) {

@@ -1,7 +1,5 @@
 #include "parameter_set.h"
 
-#include "huge_pages.h"
-
 #include "engine_error.h"
 
 namespace tweetsmith {
@@ -49,7 +47,6 @@ ParameterSet::ParameterSet(const GPT2Config & c, ggml_backend_t backend, const c
     add(ln_f_b, "ln_f.bias", {C}, false, false, false);
 
     buffer_ = ggml_backend_alloc_ctx_tensors(ctx_, backend);
-    advise_huge_pages(buffer_);
     if (!buffer_) {
         ggml_free(ctx_);
         throw EngineError(std::string("out of memory allocating the model's ") + label + " (" +
