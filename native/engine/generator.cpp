@@ -5,6 +5,7 @@
 #include "vector_math.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -24,13 +25,39 @@ struct MoreLikely {
 // Top-p as Hugging Face's TopPLogitsWarper keeps tokens: the most likely ones, each
 // while the mass of the tokens more likely than it is under `target`. Rearranges
 // order[0, n) so the kept tokens come first and returns how many there are.
-// A quickselect on the logits that tracks the mass above each pivot: expected
-// linear time, where sorting 50k nearly equal probabilities (an untrained model's)
-// would dominate sampling.
+// First a histogram of the mass over the weights' top bits (a positive float's bits
+// order as its value) finds the slice of values the cut lies in; then a quickselect
+// on the logits of that slice's tokens, tracking the mass above each pivot. Linear
+// time, where sorting 50k nearly equal probabilities (an untrained model's) would
+// dominate sampling.
 int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits, const std::vector<float> & weight,
                   double target) {
     int64_t lo = 0, hi = n;  // every token before lo is kept; the cut lies in [lo, hi]
     double mass_before = 0.0;  // mass of order[0, lo)
+
+    constexpr int kBucketShift = 20;  // 2048 buckets: the exponent and 3 mantissa bits
+    auto bucket = [&](int32_t t) {
+        uint32_t bits;
+        std::memcpy(&bits, &weight[size_t(t)], sizeof bits);
+        return bits >> kBucketShift;
+    };
+    std::vector<double> mass(size_t(1) << (31 - kBucketShift), 0.0);
+    for (int64_t r = 0; r < n; r++) mass[bucket(order[size_t(r)])] += weight[size_t(order[size_t(r)])];
+    for (size_t b = mass.size(); b-- > 0;) {
+        if (mass_before + mass[b] < target) {
+            mass_before += mass[b];
+            continue;
+        }
+        // the cut is in bucket b: the tokens above it are kept, those below are not
+        const uint32_t cut = uint32_t(b);
+        auto above_end = std::partition(order.begin(), order.begin() + n, [&](int32_t t) { return bucket(t) > cut; });
+        auto in_end = std::partition(above_end, order.begin() + n, [&](int32_t t) { return bucket(t) == cut; });
+        lo = above_end - order.begin();
+        hi = in_end - order.begin();
+        break;
+    }
+    if (hi == n && lo == 0) mass_before = 0.0;  // rounding left the target unreached: search everything
+
     while (hi - lo > 32) {
         const float pivot = logits[order[size_t(lo + (hi - lo) / 2)]];
         auto begin = order.begin() + lo, end = order.begin() + hi;
