@@ -122,3 +122,18 @@ test('greedy decoding with bf16 and q8_0 weights mostly agrees with f32 on a tra
   }
   await model.dispose();
 });
+
+test('q8_0 needs rows in whole blocks of 32: a clear error, not a crash', async (t) => {
+  const model = await GPT2.init({ ...SHAPE, nEmbd: 48, nHead: 3 }, { seed: 1, threads: 1 });
+  await t.throwsAsync(collectTokens(model.generate([1, 2], { n: 2, maxLength: 8, weights: 'q8_0' }), 2), {
+    message: /q8_0 weights need n_embd to be a multiple of 32; this model's is 48/,
+  });
+  await t.throwsAsync(model.loss(batch(0, 1), { weights: 'q8_0' }), { message: /multiple of 32/ });
+  // bf16 has no blocks, and the mixed-precision path takes any length (here 37 tokens)
+  const [s] = await collectTokens(model.generate([1, 2], { n: 1, maxLength: 8, minLength: 8, weights: 'bf16', seed: 2 }), 1);
+  t.is(s.length, 6);
+  await model.setPrecision('bf16');
+  const { loss } = await model.lossAndGrads(batch(0, 1, 37)[0]);
+  t.true(Number.isFinite(loss));
+  await model.dispose();
+});

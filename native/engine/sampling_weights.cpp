@@ -22,6 +22,11 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) : type_(type
         return;
     }
 
+    const int64_t block = ggml_blck_size(type);
+    if (model.config().n_embd % block != 0)
+        throw EngineError(std::string(ggml_type_name(type)) + " weights need n_embd to be a multiple of " + std::to_string(block) +
+                          "; this model's is " + std::to_string(model.config().n_embd) + " (use f16 or bf16)");
+
     // the copies, then one graph that converts every matrix into its copy on the backend's threads
     std::vector<std::pair<ggml_tensor *, ggml_tensor *>> conversions;  // {source, copy}
     const size_t n_matrices = 1 + 4 * p.h.size();
