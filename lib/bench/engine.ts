@@ -7,6 +7,9 @@ import type { Precision } from '../engine/native.js';
 import { collectTokens, SAMPLING_WEIGHTS, type SamplingWeights } from '../engine/generate.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { makeTokenizerCorpus } from './tokenizer-corpus.js';
+import { readFile } from 'node:fs/promises';
+
+const END_OF_TEXT_MARK = '<|endoftext|>';
 import { presetConfig } from '../model/config.js';
 
 export interface EngineBenchOptions {
@@ -81,27 +84,33 @@ export interface PerplexityResult {
 
 /**
  * What each sampling weight format costs in quality: the perplexity of held-out
- * text (a seeded corpus of tweet-like posts the model never trained on) with the
- * matrices converted as generation would use them, beside f32's.
+ * text (`text`, e.g. a training run's run/valid.txt, or else a seeded corpus of
+ * tweet-like posts) with the matrices converted as generation would use them,
+ * beside f32's.
  */
-export async function benchPerplexity(options: { size?: string; model?: string; threads?: number; blocks?: number }): Promise<PerplexityResult> {
+export async function benchPerplexity(options: { size?: string; model?: string; text?: string; threads?: number; blocks?: number }): Promise<PerplexityResult> {
   const model = options.model
     ? await GPT2.load(options.model, { threads: options.threads })
     : await GPT2.init(presetConfig(options.size ?? 'gpt2'), { seed: 0, threads: options.threads });
   try {
     const tokenizer = options.model ? await Tokenizer.fromDir(options.model).catch(() => Tokenizer.gpt2()) : Tokenizer.gpt2();
     const T = Math.min(256, model.config.nPositions);
-    const B = options.blocks ?? 4;
-    const text = makeTokenizerCorpus({ bytes: 8 * T * B, seed: 0x4e1d }).join('\n');
-    const ids = tokenizer.encode(text).filter((id) => id < model.config.vocabSize);
-    if (ids.length < T * B) throw new Error(`the held-out text has ${ids.length} tokens, fewer than ${T * B}`);
+    const text = options.text ? await readFile(options.text, 'utf8') : makeTokenizerCorpus({ bytes: 32 * T, seed: 0x4e1d }).join('\n');
+    // posts separated by <|endoftext|>, as a run's text files keep them
+    const ids = text
+      .split(END_OF_TEXT_MARK)
+      .flatMap((piece, i) => (i === 0 ? tokenizer.encode(piece) : [tokenizer.eosTokenId, ...tokenizer.encode(piece)]))
+      .filter((id) => id < model.config.vocabSize);
+    const B = options.blocks ?? Math.min(16, Math.floor(ids.length / T));
+    if (B < 1) throw new Error(`${options.text ?? 'the held-out text'} has ${ids.length} tokens, fewer than one block of ${T}`);
     const rows = Array.from({ length: B }, (_, b) => ids.slice(b * T, (b + 1) * T));
     const formats: PerplexityResult['formats'] = [];
     for (const weights of SAMPLING_WEIGHTS) {
       const loss = await model.loss(rows, { weights });
       formats.push({ weights, loss, perplexity: Math.exp(loss) });
     }
-    return { model: options.model ? `model ${options.model}` : `random ${options.size ?? 'gpt2'} weights`, tokens: B * (T - 1), formats };
+    const model_ = options.model ? `model ${options.model}` : `random ${options.size ?? 'gpt2'} weights`;
+    return { model: options.text ? `${model_}, text ${options.text}` : model_, tokens: B * (T - 1), formats };
   } finally {
     await model.dispose();
   }

@@ -27,6 +27,8 @@ export interface BenchOptions {
   weights?: SamplingWeights[];
   /** a trained model dir for weights-perplexity (default: random weights of `size`) */
   model?: string;
+  /** held-out text for weights-perplexity (default: a seeded tweet-like corpus) */
+  text?: string;
   compareTorch: boolean;
   torchPython: string;
   log: (line: string) => void;
@@ -140,7 +142,7 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
   }
   if (wanted('weights-perplexity')) {
     o.log(`weights-perplexity: ${o.model ?? `random ${o.size} weights`}`);
-    const q = await inChild<PerplexityResult>({ kind: 'perplexity', size: o.size, model: o.model, threads: o.threads }, o.log);
+    const q = await inChild<PerplexityResult>({ kind: 'perplexity', size: o.size, model: o.model, text: o.text, threads: o.threads }, o.log);
     for (const r of q.formats) {
       rows.push({
         workload: `perplexity, ${r.weights} weights (${q.model}; ${q.tokens} held-out tokens)`,

@@ -5,7 +5,7 @@ import { benchTokenizer } from './tokenizer.js';
 
 export type WorkloadRequest =
   | { kind: 'engine'; options: EngineBenchOptions }
-  | { kind: 'perplexity'; size: string; model?: string; threads: number }
+  | { kind: 'perplexity'; size: string; model?: string; text?: string; threads: number }
   | { kind: 'tokenizer'; bytes: number; repeats: number };
 
 const request = JSON.parse(process.argv[2] ?? '{}') as WorkloadRequest;

@@ -19,6 +19,7 @@ interface BenchCommandOptions {
   precision: Precision[];
   weights: SamplingWeights[];
   model?: string;
+  text?: string;
   python: string;
   json?: boolean;
 }
@@ -51,6 +52,7 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--precision <modes...>', 'training precisions to measure').choices(PRECISIONS).default([...PRECISIONS]))
     .addOption(new Option('--weights <formats...>', 'sampling weight formats to measure').choices(SAMPLING_WEIGHTS).default(['f32', 'bf16', 'q8_0']))
     .option('--model <dir>', 'a trained model to score in weights-perplexity (default: random weights)')
+    .option('--text <file>', "held-out text for weights-perplexity, e.g. a run's run/valid.txt (default: a seeded tweet-like corpus)")
     .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch', oneOf(['torch'] as const))
     .option('--python <path>', 'the Python with PyTorch (Debian: /usr/bin/python3)', '/usr/bin/python3')
     .option('--json', 'print the results as JSON on stdout')
@@ -68,6 +70,7 @@ export function registerBench(program: Command): void {
         precisions: o.precision,
         weights: o.weights,
         model: o.model,
+        text: o.text,
         compareTorch: o.compare === 'torch',
         torchPython: o.python,
         log: (line) => process.stderr.write(`${line}\n`),
