@@ -58,15 +58,17 @@ void AdamW::build_graphs() {
 
     CachedGraph & ug = update_graph_;
     ug.ctx = small_graph_context(n);
-    clip_coef_ = ggml_new_tensor_1d(ug.ctx, GGML_TYPE_F32, 1);
     decay_params_ = ggml_new_tensor_1d(ug.ctx, GGML_TYPE_F32, 7);
     plain_params_ = ggml_new_tensor_1d(ug.ctx, GGML_TYPE_F32, 7);
-    for (ggml_tensor * t : {clip_coef_, decay_params_, plain_params_}) ggml_set_input(t);
+    for (ggml_tensor * t : {decay_params_, plain_params_}) ggml_set_input(t);
     ug.graph = ggml_new_graph_custom(ug.ctx, n * 4, false);
     for (size_t i = 0; i < n; i++) {
         const ParameterEntry & e = p.entries()[i];
         ggml_set_param(e.tensor);
-        ggml_tensor * clipped = ggml_mul(ug.ctx, g.entries()[i].tensor, clip_coef_);
+        // in place: the gradients are zeroed after the step anyway (a ggml_mul by a
+        // one-element tensor would take ggml's slow broadcast path and a temporary copy)
+        ggml_tensor * clipped = ggml_map_custom1_inplace(ug.ctx, g.entries()[i].tensor, cpu_kernels::scale_in_place,
+                                                         GGML_N_TASKS_MAX, &clip_coef_);
         ggml_tensor * update = ggml_opt_step_adamw(ug.ctx, e.tensor, clipped, m_->entries()[i].tensor, v_->entries()[i].tensor,
                                                    e.weight_decay ? decay_params_ : plain_params_);
         ggml_build_forward_expand(ug.graph, update);
@@ -100,7 +102,7 @@ AdamWStepResult AdamW::step(float lr) {
     const float bc2 = float(1.0 / (1.0 - std::pow(double(config_.beta2), double(t_))));
     const float decay[7] = {lr, config_.beta1, config_.beta2, config_.eps, config_.weight_decay, bc1, bc2};
     const float plain[7] = {lr, config_.beta1, config_.beta2, config_.eps, 0.0f, bc1, bc2};
-    ggml_backend_tensor_set(clip_coef_, &coef, 0, sizeof(float));
+    clip_coef_ = coef;
     ggml_backend_tensor_set(decay_params_, decay, 0, sizeof(decay));
     ggml_backend_tensor_set(plain_params_, plain, 0, sizeof(plain));
     model_.compute(update_graph_.graph, /*cancellable*/ false);

@@ -49,7 +49,7 @@ private:
     std::unique_ptr<ParameterSet> m_, v_;
     CachedGraph norm_graph_;       // output: Σg² per parameter [n_params]
     CachedGraph update_graph_;
-    ggml_tensor * clip_coef_ = nullptr;     // input [1]
+    float clip_coef_ = 1.0f;                // read by the update graph's clipping when it runs
     ggml_tensor * decay_params_ = nullptr;  // input [7]: lr, β₁, β₂, ε, wd, 1/(1-β₁ᵗ), 1/(1-β₂ᵗ)
     ggml_tensor * plain_params_ = nullptr;  // the same with wd = 0
 };

@@ -247,6 +247,15 @@ void transpose_copy(ggml_tensor * dst, int ith, int nth, void *) {
     else GGML_ABORT("transpose_copy: unsupported types");
 }
 
+void scale_in_place(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, void * userdata) {
+    const float coef = *static_cast<const float *>(userdata);
+    if (coef == 1.0f) return;
+    float * x = static_cast<float *>(dst->data);
+    GGML_ASSERT(dst->data == a->data);
+    const Range r = split(ggml_nelements(dst), ith, nth);
+    for (int64_t i = r.begin; i < r.end; i++) x[i] *= coef;
+}
+
 void cached_attention(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const ggml_tensor * qkv_t = dst->src[0];
     ggml_tensor * k_cache = dst->src[1];
