@@ -109,8 +109,8 @@ export async function benchPerplexity(options: { size?: string; model?: string; 
       const loss = await model.loss(rows, { weights });
       formats.push({ weights, loss, perplexity: Math.exp(loss) });
     }
-    const model_ = options.model ? `model ${options.model}` : `random ${options.size ?? 'gpt2'} weights`;
-    return { model: options.text ? `${model_}, text ${options.text}` : model_, tokens: B * (T - 1), formats };
+    const scored = options.model ? `model ${options.model}` : `random ${options.size ?? 'gpt2'} weights`;
+    return { model: options.text ? `${scored}, text ${options.text}` : scored, tokens: B * (T - 1), formats };
   } finally {
     await model.dispose();
   }

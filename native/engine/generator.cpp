@@ -143,8 +143,8 @@ namespace {
 struct SamplingPass {
     const SamplingConfig * config;
     int64_t current_length;
-    std::vector<double> draws;     // [B]
-    std::vector<uint8_t> finished; // [B]: choose nothing (-1)
+    std::vector<double> draws;              // [B]
+    const std::vector<uint8_t> * finished;  // [B]: choose nothing (-1)
 };
 
 // dst I32 [B] = a token for each row of src {logits [V, B]} (rows changed in place).
@@ -155,7 +155,7 @@ void sample_rows(ggml_tensor * dst, int ith, int nth, void * userdata) {
     int32_t * chosen = static_cast<int32_t *>(dst->data);
     for (int64_t b = ith; b < B; b += nth) {
         float * row = reinterpret_cast<float *>(static_cast<char *>(logits->data) + b * logits->nb[1]);
-        chosen[b] = pass.finished[size_t(b)] ? -1 : sample_token(row, V, pass.current_length, *pass.config, pass.draws[size_t(b)]);
+        chosen[b] = (*pass.finished)[size_t(b)] ? -1 : sample_token(row, V, pass.current_length, *pass.config, pass.draws[size_t(b)]);
     }
 }
 
@@ -191,7 +191,7 @@ Generator::Generator(GPT2Model & model, std::vector<int32_t> prompt, const Sampl
         ggml_free(cache_ctx_);
         throw EngineError("out of memory allocating the KV cache");
     }
-    finished_.assign(size_t(B), false);
+    finished_.assign(size_t(B), 0);
     allocr_ = ggml_gallocr_new(ggml_backend_get_default_buffer_type(model.backend()));
 }
 
@@ -202,7 +202,7 @@ Generator::~Generator() {
 }
 
 bool Generator::done() const {
-    return length_ >= config_.max_length || (length_ > 0 && std::all_of(finished_.begin(), finished_.end(), [](bool f) { return f; }));
+    return length_ >= config_.max_length || (length_ > 0 && std::all_of(finished_.begin(), finished_.end(), [](uint8_t f) { return f != 0; }));
 }
 
 std::vector<int32_t> Generator::step() {
@@ -225,13 +225,9 @@ std::vector<int32_t> Generator::step() {
     // what the sampling node at the end of the graph needs: one draw per unfinished
     // sequence, in order, so the tokens do not depend on the thread count
     const int64_t current = n_past + t;  // tokens per sequence before the ones chosen now (HF's cur_len)
-    SamplingPass pass{&config_, current, {}, {}};
-    pass.draws.assign(size_t(B), 0.0);
-    pass.finished.assign(size_t(B), 0);
-    for (int64_t b = 0; b < B; b++) {
-        pass.finished[size_t(b)] = finished_[size_t(b)];
+    SamplingPass pass{&config_, current, std::vector<double>(size_t(B), 0.0), &finished_};
+    for (int64_t b = 0; b < B; b++)
         if (!finished_[size_t(b)] && config_.temperature > 0.0f) pass.draws[size_t(b)] = rng_.uniform();
-    }
 
     const size_t n_nodes = 64 * size_t(c.n_layer) + 64;
     ggml_init_params gp = {ggml_tensor_overhead() * n_nodes + ggml_graph_overhead_custom(n_nodes, false), nullptr, true};
@@ -283,7 +279,7 @@ std::vector<int32_t> Generator::step() {
             continue;
         }
         last_tokens_[size_t(b)] = chosen[size_t(b)];
-        if (chosen[size_t(b)] == config_.eos_token_id) finished_[size_t(b)] = true;
+        if (chosen[size_t(b)] == config_.eos_token_id) finished_[size_t(b)] = 1;
     }
     length_ = current + 1;
     return chosen;

@@ -55,7 +55,7 @@ private:
     Rng rng_;
     int64_t length_ = 0;  // tokens per sequence so far (prompt included)
     std::vector<int32_t> last_tokens_;
-    std::vector<bool> finished_;
+    std::vector<uint8_t> finished_;  // bytes, not bits: the sampling node's threads read it
     std::unique_ptr<SamplingWeights> weights_;
     ggml_context * cache_ctx_ = nullptr;
     ggml_backend_buffer_t cache_buffer_ = nullptr;
