@@ -8,8 +8,6 @@ import { collectTokens, SAMPLING_WEIGHTS, type SamplingWeights } from '../engine
 import { Tokenizer } from '../tokenizer/index.js';
 import { makeTokenizerCorpus } from './tokenizer-corpus.js';
 import { readFile } from 'node:fs/promises';
-
-const END_OF_TEXT_MARK = '<|endoftext|>';
 import { presetConfig } from '../model/config.js';
 
 export interface EngineBenchOptions {
@@ -96,11 +94,8 @@ export async function benchPerplexity(options: { size?: string; model?: string; 
     const tokenizer = options.model ? await Tokenizer.fromDir(options.model).catch(() => Tokenizer.gpt2()) : Tokenizer.gpt2();
     const T = Math.min(256, model.config.nPositions);
     const text = options.text ? await readFile(options.text, 'utf8') : makeTokenizerCorpus({ bytes: 32 * T, seed: 0x4e1d }).join('\n');
-    // posts separated by <|endoftext|>, as a run's text files keep them
-    const ids = text
-      .split(END_OF_TEXT_MARK)
-      .flatMap((piece, i) => (i === 0 ? tokenizer.encode(piece) : [tokenizer.eosTokenId, ...tokenizer.encode(piece)]))
-      .filter((id) => id < model.config.vocabSize);
+    // a run's text files separate posts with <|endoftext|>, which encode() matches as its token
+    const ids = tokenizer.encode(text).filter((id) => id < model.config.vocabSize);
     const B = options.blocks ?? Math.min(16, Math.floor(ids.length / T));
     if (B < 1) throw new Error(`${options.text ?? 'the held-out text'} has ${ids.length} tokens, fewer than one block of ${T}`);
     const rows = Array.from({ length: B }, (_, b) => ids.slice(b * T, (b + 1) * T));

@@ -9,6 +9,7 @@ import { packageRoot } from '../paths.js';
 import type { EngineBenchResult, PerplexityResult } from './engine.js';
 import type { SamplingWeights } from '../engine/generate.js';
 import type { Precision } from '../engine/native.js';
+import { PRECISIONS } from '../engine/gpt2.js';
 import type { TokenizerBench } from './tokenizer.js';
 import type { WorkloadRequest } from './workload-child.js';
 
@@ -48,6 +49,8 @@ export interface BenchRow {
 }
 
 export const WORKLOADS = ['train-1x1024', 'train-4x64', 'generate-10x160', 'weights-perplexity', 'tokenizer'] as const;
+/** the sampling formats measured unless asked otherwise (f16 reads as many bytes as bf16) */
+export const DEFAULT_BENCH_WEIGHTS: readonly SamplingWeights[] = ['f32', 'bf16', 'q8_0'];
 
 async function inChild<T>(request: WorkloadRequest, log: (line: string) => void): Promise<T> {
   const ts = join(here, 'workload-child.ts');
@@ -95,11 +98,11 @@ function relativeChange(value: number, reference: number): string {
 export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
   const wanted = (w: string) => !o.only || o.only.includes(w);
   const rows: BenchRow[] = [];
-  const torchName = (bf16: boolean) => (r: TorchResult) =>
-    `PyTorch ${r.torch} ${bf16 ? 'bf16 autocast' : 'fp32'} (${r.blas.includes('openblas') ? 'OpenBLAS' : r.blas})`;
+  const torchName = (mode: string) => (r: TorchResult) =>
+    `PyTorch ${r.torch} ${mode} (${r.blas.includes('openblas') ? 'OpenBLAS' : r.blas})`;
   for (const [name, batch, block] of [['train-1x1024', 1, 1024], ['train-4x64', 4, 64]] as const) {
     if (!wanted(name)) continue;
-    for (const precision of o.precisions ?? ['fp32', 'bf16']) {
+    for (const precision of o.precisions ?? PRECISIONS) {
       o.log(`${name} ${precision}: tweetsmith`);
       const ours = await inChild<EngineBenchResult>(
         { kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, only: 'train', precision } },
@@ -114,13 +117,13 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
       const bf16 = precision === 'bf16';
       if (o.compareTorch) o.log(`${name} ${precision}: PyTorch`);
       const peer = o.compareTorch ? await torch(o, ['train', '--batch', String(batch), '--block', String(block), ...(bf16 ? ['--bf16'] : [])]) : undefined;
-      rows.push(withPeer(row, peer, torchName(bf16)));
+      rows.push(withPeer(row, peer, torchName(bf16 ? 'bf16 autocast' : 'fp32')));
     }
   }
   if (wanted('generate-10x160')) {
     // PyTorch samples in fp32 or bf16; the other formats are set against its faster bf16
     const peers = new Map<boolean, TorchResult | { error: string } | undefined>();
-    for (const weights of o.weights ?? ['f32', 'bf16', 'q8_0']) {
+    for (const weights of o.weights ?? DEFAULT_BENCH_WEIGHTS) {
       o.log(`generate-10x160 ${weights}: tweetsmith`);
       const ours = await inChild<EngineBenchResult>(
         { kind: 'engine', options: { size: o.size, threads: o.threads, only: 'generate', generate: { n: 10, maxLength: 160, promptLength: 4, weights } } },
@@ -137,7 +140,7 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
         o.log(`generate-10x160 ${bf16 ? 'bf16' : 'fp32'}: PyTorch`);
         peers.set(bf16, await torch(o, ['generate', '--n', '10', '--max-length', '160', ...(bf16 ? ['--bf16'] : [])]));
       }
-      rows.push(withPeer(row, peers.get(bf16), (r) => `${torchName(false)(r).replace('fp32', bf16 ? 'bf16 weights' : 'fp32')}`));
+      rows.push(withPeer(row, peers.get(bf16), torchName(bf16 ? 'bf16 weights' : 'fp32')));
     }
   }
   if (wanted('weights-perplexity')) {

@@ -28,20 +28,6 @@ Range split(int64_t n, int ith, int nth) {
 
 int64_t rows_of(const ggml_tensor * t) { return ggml_nelements(t) / t->ne[0]; }
 
-// Σ a[i]·b[i] in 16 interleaved partial sums, which the compiler turns into vector
-// lanes (a single running sum is a chain it may not reorder).
-inline float dot_product(const float * a, const float * b, int64_t n) {
-    constexpr int64_t kLanes = 16;
-    float lanes[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        for (int64_t l = 0; l < kLanes; l++) lanes[l] += a[i + l] * b[i + l];
-    float sum = 0.0f;
-    for (; i < n; i++) sum += a[i] * b[i];
-    for (int64_t l = 0; l < kLanes; l++) sum += lanes[l];
-    return sum;
-}
-
 // gelu_new written with s = sigmoid(2u), u = √(2/π)(x + 0.044715x³), since
 // 0.5(1 + tanh u) = s and 1 - tanh²u = 4s(1 - s): no cancellation where tanh u
 // nears ±1, and one exponential instead of tanh.

@@ -70,7 +70,6 @@ public:
     void zero_grads();
 
     void set_precision(Precision precision);
-    Precision precision() const { return precision_; }
 
     void set_threads(int n_threads);
     int threads() const { return n_threads_; }

@@ -32,12 +32,10 @@ public:
     SamplingWeights(const SamplingWeights &) = delete;
     SamplingWeights & operator=(const SamplingWeights &) = delete;
 
-    ggml_type type() const { return type_; }
     ggml_tensor * output;  // the output layer (tied to wte) [C, V]
     std::vector<SamplingLayerMatrices> h;
 
 private:
-    ggml_type type_;
     ggml_context * ctx_ = nullptr;
     ggml_backend_buffer_t buffer_ = nullptr;
 };

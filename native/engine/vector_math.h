@@ -1,4 +1,4 @@
-// Elementary functions as straight-line arithmetic, so that the compiler vectorises
+// Elementary functions and a dot product as straight-line arithmetic, so that the compiler vectorises
 // the loops that call them (libm's are one call per element).
 #pragma once
 #include <algorithm>
@@ -21,6 +21,20 @@ inline float exp_vectorisable(float x) {
     float scale;
     std::memcpy(&scale, &bits, sizeof scale);
     return p * scale;
+}
+
+// Σ a[i]·b[i] in 16 interleaved partial sums, which the compiler turns into vector
+// lanes (a single running sum is a chain it may not reorder).
+inline float dot_product(const float * a, const float * b, int64_t n) {
+    constexpr int64_t kLanes = 16;
+    float lanes[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (int64_t l = 0; l < kLanes; l++) lanes[l] += a[i + l] * b[i + l];
+    float sum = 0.0f;
+    for (; i < n; i++) sum += a[i] * b[i];
+    for (int64_t l = 0; l < kLanes; l++) sum += lanes[l];
+    return sum;
 }
 
 }  // namespace tweetsmith

@@ -3,7 +3,7 @@
 // with PyTorch in the same run.
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { runBenchmarks, WORKLOADS, type BenchRow } from '../../bench/run-workloads.js';
+import { DEFAULT_BENCH_WEIGHTS, runBenchmarks, WORKLOADS, type BenchRow } from '../../bench/run-workloads.js';
 import { PRESETS } from '../../model/config.js';
 import { PRECISIONS } from '../../engine/gpt2.js';
 import { SAMPLING_WEIGHTS, type SamplingWeights } from '../../engine/generate.js';
@@ -50,7 +50,7 @@ export function registerBench(program: Command): void {
     .option('--steps <n>', 'timed training steps per workload (after one warm-up step)', wholeNumber(1), 3)
     .option('--only <workloads...>', `a subset of: ${WORKLOADS.join(', ')}`)
     .addOption(new Option('--precision <modes...>', 'training precisions to measure').choices(PRECISIONS).default([...PRECISIONS]))
-    .addOption(new Option('--weights <formats...>', 'sampling weight formats to measure').choices(SAMPLING_WEIGHTS).default(['f32', 'bf16', 'q8_0']))
+    .addOption(new Option('--weights <formats...>', 'sampling weight formats to measure').choices(SAMPLING_WEIGHTS).default([...DEFAULT_BENCH_WEIGHTS]))
     .option('--model <dir>', 'a trained model to score in weights-perplexity (default: random weights)')
     .option('--text <file>', "held-out text for weights-perplexity, e.g. a run's run/valid.txt (default: a seeded tweet-like corpus)")
     .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch', oneOf(['torch'] as const))
