@@ -15,7 +15,46 @@ export interface NativeConfig {
   layerNormEpsilon: number;
 }
 
+/** One ggml device the loaded addon can run on (addon.devices()). */
+export interface NativeDevice {
+  /** ggml's name for it: "CPU", "Vulkan0", "CUDA0"; what `new Model(…, { device })` takes */
+  name: string;
+  /** the hardware: "AMD Ryzen 9 7950X", "NVIDIA GeForce RTX 4090", "llvmpipe (LLVM 15.0.7, 256 bits)" */
+  description: string;
+  /** which ggml backend drives it */
+  backend: 'cpu' | 'vulkan' | 'cuda' | (string & {});
+  /** its position among the devices of its backend (the N of "vulkan:N") */
+  index: number;
+  /** a GPU emulated on the CPU (Mesa's lavapipe/llvmpipe, SwiftShader): never chosen by "auto" */
+  software: boolean;
+  /** bytes of device memory free and in all (the CPU reports the machine's) */
+  memoryFree: number;
+  memoryTotal: number;
+}
+
+/** What a model runs on (model.deviceInfo()). */
+export interface NativeDeviceInfo {
+  /** ggml's device name, "CPU" or "Vulkan0" */
+  name: string;
+  description: string;
+  backend: NativeDevice['backend'];
+  /** true: the graphs use standard ggml operations only (every non-CPU device; the CPU when forced) */
+  portable: boolean;
+  /** operations the device lacks, which ggml's scheduler ran on the CPU instead (seen in the graphs built so far) */
+  fallbackOps: string[];
+}
+
+export interface NativeModelOptions {
+  /** a NativeDevice name (default "CPU") */
+  device?: string;
+  /** build the portable graphs on the CPU too (tests every backend's path on any machine) */
+  portable?: boolean;
+}
+
 export interface NativeModel {
+  deviceInfo(): NativeDeviceInfo;
+  /** logits at every position, computed by cached decoding (prompt, then one token at a time): row-major [T, vocab] */
+  cachedLogits(tokens: Int32Array, promptLength: number): Promise<Float32Array>;
   initRandom(seed: number): Promise<void>;
   load(safetensorsPath: string): Promise<void>;
   save(safetensorsPath: string): Promise<void>;
@@ -68,15 +107,18 @@ export interface NativeGenerator {
 export interface BuildInfo {
   ggmlVersion: string;
   cuda: boolean;
+  vulkan: boolean;
   hardwareThreads: number;
   cpu: Record<string, boolean>;
 }
 
 export interface NativeAddon {
-  Model: new (config: NativeConfig, threads: number) => NativeModel;
+  Model: new (config: NativeConfig, threads: number, options?: NativeModelOptions) => NativeModel;
   AdamW: new (model: NativeModel, options: NativeAdamWOptions) => NativeAdamW;
   Generator: new (model: NativeModel, prompt: Int32Array, options: NativeSamplingOptions) => NativeGenerator;
   buildInfo(): BuildInfo;
+  /** every device this addon's backends found, the CPU last */
+  devices(): NativeDevice[];
 }
 
 // ---------------------------------------------------------------------------
