@@ -13,6 +13,8 @@ Napi::Function AddonModel::Define(Napi::Env env) {
                            InstanceMethod("load", &AddonModel::Load),
                            InstanceMethod("save", &AddonModel::Save),
                            InstanceMethod("logits", &AddonModel::Logits),
+                           InstanceMethod("cachedLogits", &AddonModel::CachedLogits),
+                           InstanceMethod("deviceInfo", &AddonModel::DeviceInfo),
                            InstanceMethod("forwardBackward", &AddonModel::ForwardBackward),
                            InstanceMethod("loss", &AddonModel::Loss),
                            InstanceMethod("zeroGrads", &AddonModel::ZeroGrads),
@@ -25,12 +27,17 @@ Napi::Function AddonModel::Define(Napi::Env env) {
                        });
 }
 
-// new Model(config, threads)
+// new Model(config, threads, { device?: "CPU" | "Vulkan0" | …, portable?: boolean })
 AddonModel::AddonModel(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonModel>(info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsObject() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "new Model(config, threads)");
+    if (!info[0].IsObject() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "new Model(config, threads, options?)");
+    Napi::Object o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+    const std::string device = string_option(o, "device", "CPU");
+    const Napi::Value portable = o.Get("portable");
+    if (!portable.IsUndefined() && !portable.IsBoolean()) throw Napi::TypeError::New(env, "option portable must be a boolean");
     try {
-        slot_->model = std::make_unique<GPT2Model>(config_from_js(info[0].As<Napi::Object>()), info[1].As<Napi::Number>().Int32Value());
+        slot_->model = std::make_unique<GPT2Model>(config_from_js(info[0].As<Napi::Object>()), info[1].As<Napi::Number>().Int32Value(),
+                                                   device, portable.IsBoolean() && portable.As<Napi::Boolean>().Value());
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
     }
@@ -76,6 +83,35 @@ Napi::Value AddonModel::Logits(const Napi::CallbackInfo & info) {
     return PromiseWorker::Run(
         env, [m, tokens, out] { *out = m->logits(tokens->data(), int64_t(tokens->size())); },
         [out](Napi::Env e) { return float32_to_js(e, *out); }, [slot = slot_] { slot->end_call(); }, {Value()});
+}
+
+// cachedLogits(tokens: Int32Array, promptLength): Promise<Float32Array> [T * vocab]
+Napi::Value AddonModel::CachedLogits(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
+    if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "promptLength must be a number");
+    const int64_t prompt_length = info[1].As<Napi::Number>().Int64Value();
+    auto out = std::make_shared<std::vector<float>>();
+    GPT2Model * m = &slot_->begin_call(env);
+    return PromiseWorker::Run(
+        env, [m, tokens, prompt_length, out] { *out = m->cached_logits(tokens->data(), int64_t(tokens->size()), prompt_length); },
+        [out](Napi::Env e) { return float32_to_js(e, *out); }, [slot = slot_] { slot->end_call(); }, {Value()});
+}
+
+// deviceInfo(): { name, description, backend, portable, fallbackOps }
+Napi::Value AddonModel::DeviceInfo(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    ComputeDevice & d = slot_->get(env).device();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", d.description().name);
+    o.Set("description", d.description().description);
+    o.Set("backend", d.description().backend);
+    o.Set("portable", d.portable());
+    Napi::Array ops = Napi::Array::New(env);
+    uint32_t i = 0;
+    for (const std::string & op : d.fallback_ops()) ops.Set(i++, op);
+    o.Set("fallbackOps", ops);
+    return o;
 }
 
 // forwardBackward(tokens: Int32Array, T, B, scale): Promise<number> (mean loss)

@@ -23,6 +23,8 @@ private:
     Napi::Value Load(const Napi::CallbackInfo & info);
     Napi::Value Save(const Napi::CallbackInfo & info);
     Napi::Value Logits(const Napi::CallbackInfo & info);
+    Napi::Value CachedLogits(const Napi::CallbackInfo & info);
+    Napi::Value DeviceInfo(const Napi::CallbackInfo & info);
     Napi::Value ForwardBackward(const Napi::CallbackInfo & info);
     Napi::Value Loss(const Napi::CallbackInfo & info);
     Napi::Value ZeroGrads(const Napi::CallbackInfo & info);

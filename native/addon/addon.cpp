@@ -6,6 +6,7 @@
 #include "AddonAdamW.h"
 #include "AddonGenerator.h"
 #include "AddonModel.h"
+#include "device.h"
 
 #include <ggml-cpu.h>
 #include <ggml.h>
@@ -23,6 +24,11 @@ Napi::Value BuildInfo(const Napi::CallbackInfo & info) {
 #else
     o.Set("cuda", false);
 #endif
+#ifdef TWEETSMITH_VULKAN
+    o.Set("vulkan", true);
+#else
+    o.Set("vulkan", false);
+#endif
     o.Set("hardwareThreads", double(std::max(1u, std::thread::hardware_concurrency())));
     Napi::Object cpu = Napi::Object::New(env);
     cpu.Set("avx2", bool(ggml_cpu_has_avx2()));
@@ -35,11 +41,31 @@ Napi::Value BuildInfo(const Napi::CallbackInfo & info) {
     return o;
 }
 
+// devices(): every device this build's backends found, the CPU last
+Napi::Value Devices(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t i = 0;
+    for (const DeviceDescription & d : list_devices()) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", d.name);
+        o.Set("description", d.description);
+        o.Set("backend", d.backend);
+        o.Set("index", d.index);
+        o.Set("software", d.software);
+        o.Set("memoryFree", double(d.memory_free));
+        o.Set("memoryTotal", double(d.memory_total));
+        out.Set(i++, o);
+    }
+    return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("Model", AddonModel::Define(env));
     exports.Set("AdamW", AddonAdamW::Define(env));
     exports.Set("Generator", AddonGenerator::Define(env));
     exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+    exports.Set("devices", Napi::Function::New(env, Devices));
     return exports;
 }
 

@@ -47,9 +47,10 @@ private:
     AdamWConfig config_;
     int64_t t_ = 0;
     std::unique_ptr<ParameterSet> m_, v_;
-    CachedGraph norm_graph_;       // output: Σg² per parameter [n_params]
+    CachedGraph norm_graph_;       // output: partial sums of g² of every parameter
     CachedGraph update_graph_;
-    float clip_coef_ = 1.0f;                // read by the update graph's clipping when it runs
+    float clip_coef_ = 1.0f;                // the CPU's clipping reads it when the update graph runs
+    ggml_tensor * clip_tensor_ = nullptr;   // input [1]: the same, for the portable path
     ggml_tensor * decay_params_ = nullptr;  // input [7]: lr, β₁, β₂, ε, wd, 1/(1-β₁ᵗ), 1/(1-β₂ᵗ)
     ggml_tensor * plain_params_ = nullptr;  // the same with wd = 0
 };

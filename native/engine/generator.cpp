@@ -1,7 +1,6 @@
 #include "generator.h"
 
 #include "engine_error.h"
-#include "gpt2_layers.h"
 #include "vector_math.h"
 
 #include <algorithm>
@@ -140,16 +139,9 @@ int32_t sample_token(float * logits, int64_t V, int64_t current_length, const Sa
 
 namespace {
 
-struct SamplingPass {
-    const SamplingConfig * config;
-    int64_t current_length;
-    std::vector<double> draws;              // [B]
-    const std::vector<uint8_t> * finished;  // [B]: choose nothing (-1)
-};
-
 // dst I32 [B] = a token for each row of src {logits [V, B]} (rows changed in place).
 void sample_rows(ggml_tensor * dst, int ith, int nth, void * userdata) {
-    const SamplingPass & pass = *static_cast<const SamplingPass *>(userdata);
+    const Generator::SamplingPass & pass = *static_cast<const Generator::SamplingPass *>(userdata);
     ggml_tensor * logits = dst->src[0];
     const int64_t V = logits->ne[0], B = logits->ne[1];
     int32_t * chosen = static_cast<int32_t *>(dst->data);
@@ -178,99 +170,62 @@ Generator::Generator(GPT2Model & model, std::vector<int32_t> prompt, const Sampl
         if (prompt_[i] < 0 || prompt_[i] >= c.vocab_size)
             throw EngineError("prompt token " + std::to_string(prompt_[i]) + " at position " + std::to_string(i) +
                               " is outside the vocabulary");
-
-    const int64_t L = config_.max_length, hs = c.head_size(), H = c.n_head, B = config_.n_sequences;
-    ggml_init_params p = {ggml_tensor_overhead() * size_t(2 * c.n_layer), nullptr, true};
-    cache_ctx_ = ggml_init(p);
-    for (int64_t l = 0; l < c.n_layer; l++) {
-        k_cache_.push_back(ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F32, hs, L, H, B));
-        v_cache_.push_back(ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F32, hs, L, H, B));
-    }
-    cache_buffer_ = ggml_backend_alloc_ctx_tensors(cache_ctx_, model.backend());
-    if (!cache_buffer_) {
-        ggml_free(cache_ctx_);
-        throw EngineError("out of memory allocating the KV cache");
-    }
-    finished_.assign(size_t(B), 0);
-    allocr_ = ggml_gallocr_new(ggml_backend_get_default_buffer_type(model.backend()));
+    finished_.assign(size_t(config_.n_sequences), 0);
+    pass_ = {&config_, 0, std::vector<double>(size_t(config_.n_sequences), 0.0), &finished_};
 }
 
-Generator::~Generator() {
-    if (allocr_) ggml_gallocr_free(allocr_);
-    if (cache_buffer_) ggml_backend_buffer_free(cache_buffer_);
-    if (cache_ctx_) ggml_free(cache_ctx_);
-}
+Generator::~Generator() = default;
 
 bool Generator::done() const {
     return length_ >= config_.max_length || (length_ > 0 && std::all_of(finished_.begin(), finished_.end(), [](uint8_t f) { return f != 0; }));
 }
 
+// The portable path's graph ends at the logits [V, B]; the tokens are chosen here.
+std::vector<int32_t> Generator::choose_on_host(ggml_tensor * logits) {
+    const int64_t V = logits->ne[0], B = logits->ne[1];
+    std::vector<float> rows(size_t(V * B));
+    ggml_backend_tensor_get(logits, rows.data(), 0, rows.size() * sizeof(float));
+    std::vector<int32_t> chosen(size_t(B), -1);
+    for (int64_t b = 0; b < B; b++)
+        if (!finished_[size_t(b)])
+            chosen[size_t(b)] = sample_token(rows.data() + b * V, V, pass_.current_length, config_, pass_.draws[size_t(b)]);
+    return chosen;
+}
+
 std::vector<int32_t> Generator::step() {
     if (done()) throw EngineError("generation is already finished");
-    const GPT2Config & c = model_.config();
-    ParameterSet & p = model_.params();
     const int64_t B = config_.n_sequences;
-    const int64_t n_past = n_past_ = length_ == 0 ? 0 : length_ - 1;  // the last token is not in the cache yet
+    const int64_t n_past = length_ == 0 ? 0 : length_ - 1;  // the last token is not in the cache yet
     const int64_t t = length_ == 0 ? int64_t(prompt_.size()) : 1;
-    // converted on the first step, which runs off the caller's (JS) thread
+    // converted and allocated on the first step, which runs off the caller's (JS) thread
     if (!weights_) weights_ = std::make_unique<SamplingWeights>(model_, config_.weight_type);
+    if (!decoder_) decoder_ = std::make_unique<Decoder>(model_, B, config_.max_length, *weights_);
 
     // inputs: the whole prompt for every sequence, then each sequence's last token
     std::vector<int32_t> tokens(static_cast<size_t>(t * B));
     for (int64_t b = 0; b < B; b++)
         for (int64_t i = 0; i < t; i++) tokens[size_t(b * t + i)] = length_ == 0 ? prompt_[size_t(i)] : last_tokens_[size_t(b)];
-    std::vector<int32_t> positions(static_cast<size_t>(t));
-    std::iota(positions.begin(), positions.end(), int32_t(n_past));
 
-    // what the sampling node at the end of the graph needs: one draw per unfinished
-    // sequence, in order, so the tokens do not depend on the thread count
+    // one draw per unfinished sequence, in order, so the tokens depend neither on
+    // the thread count nor on where they are chosen
     const int64_t current = n_past + t;  // tokens per sequence before the ones chosen now (HF's cur_len)
-    SamplingPass pass{&config_, current, std::vector<double>(size_t(B), 0.0), &finished_};
+    pass_.current_length = current;
     for (int64_t b = 0; b < B; b++)
-        if (!finished_[size_t(b)] && config_.temperature > 0.0f) pass.draws[size_t(b)] = rng_.uniform();
+        pass_.draws[size_t(b)] = !finished_[size_t(b)] && config_.temperature > 0.0f ? rng_.uniform() : 0.0;
 
-    const size_t n_nodes = 64 * size_t(c.n_layer) + 64;
-    ggml_init_params gp = {ggml_tensor_overhead() * n_nodes + ggml_graph_overhead_custom(n_nodes, false), nullptr, true};
-    ggml_context * ctx = ggml_init(gp);
-    if (!ctx) throw EngineError("out of memory building the sampling graph");
     std::vector<int32_t> chosen(size_t(B), -1);
-    try {
-        ggml_cgraph * graph = ggml_new_graph_custom(ctx, n_nodes, false);
-        ggml_tensor * tok = ggml_new_tensor_2d(ctx, GGML_TYPE_I32, t, B);
-        ggml_tensor * pos = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, t);
-        ggml_set_input(tok);
-        ggml_set_input(pos);
-        const float eps = c.layer_norm_epsilon;
-        ggml_tensor * x = embedding_forward(ctx, p.wte, p.wpe, tok, pos);
-        for (size_t l = 0; l < p.h.size(); l++) {
-            const LayerTensors & w = p.h[l];
-            const SamplingLayerMatrices & m = weights_->h[l];
-            ggml_tensor * qkv = linear_forward(ctx, layernorm_forward(ctx, x, w.ln_1_w, w.ln_1_b, eps, nullptr), m.attn_qkv_w, w.attn_qkv_b);
-            ggml_tensor * a = attention_forward_cached(ctx, qkv, k_cache_[l], v_cache_[l], &n_past_);
-            x = ggml_add(ctx, x, linear_forward(ctx, a, m.attn_proj_w, w.attn_proj_b));
-            ggml_tensor * h = gelu_forward(ctx, linear_forward(ctx, layernorm_forward(ctx, x, w.ln_2_w, w.ln_2_b, eps, nullptr),
-                                                              m.mlp_fc_w, w.mlp_fc_b));
-            x = ggml_add(ctx, x, linear_forward(ctx, h, m.mlp_proj_w, w.mlp_proj_b));
-        }
-        // only each sequence's last position is needed
-        ggml_tensor * last = ggml_cont(ctx, ggml_view_2d(ctx, x, c.n_embd, B, x->nb[2], size_t(t - 1) * x->nb[1]));
-        ggml_tensor * logits = output_logits(ctx, weights_->output, layernorm_forward(ctx, last, p.ln_f_w, p.ln_f_b, eps, nullptr));
-        // the tokens are chosen inside the graph, by ggml's threads: a thread of our own
-        // would compete with ggml's, which spin a while after each graph
-        ggml_tensor * args[] = {logits};
-        ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_I32, B, 1, 1, 1, args, 1, sample_rows, GGML_N_TASKS_MAX, &pass);
-        ggml_set_output(out);
-        ggml_build_forward_expand(graph, out);
-        if (!ggml_gallocr_alloc_graph(allocr_, graph)) throw EngineError("out of memory allocating the sampling graph");
-        ggml_backend_tensor_set(tok, tokens.data(), 0, tokens.size() * sizeof(int32_t));
-        ggml_backend_tensor_set(pos, positions.data(), 0, positions.size() * sizeof(int32_t));
-        model_.compute(graph);
+    if (model_.device().portable()) {
+        chosen = choose_on_host(decoder_->run(tokens.data(), t, /*all_positions*/ false));
+    } else {
+        // on the CPU the tokens are chosen inside the graph, by ggml's threads: a thread
+        // of our own would compete with ggml's, which spin a while after each graph
+        auto choose = [this, B](Ops & ops, ggml_tensor * logits) {
+            ggml_tensor * args[] = {logits};
+            return ggml_custom_4d(ops.ctx, GGML_TYPE_I32, B, 1, 1, 1, args, 1, sample_rows, GGML_N_TASKS_MAX, &pass_);
+        };
+        ggml_tensor * out = decoder_->run(tokens.data(), t, /*all_positions*/ false, choose);
         ggml_backend_tensor_get(out, chosen.data(), 0, chosen.size() * sizeof(int32_t));
-    } catch (...) {
-        ggml_free(ctx);
-        throw;
     }
-    ggml_free(ctx);
 
     last_tokens_.resize(size_t(B));
     for (int64_t b = 0; b < B; b++) {

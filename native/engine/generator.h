@@ -8,6 +8,7 @@
 // The random stream is seeded: the same seed, prompt and options give the same
 // tokens.
 #pragma once
+#include "decoder.h"
 #include "gpt2_model.h"
 #include "rng.h"
 #include "sampling_weights.h"
@@ -48,7 +49,17 @@ public:
     bool done() const;
     int64_t length() const { return length_; }
 
+    // What the CPU's token-choice node reads when the step's graph runs.
+    struct SamplingPass {
+        const SamplingConfig * config;
+        int64_t current_length;
+        std::vector<double> draws;              // [B]
+        const std::vector<uint8_t> * finished;  // [B]: choose nothing (-1)
+    };
+
 private:
+    std::vector<int32_t> choose_on_host(ggml_tensor * logits);
+
     GPT2Model & model_;
     std::vector<int32_t> prompt_;
     SamplingConfig config_;
@@ -57,12 +68,8 @@ private:
     std::vector<int32_t> last_tokens_;
     std::vector<uint8_t> finished_;  // bytes, not bits: the sampling node's threads read it
     std::unique_ptr<SamplingWeights> weights_;
-    ggml_context * cache_ctx_ = nullptr;
-    ggml_backend_buffer_t cache_buffer_ = nullptr;
-    std::vector<ggml_tensor *> k_cache_;  // per layer [hs, L, H, n]
-    std::vector<ggml_tensor *> v_cache_;  // per layer [hs, L, H, n]
-    int64_t n_past_ = 0;                  // tokens in the caches when the step's graph runs
-    ggml_gallocr_t allocr_ = nullptr;
+    std::unique_ptr<Decoder> decoder_;
+    SamplingPass pass_;
 };
 
 }  // namespace tweetsmith

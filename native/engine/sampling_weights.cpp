@@ -2,7 +2,6 @@
 
 #include "engine_error.h"
 
-#include <ggml-alloc.h>
 
 namespace tweetsmith {
 
@@ -46,24 +45,20 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
         throw EngineError(std::string("out of memory converting the weights to ") + ggml_type_name(type));
     }
 
-    const size_t n_nodes = 2 * n_matrices;
-    ggml_init_params gp = {ggml_tensor_overhead() * n_nodes + ggml_graph_overhead_custom(n_nodes, false), nullptr, true};
-    ggml_context * graph_ctx = ggml_init(gp);
-    ggml_gallocr_t allocr = ggml_gallocr_new(ggml_backend_get_default_buffer_type(model.backend()));
+    CachedGraph g;
     try {
-        ggml_cgraph * graph = ggml_new_graph_custom(graph_ctx, n_nodes, false);
-        for (auto & [source, copy] : conversions) ggml_build_forward_expand(graph, ggml_cpy(graph_ctx, source, copy));
-        if (!ggml_gallocr_alloc_graph(allocr, graph)) throw EngineError("out of memory converting the weights");
-        model.compute(graph, /*cancellable*/ false);
+        const size_t n_nodes = 2 * n_matrices;
+        g.ctx = new_graph_context(n_nodes);
+        g.graph = ggml_new_graph_custom(g.ctx, n_nodes, false);
+        for (auto & [source, copy] : conversions) ggml_build_forward_expand(g.graph, ggml_cpy(g.ctx, source, copy));
+        model.plan(g);
+        model.compute(g, /*cancellable*/ false);
     } catch (...) {
-        ggml_gallocr_free(allocr);
-        ggml_free(graph_ctx);
+        g.release();
         ggml_backend_buffer_free(buffer_);
         ggml_free(ctx_);
         throw;
     }
-    ggml_gallocr_free(allocr);
-    ggml_free(graph_ctx);
 }
 
 SamplingWeights::~SamplingWeights() {

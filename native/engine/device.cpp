@@ -1,0 +1,157 @@
+#include "device.h"
+
+#include "engine_error.h"
+
+#include <ggml-cpu.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+namespace tweetsmith {
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+}
+
+// Mesa's lavapipe names itself "llvmpipe (LLVM …)"; Google's SwiftShader and Mesa's
+// softpipe are the other CPU-emulated GPUs. Vulkan also reports them as
+// VK_PHYSICAL_DEVICE_TYPE_CPU, but ggml does not pass that on.
+bool looks_software(const std::string & description) {
+    const std::string d = lower(description);
+    for (const char * word : {"llvmpipe", "lavapipe", "swiftshader", "softpipe"})
+        if (d.find(word) != std::string::npos) return true;
+    return false;
+}
+
+DeviceDescription describe(ggml_backend_dev_t dev, std::map<std::string, int> & per_backend) {
+    DeviceDescription d;
+    d.name = ggml_backend_dev_name(dev);
+    d.description = ggml_backend_dev_description(dev);
+    d.backend = lower(ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev)));
+    d.index = per_backend[d.backend]++;
+    d.software = looks_software(d.description);
+    ggml_backend_dev_memory(dev, &d.memory_free, &d.memory_total);
+    return d;
+}
+
+bool computes(ggml_backend_dev_t dev) {
+    const enum ggml_backend_dev_type type = ggml_backend_dev_type(dev);
+    return type == GGML_BACKEND_DEVICE_TYPE_CPU || type == GGML_BACKEND_DEVICE_TYPE_GPU ||
+           type == GGML_BACKEND_DEVICE_TYPE_IGPU;
+}
+
+bool moves_no_data(ggml_op op) {
+    return op == GGML_OP_NONE || op == GGML_OP_VIEW || op == GGML_OP_RESHAPE || op == GGML_OP_PERMUTE || op == GGML_OP_TRANSPOSE;
+}
+
+bool abort_requested(void * data) { return static_cast<std::atomic<bool> *>(data)->load(); }
+
+}  // namespace
+
+std::vector<DeviceDescription> list_devices() {
+    std::vector<DeviceDescription> gpus, cpus;
+    std::map<std::string, int> per_backend;
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        if (!computes(dev)) continue;  // accelerators that only help the CPU (BLAS, AMX) are the CPU's business
+        DeviceDescription d = describe(dev, per_backend);
+        (ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU ? cpus : gpus).push_back(d);
+    }
+    gpus.insert(gpus.end(), cpus.begin(), cpus.end());
+    return gpus;
+}
+
+void CachedGraph::release() {
+    if (sched) ggml_backend_sched_free(sched);
+    if (allocr) ggml_gallocr_free(allocr);
+    if (ctx) ggml_free(ctx);
+    *this = CachedGraph{};
+}
+
+ggml_context * new_graph_context(size_t max_nodes) {
+    ggml_init_params p = {ggml_tensor_overhead() * max_nodes + ggml_graph_overhead_custom(max_nodes, false), nullptr,
+                          /*no_alloc*/ true};
+    ggml_context * ctx = ggml_init(p);
+    if (!ctx) throw EngineError("out of memory creating a graph");
+    return ctx;
+}
+
+ComputeDevice::ComputeDevice(const std::string & name, int n_threads, bool portable) {
+    ggml_backend_dev_t dev = ggml_backend_dev_by_name(name.c_str());
+    if (!dev || !computes(dev)) {
+        std::string known;
+        for (const DeviceDescription & d : list_devices()) known += (known.empty() ? "" : ", ") + d.name;
+        throw EngineError("no device named \"" + name + "\" in this build of the engine (it has: " + known + ")");
+    }
+    std::map<std::string, int> counts;
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t other = ggml_backend_dev_get(i);
+        if (!computes(other)) continue;
+        DeviceDescription d = describe(other, counts);
+        if (other == dev) description_ = d;
+    }
+    backend_ = ggml_backend_dev_init(dev, nullptr);
+    if (!backend_) throw EngineError("could not start " + description_.name + " (" + description_.description + ")");
+    if (ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU) {
+        cpu_ = backend_;
+    } else {
+        cpu_ = ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr);
+        if (!cpu_) {
+            ggml_backend_free(backend_);
+            throw EngineError("could not start ggml's CPU backend beside " + description_.name);
+        }
+    }
+    portable_ = portable || !is_cpu();
+    set_threads(n_threads);
+}
+
+ComputeDevice::~ComputeDevice() {
+    if (cpu_ && cpu_ != backend_) ggml_backend_free(cpu_);
+    if (backend_) ggml_backend_free(backend_);
+}
+
+void ComputeDevice::set_threads(int n_threads) {
+    if (n_threads < 1) throw EngineError("threads must be at least 1");
+    ggml_backend_cpu_set_n_threads(cpu_, n_threads);
+}
+
+void ComputeDevice::plan(CachedGraph & g) {
+    if (!portable_) {
+        g.allocr = ggml_gallocr_new(ggml_backend_get_default_buffer_type(backend_));
+        if (!ggml_gallocr_alloc_graph(g.allocr, g.graph)) throw EngineError("out of memory allocating the compute graph");
+        return;
+    }
+    ggml_backend_t backends[2] = {backend_, cpu_};
+    const int n_backends = is_cpu() ? 1 : 2;
+    g.sched = ggml_backend_sched_new(backends, nullptr, n_backends, size_t(ggml_graph_size(g.graph)), false, false);
+    if (!g.sched) throw EngineError("could not create ggml's scheduler");
+    if (!ggml_backend_sched_alloc_graph(g.sched, g.graph))
+        throw EngineError("out of memory allocating the compute graph on " + description_.name + " (" + description_.description + ")");
+    if (is_cpu()) return;
+    for (int i = 0; i < ggml_graph_n_nodes(g.graph); i++) {
+        ggml_tensor * node = ggml_graph_node(g.graph, i);
+        if (moves_no_data(node->op)) continue;
+        if (ggml_backend_sched_get_tensor_backend(g.sched, node) == cpu_) fallback_ops_.insert(ggml_op_desc(node));
+    }
+}
+
+bool ComputeDevice::observe_node(ggml_tensor *, bool ask, void * user_data) {
+    auto * self = static_cast<ComputeDevice *>(user_data);
+    if (ask) return ++self->nodes_seen_ % kCancelCheckNodes == 0;
+    return !self->cancel_->load();  // false stops the rest of the graph
+}
+
+ggml_status ComputeDevice::compute(CachedGraph & g, std::atomic<bool> * cancel) {
+    ggml_backend_cpu_set_abort_callback(cpu_, cancel ? abort_requested : nullptr, cancel);
+    if (!g.sched) return ggml_backend_graph_compute(backend_, g.graph);
+    cancel_ = cancel;
+    nodes_seen_ = 0;
+    ggml_backend_sched_set_eval_callback(g.sched, cancel && !is_cpu() ? observe_node : nullptr, this);
+    return ggml_backend_sched_graph_compute(g.sched, g.graph);
+}
+
+}  // namespace tweetsmith

@@ -1,0 +1,55 @@
+// GPT-2's forward and backward graphs, built once for every use: training,
+// logits, loss and cached decoding (ggml's examples/gpt-2/main-backend.cpp is the
+// model: one graph with n_past serves the prompt and each decode step), on every
+// backend (ops.h). transformer_block is the one place a block is written.
+#pragma once
+#include "gpt2_config.h"
+#include "gpt2_layers.h"
+#include "ops.h"
+#include "parameter_set.h"
+
+#include <vector>
+
+namespace tweetsmith {
+
+class SamplingWeights;
+
+struct ForwardOptions {
+    // F32, or BF16 to multiply by bf16 copies of the weights (made in the graph,
+    // from the f32 parameters, every time it runs)
+    ggml_type matmul_type = GGML_TYPE_F32;
+    // multiply by these matrices instead (forward only; see sampling_weights.h)
+    const SamplingWeights * converted = nullptr;
+    // training and scoring: the output layer over Ops::output_weights (padded on the
+    // CPU, faster for many tokens); otherwise over wte as it is
+    bool output_weights = false;
+    // decoding: the caches the new tokens' keys and values go into (one per layer)
+    const std::vector<KVCacheLayer> * cache = nullptr;
+    const DecodeInputs * decode = nullptr;
+    // only each sequence's last position reaches the output layer (sampling)
+    bool last_position_only = false;
+};
+
+struct ForwardResult {
+    ggml_tensor * logits;          // [V, T, B] (or [V, B] with only the last position); strided when padded
+    ggml_tensor * w_out;           // the output layer's weights as multiplied
+    ggml_tensor * final_norm_out;  // [C, T, B]
+    LayerNormSaved ln_f;
+    struct Layer {
+        // the weights as multiplied: the parameters, their bf16 copies, or converted ones
+        ggml_tensor * w_qkv, * w_attn_proj, * w_fc, * w_mlp_proj;
+        LayerNormSaved ln_1, ln_2;
+        ggml_tensor * ln_1_out, * qkv, * attn_out, * x_mid, * ln_2_out, * fc, * fc_gelu;
+        AttentionSaved attn;
+    };
+    std::vector<Layer> layers;
+};
+
+ForwardResult gpt2_forward(Ops & ops, const GPT2Config & c, ParameterSet & p, ggml_tensor * tokens, ggml_tensor * positions,
+                           const ForwardOptions & options);
+
+// The backward pass, last layer first; parameter gradients go into `g`.
+void gpt2_backward(Ops & ops, GradSink & sink, const GPT2Config & c, ParameterSet & p, ParameterSet & g, const ForwardResult & f,
+                   ggml_tensor * dlogits, ggml_tensor * tokens);
+
+}  // namespace tweetsmith

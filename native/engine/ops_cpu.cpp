@@ -1,0 +1,101 @@
+// The CPU's fast path: the engine's own kernels (cpu_kernels.h) as ggml custom
+// operations, run by ggml's CPU thread pool.
+#include "cpu_kernels.h"
+#include "grad_sink.h"
+#include "ops.h"
+#include "tensor_views.h"
+
+namespace tweetsmith {
+namespace {
+
+int64_t padded_vocab(int64_t vocab_size) { return (vocab_size + 63) / 64 * 64; }
+
+class CpuOps final : public Ops {
+public:
+    using Ops::Ops;
+    bool portable() const override { return false; }
+
+    ggml_tensor * gelu(ggml_tensor * x) override {
+        return ggml_map_custom1(ctx, x, cpu_kernels::gelu_forward, GGML_N_TASKS_MAX, nullptr);
+    }
+    ggml_tensor * gelu_backward(ggml_tensor * dy, ggml_tensor * x) override {
+        return ggml_map_custom2(ctx, dy, x, cpu_kernels::gelu_backward, GGML_N_TASKS_MAX, nullptr);
+    }
+    ggml_tensor * layernorm_backward(ggml_tensor * dy, const LayerNormSaved & saved, ggml_tensor * w, const float * eps) override {
+        ggml_tensor * args[] = {dy, saved.x, w};
+        return ggml_custom_4d(ctx, GGML_TYPE_F32, dy->ne[0], dy->ne[1], dy->ne[2], dy->ne[3], args, 3,
+                              cpu_kernels::layernorm_backward, GGML_N_TASKS_MAX, const_cast<float *>(eps));
+    }
+    // ggml's repeat_back does this on one thread; this kernel splits the columns over all of them
+    ggml_tensor * sum_over_tokens(ggml_tensor * dy) override {
+        ggml_tensor * args[] = {as_rows(ctx, dy)};
+        return ggml_custom_4d(ctx, GGML_TYPE_F32, dy->ne[0], 1, 1, 1, args, 1, cpu_kernels::column_sums, GGML_N_TASKS_MAX, nullptr);
+    }
+    // ggml's generic copy of a transposed view walks one element at a time
+    ggml_tensor * transposed(ggml_tensor * t, ggml_type type) override {
+        auto in_type = [&](ggml_tensor * x) { return x->type == type ? x : ggml_cast(ctx, x, type); };
+        ggml_tensor * view = ggml_transpose(ctx, t);
+        if (ggml_is_contiguous(view)) return in_type(view);  // t was itself a transposed view
+        if (!ggml_is_contiguous(t)) return in_type(ggml_cont(ctx, view));
+        ggml_tensor * args[] = {t};
+        return ggml_custom_4d(ctx, type, t->ne[1], t->ne[0], t->ne[2], t->ne[3], args, 1, cpu_kernels::transpose_copy,
+                              GGML_N_TASKS_MAX, nullptr);
+    }
+    void embedding_backward(GradSink & sink, ggml_tensor * dx, ggml_tensor * tokens, ggml_tensor * dwte) override {
+        ggml_tensor * args[] = {as_rows(ctx, dx), ggml_reshape_1d(ctx, tokens, ggml_nelements(tokens))};
+        sink.record(dwte, ggml_custom_inplace(ctx, sink.current(dwte), args, 2, cpu_kernels::embedding_backward,
+                                              GGML_N_TASKS_MAX, nullptr));
+    }
+
+    ggml_tensor * output_weights(ggml_tensor * wte) override {
+        ggml_tensor * args[] = {wte};
+        return ggml_custom_4d(ctx, wte->type, wte->ne[0], padded_vocab(wte->ne[1]), 1, 1, args, 1, cpu_kernels::pad_rows,
+                              GGML_N_TASKS_MAX, nullptr);
+    }
+    LossInputs loss_inputs(int64_t rows, bool, const float * scale) override {
+        LossInputs in;
+        in.targets = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, rows);
+        ggml_set_input(in.targets);
+        in.scale = scale;
+        return in;
+    }
+    CrossEntropySaved cross_entropy(ggml_tensor * logits, const LossInputs & in) override {
+        ggml_tensor * args[] = {logits, in.targets};
+        return {ggml_custom_4d(ctx, GGML_TYPE_F32, in.targets->ne[0], 1, 1, 1, args, 2, cpu_kernels::cross_entropy_forward,
+                               GGML_N_TASKS_MAX, nullptr),
+                nullptr};
+    }
+    // padded to the output layer's rows: its backward contracts over the vocabulary
+    ggml_tensor * cross_entropy_backward(ggml_tensor * logits, const CrossEntropySaved & saved, const LossInputs & in) override {
+        ggml_tensor * args[] = {logits, in.targets, saved.losses};
+        return ggml_custom_4d(ctx, GGML_TYPE_F32, padded_vocab(logits->ne[0]), in.targets->ne[0], 1, 1, args, 3,
+                              cpu_kernels::cross_entropy_backward, GGML_N_TASKS_MAX, const_cast<float *>(in.scale));
+    }
+
+    DecodeInputs decode_inputs(int64_t, int64_t, const int64_t * n_past) override {
+        DecodeInputs in;
+        in.n_past = n_past;
+        return in;
+    }
+    ggml_tensor * cached_attention(ggml_tensor * qkv, const KVCacheLayer & cache, const DecodeInputs & in) override {
+        ggml_tensor * args[] = {qkv, cache.k, cache.v};
+        return ggml_custom_4d(ctx, GGML_TYPE_F32, qkv->ne[0] / 3, qkv->ne[1], qkv->ne[2], 1, args, 3,
+                              cpu_kernels::cached_attention, GGML_N_TASKS_MAX, const_cast<int64_t *>(in.n_past));
+    }
+
+    ggml_tensor * sum_of_squares(ggml_tensor * g) override {
+        ggml_tensor * args[] = {g};
+        return ggml_custom_4d(ctx, GGML_TYPE_F32, cpu_kernels::kPartialSums, 1, 1, 1, args, 1,
+                              cpu_kernels::partial_sums_of_squares, cpu_kernels::kPartialSums, nullptr);
+    }
+    // a ggml_mul by a one-element tensor would take ggml's slow broadcast path and a temporary copy
+    ggml_tensor * clip_in_place(ggml_tensor * g, ggml_tensor *, const float * coef) override {
+        return ggml_map_custom1_inplace(ctx, g, cpu_kernels::scale_in_place, GGML_N_TASKS_MAX, const_cast<float *>(coef));
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Ops> make_cpu_ops(ggml_context * ctx) { return std::make_unique<CpuOps>(ctx); }
+
+}  // namespace tweetsmith
