@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm's install step, and the source build behind npm run build:native,
-// build:cuda and build:gyp (docs/PACKAGING.md).
+// build:vulkan, build:cuda and build:gyp (docs/PACKAGING.md).
 //
 // A git checkout always builds from source (incrementally, so changed C++ is
 // never stale). An installed package keeps the addon it ships (a prebuild)
@@ -10,7 +10,9 @@
 // instead of crashing the install.
 //
 //   --force, TWEETSMITH_BUILD_FROM_SOURCE=1  build from source even when a prebuild works
-//   --cuda, TWEETSMITH_CUDA=1                 build ggml's CUDA backend too
+//   --vulkan, TWEETSMITH_VULKAN=1             build the Vulkan variant (Vulkan + CPU backends) into
+//                                             build/vulkan/Release, beside the CPU build
+//   --cuda, TWEETSMITH_CUDA=1                 build the CUDA variant (CUDA + CPU) into build/cuda/Release
 //   TWEETSMITH_CUDA_ARCHS="86;89"             the GPU architectures (default: CMakeLists.txt's list)
 //   --gyp, TWEETSMITH_BUILDER=gyp             build with node-gyp (binding.gyp, CPU only); also
 //                                             the fallback when cmake is not installed
@@ -123,51 +125,86 @@ export function cudaArchs() {
   return process.env.TWEETSMITH_CUDA_ARCHS || 'default';
 }
 
-function buildFromSource({ cuda, gyp }) {
-  if (cuda && gyp) throw new Error('the node-gyp build is CPU only; TWEETSMITH_CUDA=1 needs the cmake-js build (and cmake)');
+/** Where each variant's cmake-js build lives: the CPU one in build/, a GPU one in build/<gpu>/. */
+export function variantDir(gpu) {
+  return gpu ? join(root, 'build', gpu) : join(root, 'build');
+}
+
+/** The GPU variant asked for on the command line or in the environment: 'cuda', 'vulkan' or undefined. */
+export function wantedGpu(argv = process.argv.slice(2)) {
+  const cuda = argv.includes('--cuda') || truthy(process.env.TWEETSMITH_CUDA);
+  const vulkan = argv.includes('--vulkan') || truthy(process.env.TWEETSMITH_VULKAN);
+  if (cuda && vulkan) throw new Error('build one GPU variant at a time: TWEETSMITH_CUDA=1 (npm run build:cuda) or TWEETSMITH_VULKAN=1 (npm run build:vulkan)');
+  return cuda ? 'cuda' : vulkan ? 'vulkan' : undefined;
+}
+
+function gpuBuild(gpu) {
+  if (!hasCmake()) throw new Error(`the ${gpu === 'cuda' ? 'CUDA' : 'Vulkan'} build needs cmake >= 3.18, which was not found on PATH`);
+  log(`building the native addon with ${gpu === 'cuda' ? 'CUDA' : 'Vulkan'} and CPU backends into ${relative(root, variantDir(gpu))}/ with cmake-js; this takes a few minutes`);
+  return cmakeJsBuild({
+    outDir: variantDir(gpu),
+    defines: { TWEETSMITH_CUDA: gpu === 'cuda' ? 'ON' : 'OFF', TWEETSMITH_VULKAN: gpu === 'vulkan' ? 'ON' : 'OFF', TWEETSMITH_CUDA_ARCHS: cudaArchs() },
+  });
+}
+
+function buildFromSource({ gyp }) {
   if (gyp) {
     log('building the native addon with node-gyp (binding.gyp, CPU only); this takes a minute or two');
     return gypBuild();
   }
   if (!hasCmake()) {
-    if (cuda) throw new Error('TWEETSMITH_CUDA=1 needs cmake >= 3.18, which was not found on PATH');
     log('cmake was not found; building with node-gyp (binding.gyp, CPU only) instead');
     return gypBuild();
   }
-  log(`building the native addon with cmake-js${cuda ? ' (CUDA)' : ''}; this takes ${cuda ? 'a while' : 'a minute or two'}`);
+  log('building the native addon with cmake-js; this takes a minute or two');
   return cmakeJsBuild({
-    defines: { TWEETSMITH_CUDA: cuda ? 'ON' : 'OFF', TWEETSMITH_CUDA_ARCHS: cudaArchs() },
+    defines: { TWEETSMITH_CUDA: 'OFF', TWEETSMITH_VULKAN: 'OFF', TWEETSMITH_CUDA_ARCHS: cudaArchs() },
   });
+}
+
+// A GPU variant is checked as the CPU one is (its CPU backend runs the check);
+// whether it finds a GPU is the loader's question, asked at run time.
+function buildAndCheck(build) {
+  const built = build();
+  const check = smokeCheck(built);
+  if (!check.ok) throw new Error(`the addon was built but does not work: ${check.why}`);
+  log(`built ${relative(root, built)}`);
 }
 
 // ---------------------------------------------------------------------------
 // The install step
 
+// The CPU addon (a working prebuild, or build/Release) is always there after
+// the install step; a GPU variant asked for is built beside it. With --force
+// (npm run build:native, build:vulkan, build:cuda) only the variant asked for
+// is built.
 function main() {
   const argv = process.argv.slice(2);
   const force = argv.includes('--force') || truthy(process.env.TWEETSMITH_BUILD_FROM_SOURCE);
-  const cuda = argv.includes('--cuda') || truthy(process.env.TWEETSMITH_CUDA);
+  const gpu = wantedGpu(argv);
   const gyp = argv.includes('--gyp') || process.env.TWEETSMITH_BUILDER === 'gyp';
   const sourceCheckout = existsSync(join(root, '.git'));
+  if (gpu && gyp) throw new Error(`the node-gyp build is CPU only; the ${gpu === 'cuda' ? 'CUDA' : 'Vulkan'} build needs the cmake-js build (and cmake)`);
 
-  if (!force && !cuda && !gyp && !sourceCheckout) {
+  if (force && gpu) return buildAndCheck(() => gpuBuild(gpu));
+
+  let cpuReady = false;
+  if (!force && !gyp && !sourceCheckout) {
     const found = findAddon();
     if (found) {
       const check = smokeCheck(found);
       if (check.ok) {
         log(`using the prebuilt native addon ${relative(root, found)}`);
-        return;
+        cpuReady = true;
+      } else {
+        log(`the prebuilt addon ${relative(root, found)} does not work here: ${check.why}; building from source`);
       }
-      log(`the prebuilt addon ${relative(root, found)} does not work here: ${check.why}; building from source`);
     } else {
       log(`no prebuilt native addon for ${process.platform}-${process.arch}; building from source`);
     }
   }
-
-  const built = buildFromSource({ cuda, gyp });
-  const check = smokeCheck(built);
-  if (!check.ok) throw new Error(`the addon was built but does not work: ${check.why}`);
-  log(`built ${relative(root, built)}`);
+  if (!cpuReady) buildAndCheck(() => buildFromSource({ gyp }));
+  if (gpu) buildAndCheck(() => gpuBuild(gpu));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -175,9 +212,19 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     main();
   } catch (e) {
     log(`could not build the native addon: ${e.message.split('\n')[0]}`);
-    if (process.argv.includes('--cuda') || truthy(process.env.TWEETSMITH_CUDA)) {
+    let gpu;
+    try {
+      gpu = wantedGpu();
+    } catch {
+      gpu = undefined;
+    }
+    if (gpu === 'cuda') {
       log('the CUDA build needs cmake >= 3.18 and the full CUDA toolkit (nvcc, cuBLAS); CMake says what is missing above.');
-      log('an earlier build in build/ is left as it was. See docs/PACKAGING.md.');
+      log('an earlier build in build/cuda/ is left as it was. See docs/PACKAGING.md.');
+    } else if (gpu === 'vulkan') {
+      log('the Vulkan build needs cmake >= 3.18, glslc, the Vulkan headers and SPIRV-Headers');
+      log('(Debian/Ubuntu: apt-get install glslc libvulkan-dev spirv-headers); CMake says what is missing above.');
+      log('an earlier build in build/vulkan/ is left as it was. See docs/PACKAGING.md.');
     } else {
       log('a source build needs cmake >= 3.18, a C++17 compiler and git (Debian/Ubuntu: apt-get install cmake g++ git);');
       log('without cmake it uses node-gyp, which needs python3, make and a C++17 compiler. See docs/PACKAGING.md.');

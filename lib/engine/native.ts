@@ -1,8 +1,10 @@
 // Finds and loads the native addon, and types what it exports. Every load
 // failure says what is missing and the command that fixes it.
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 
 /** The numbers of a GPT-2's shape that change the math (GPT2Config adds the special token ids). */
@@ -122,20 +124,31 @@ export interface NativeAddon {
 }
 
 // ---------------------------------------------------------------------------
-// Finding the binary (docs/PACKAGING.md). In order:
-//   1. a local build, build/Release/*.node (npm run build:native or build:gyp),
-//      or the folder TWEETSMITH_PREBUILD names: whoever built it chose its
-//      options, so it wins;
-//   2. a GPU variant, the optional package @tweetsmith/<platform>-<arch>-cuda,
-//      when it is installed and an NVIDIA driver is present (TWEETSMITH_GPU:
-//      auto, the default; cuda to try it without a driver check; off);
-//   3. this package's prebuild, prebuilds/<platform>-<arch>/ (node-gyp-build).
-// A GPU variant that fails to load falls back to 3, and the reason is kept.
+// Finding the binary (docs/PACKAGING.md). Chosen once per process, in order:
+//   0. TWEETSMITH_ADDON=/path/to/file.node: that file, always (tests use it);
+//      then TWEETSMITH_PREBUILD (node-gyp-build's override), as a local build;
+//   1. a local build: a GPU variant (build/cuda, then build/vulkan) when a
+//      child-process probe finds a real (non-software) GPU on it and computes a
+//      forward pass there; otherwise the CPU build, build/Release;
+//   2. otherwise a GPU package, @tweetsmith/<platform>-<arch>-cuda, then -vulkan,
+//      when it is installed and passes the same probe;
+//   3. otherwise this package's prebuild, prebuilds/<platform>-<arch>/ (node-gyp-build).
+// TWEETSMITH_GPU: auto (the default); off (no GPU variant); cuda or vulkan (only
+// that kind of GPU variant, taken when it loads, without the probe: for a
+// software device, or a probe that is wrong). Probe results are cached (see
+// probeCacheFile). Why each candidate was passed over is kept in
+// nativeOrigin().notes.
+
+export type GpuKind = 'cuda' | 'vulkan';
 
 /** Where the loaded addon came from, and what was passed over on the way. */
 export interface NativeOrigin {
-  kind: 'local-build' | 'gpu-package' | 'prebuild';
+  kind: 'explicit' | 'local-build' | 'gpu-package' | 'prebuild';
   path: string;
+  /** the GPU variant chosen ('cuda' or 'vulkan'); undefined for the CPU addon or TWEETSMITH_ADDON */
+  gpu?: GpuKind;
+  /** the device the probe computed on, "Vulkan0 (AMD Radeon RX 7900 XTX)", when the probe chose this addon */
+  probedDevice?: string;
   notes: string[];
 }
 
@@ -143,19 +156,54 @@ interface NodeGypBuild {
   resolve(dir: string): string;
 }
 
+interface Candidate {
+  kind: NativeOrigin['kind'];
+  path: string;
+  /** how notes name it: a path relative to the package, or the package's name */
+  label: string;
+  gpu?: GpuKind;
+  /** load it only when the probe passes */
+  probe: boolean;
+}
+
+interface PassedOver {
+  gpu?: GpuKind;
+  label: string;
+  why: string;
+  /** the probe found only a software device of this kind */
+  software?: boolean;
+}
+
 let addon: NativeAddon | undefined;
 let origin: NativeOrigin | undefined;
+let passedOver: PassedOver[] = [];
 
 export function nativeOrigin(): NativeOrigin | undefined {
   return origin;
 }
 
+const GPU_KINDS: GpuKind[] = ['cuda', 'vulkan'];
+const GPU_NAMES: Record<GpuKind, string> = { cuda: 'CUDA', vulkan: 'Vulkan' };
+
 export function loadNative(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
   const notes: string[] = [];
+  passedOver = [];
 
+  const explicit = process.env.TWEETSMITH_ADDON;
+  if (explicit) {
+    const path = resolve(explicit);
+    try {
+      addon = require(path) as NativeAddon;
+    } catch (err) {
+      throw new Error(`TWEETSMITH_ADDON=${explicit}: the addon does not load: ${firstLine(err)}\n  Unset TWEETSMITH_ADDON to let tweetsmith choose its engine.`);
+    }
+    origin = { kind: 'explicit', path, notes };
+    return addon;
+  }
+
+  const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
   let ownPath: string | undefined;
   try {
     ownPath = nodeGypBuild.resolve(packageRoot);
@@ -163,58 +211,237 @@ export function loadNative(): NativeAddon {
     notes.push(firstLine(err));
   }
   // TWEETSMITH_PREBUILD (node-gyp-build's override) names a binary on purpose: it counts as local.
-  const local =
-    ownPath !== undefined && (!relative(join(packageRoot, 'build'), ownPath).startsWith('..') || !!process.env.TWEETSMITH_PREBUILD);
+  const named = !!process.env.TWEETSMITH_PREBUILD;
+  const local = ownPath !== undefined && (inside(join(packageRoot, 'build'), ownPath) || named);
+  const mode = gpuMode();
+  const kinds = named || mode === 'off' ? [] : mode === 'auto' ? GPU_KINDS : [mode];
+  const probe = mode === 'auto';
 
-  const candidates: Array<{ kind: NativeOrigin['kind']; path: string }> = [];
-  if (!local) {
-    const gpu = gpuPackagePath(require, nodeGypBuild, notes);
-    if (gpu) candidates.push({ kind: 'gpu-package', path: gpu });
+  const localGpu: Candidate[] = [];
+  for (const gpu of kinds) {
+    const path = join(packageRoot, 'build', gpu, 'Release', 'tweetsmith.node');
+    if (existsSync(path)) localGpu.push({ kind: 'local-build', path, label: relative(packageRoot, path), gpu, probe });
   }
-  if (ownPath) candidates.push({ kind: local ? 'local-build' : 'prebuild', path: ownPath });
+  const candidates: Candidate[] = [...localGpu];
+  if (ownPath && local) candidates.push({ kind: 'local-build', path: ownPath, label: relative(packageRoot, ownPath), probe: false });
+  for (const gpu of kinds) {
+    const pkg = gpuPackage(gpu, require, nodeGypBuild, notes);
+    if (pkg) candidates.push({ kind: 'gpu-package', path: pkg.path, label: pkg.name, gpu, probe });
+  }
+  if (ownPath && !local) candidates.push({ kind: 'prebuild', path: ownPath, label: relative(packageRoot, ownPath), probe: false });
+  if (mode !== 'auto' && mode !== 'off' && !named && !candidates.some((c) => c.gpu === mode)) {
+    notes.push(`TWEETSMITH_GPU=${mode}: no ${GPU_NAMES[mode]} build (build/${mode}/Release) or package (@tweetsmith/${process.platform}-${process.arch}-${mode}) was found`);
+  }
+  // A GPU variant has the CPU backend too: when nothing else loads, a local one
+  // the probe passed over still serves (on the CPU).
+  const lastResort = localGpu.filter((c) => c.probe).map((c) => ({ ...c, probe: false }));
 
-  for (const candidate of candidates) {
+  for (const candidate of [...candidates, ...lastResort]) {
+    let probedDevice: string | undefined;
+    if (candidate.probe) {
+      const result = probeGpu(candidate.path);
+      if (!result.ok) {
+        notes.push(`${candidate.label}: ${result.why}`);
+        passedOver.push({ gpu: candidate.gpu, label: candidate.label, why: result.why ?? '', software: result.software });
+        continue;
+      }
+      probedDevice = result.device;
+    } else if (lastResort.includes(candidate)) {
+      notes.push(`${candidate.label}: used for its CPU backend, since no other build loads`);
+    }
     try {
       addon = require(candidate.path) as NativeAddon;
-      origin = { ...candidate, notes };
+      origin = { kind: candidate.kind, path: candidate.path, notes, ...(candidate.gpu ? { gpu: candidate.gpu } : {}), ...(probedDevice ? { probedDevice } : {}) };
       return addon;
     } catch (err) {
       notes.push(`${candidate.path}: ${firstLine(err)}`);
+      passedOver.push({ gpu: candidate.gpu, label: candidate.label, why: `does not load: ${firstLine(err)}` });
     }
   }
   throw new Error(notFoundMessage(notes, ownPath !== undefined));
+}
+
+/**
+ * What to tell a user who asked for a device of `kind` that the loaded addon
+ * lacks: which build command or package provides it, and why a candidate of
+ * that kind was passed over when one was.
+ */
+export function missingBackendMessage(kind: GpuKind): string {
+  const name = GPU_NAMES[kind];
+  const engine = origin
+    ? origin.kind === 'explicit'
+      ? `TWEETSMITH_ADDON=${origin.path}`
+      : inside(packageRoot, origin.path) ? relative(packageRoot, origin.path) : origin.path
+    : 'not loaded';
+  const has = (() => {
+    try {
+      return addon?.buildInfo()[kind] === true;
+    } catch {
+      return false;
+    }
+  })();
+  const pkg = `@tweetsmith/${process.platform}-${process.arch}-${kind}`;
+  const needs = kind === 'cuda' ? 'needs the CUDA toolkit with cuBLAS' : 'needs glslc and libvulkan-dev (Debian/Ubuntu: apt-get install glslc libvulkan-dev spirv-headers)';
+  const build = existsSync(join(packageRoot, '.git')) ? `npm run build:${kind}` : `TWEETSMITH_${kind.toUpperCase()}=1 npm rebuild tweetsmith`;
+  let message = has
+    ? `this tweetsmith engine (${engine}) has a ${name} backend, but it found no ${name} device.`
+    : `this tweetsmith engine (${engine}) has no ${name} backend. Build one with \`${build}\` (${needs}), or install ${pkg}.`;
+  const mine = passedOver.filter((p) => p.gpu === kind);
+  for (const p of mine) message += `\n  ${p.label} was passed over: ${p.why}`;
+  if (mine.some((p) => p.software)) message += `\n  TWEETSMITH_GPU=${kind} loads it anyway, to run on that software device.`;
+  if ((process.env.TWEETSMITH_GPU ?? '').toLowerCase() === 'off') message += '\n  (TWEETSMITH_GPU=off: GPU builds and packages were not considered.)';
+  return message;
 }
 
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
-// The driver's files, not a GPU query: cheap, and enough to decide whether the
-// CUDA variant is worth loading (it falls back to the CPU one if it fails).
-function nvidiaDriverPresent(): boolean {
-  if (process.platform === 'linux') return existsSync('/proc/driver/nvidia/version');
-  if (process.platform === 'win32') return existsSync(join(process.env.SystemRoot ?? 'C:\\Windows', 'System32', 'nvcuda.dll'));
-  return false;
+function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return !rel.startsWith('..') && !isAbsolute(rel);
 }
 
-function gpuPackagePath(require: NodeRequire, nodeGypBuild: NodeGypBuild, notes: string[]): string | undefined {
+function gpuMode(): 'auto' | 'off' | GpuKind {
   const wanted = (process.env.TWEETSMITH_GPU ?? 'auto').toLowerCase();
-  if (wanted === 'off' || wanted === 'cpu' || wanted === 'false' || wanted === '0') return undefined;
-  if (wanted !== 'cuda' && !nvidiaDriverPresent()) return undefined;
-  const name = `@tweetsmith/${process.platform}-${process.arch}-cuda`;
+  if (wanted === 'off' || wanted === 'cpu' || wanted === 'false' || wanted === '0') return 'off';
+  if (wanted === 'cuda' || wanted === 'vulkan') return wanted;
+  return 'auto';
+}
+
+function gpuPackage(kind: GpuKind, require: NodeRequire, nodeGypBuild: NodeGypBuild, notes: string[]): { name: string; path: string } | undefined {
+  const name = `@tweetsmith/${process.platform}-${process.arch}-${kind}`;
   let dir: string;
   try {
     dir = dirname(require.resolve(`${name}/package.json`, { paths: [packageRoot] }));
   } catch {
-    notes.push(`${name} is not installed (npm install ${name} adds the CUDA engine)`);
-    return undefined;
+    return undefined; // not installed: not worth a note (missingBackendMessage names it)
   }
   try {
-    return nodeGypBuild.resolve(dir);
+    return { name, path: nodeGypBuild.resolve(dir) };
   } catch (err) {
     notes.push(`${name}: ${firstLine(err)}`);
+    passedOver.push({ gpu: kind, label: name, why: firstLine(err) });
     return undefined;
   }
+}
+
+// ---------------------------------------------------------------------------
+// The probe: a child process loads the candidate, lists its devices, takes the
+// first GPU that is not a software one, and computes a one-layer model's
+// forward pass on it. A crash, a hang, a load failure or no such device passes
+// the candidate over, without harm to this process.
+
+interface ProbeResult {
+  ok: boolean;
+  /** "Vulkan0 (NVIDIA GeForce RTX 4090)" when ok */
+  device?: string;
+  why?: string;
+  software?: boolean;
+  /** when it was probed (ms since the epoch) */
+  at?: number;
+}
+
+const PROBE_TIMEOUT_MS = 60_000;
+// A failed probe is asked again after this long: a driver may have been installed.
+const FAILED_PROBE_TTL_MS = 24 * 3600_000;
+// Environment variables that change which devices a backend sees.
+const DEVICE_ENV = ['GGML_VK_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'GGML_VK_DISABLE_F16', 'GGML_VK_DISABLE_COOPMAT'];
+
+const PROBE_SCRIPT = `
+const say = (r) => process.stdout.write('\\n' + JSON.stringify(r) + '\\n');
+const first = (e) => String((e && e.message) || e).split('\\n')[0];
+const names = { vulkan: 'Vulkan', cuda: 'CUDA' };
+let addon;
+try { addon = require(process.argv[1]); } catch (e) { say({ ok: false, why: 'does not load: ' + first(e) }); process.exit(0); }
+if (typeof addon.devices !== 'function') { say({ ok: false, why: 'its engine cannot list devices (it predates the GPU backends)' }); process.exit(0); }
+const gpus = addon.devices().filter((d) => d.backend !== 'cpu');
+const real = gpus.find((d) => !d.software);
+if (!real) {
+  if (gpus.length) say({ ok: false, software: true, why: 'only a software ' + (names[gpus[0].backend] || gpus[0].backend) + ' device (' + gpus.map((d) => d.description).join(', ') + ') was found' });
+  else say({ ok: false, why: 'no GPU device was found' });
+  process.exit(0);
+}
+const device = real.name + ' (' + real.description + ')';
+Promise.resolve()
+  .then(() => {
+    const model = new addon.Model({ nLayer: 1, nHead: 2, nEmbd: 8, nPositions: 8, vocabSize: 16, layerNormEpsilon: 1e-5 }, 1, { device: real.name });
+    return model.initRandom(1).then(() => model.logits(Int32Array.of(1, 2, 3))).then((logits) => { model.dispose(); return logits; });
+  })
+  .then((logits) => {
+    if (logits.length !== 48 || !logits.every(Number.isFinite)) say({ ok: false, why: device + ' computed wrong logits' });
+    else say({ ok: true, device });
+    process.exit(0);
+  }, (e) => { say({ ok: false, why: device + ' failed a forward pass: ' + first(e) }); process.exit(0); });
+`;
+
+function runProbe(file: string): ProbeResult & { transient?: boolean } {
+  const r = spawnSync(process.execPath, ['-e', PROBE_SCRIPT, file], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, windowsHide: true });
+  // The answer is the last JSON line; a crash while tearing down after it does not change it.
+  const line = (r.stdout ?? '').trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (line) {
+    try {
+      return JSON.parse(line) as ProbeResult;
+    } catch {
+      // fall through: a crash mid-line
+    }
+  }
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    return { ok: false, why: `the device probe did not finish in ${PROBE_TIMEOUT_MS / 1000} s`, transient: true };
+  }
+  const stderr = (r.stderr ?? '').trim().split('\n').filter(Boolean).pop();
+  const how = r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;
+  return { ok: false, why: `the device probe crashed (it ${how}${stderr ? `: ${stderr}` : ''})` };
+}
+
+/** The probe cache: (XDG_CACHE_HOME or ~/.cache)/tweetsmith/native-probe.json. */
+export function probeCacheFile(): string {
+  const base = process.env.XDG_CACHE_HOME || (process.platform === 'win32' && process.env.LOCALAPPDATA) || join(homedir(), '.cache');
+  return join(base, 'tweetsmith', 'native-probe.json');
+}
+
+function probeKey(file: string): string | undefined {
+  try {
+    const st = statSync(file);
+    return JSON.stringify([file, st.size, Math.round(st.mtimeMs), ...DEVICE_ENV.map((k) => process.env[k] ?? null)]);
+  } catch {
+    return undefined;
+  }
+}
+
+function readProbeCache(): Record<string, ProbeResult> {
+  try {
+    const data = JSON.parse(readFileSync(probeCacheFile(), 'utf8')) as { version?: number; entries?: Record<string, ProbeResult> };
+    return data.version === 1 && data.entries && typeof data.entries === 'object' ? data.entries : {};
+  } catch {
+    return {};
+  }
+}
+
+// Best effort: an unwritable cache means probing again next time.
+function writeProbeCache(key: string, result: ProbeResult): void {
+  try {
+    const entries = { ...readProbeCache(), [key]: result };
+    const keep = Object.entries(entries).sort((a, b) => (b[1].at ?? 0) - (a[1].at ?? 0)).slice(0, 32);
+    const file = probeCacheFile();
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ version: 1, entries: Object.fromEntries(keep) }, null, 1) + '\n');
+    renameSync(tmp, file);
+  } catch {
+    // no cache
+  }
+}
+
+function probeGpu(file: string): ProbeResult {
+  const key = probeKey(file);
+  if (key) {
+    const hit = readProbeCache()[key];
+    if (hit && typeof hit.ok === 'boolean' && (hit.ok || Date.now() - (hit.at ?? 0) < FAILED_PROBE_TTL_MS)) return hit;
+  }
+  const { transient, ...result } = runProbe(file);
+  if (key && !transient) writeProbeCache(key, { ...result, at: Date.now() });
+  return result;
 }
 
 // Says what is missing and the one command that fixes it.
