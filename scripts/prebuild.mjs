@@ -8,19 +8,28 @@
 // prebuildify: prebuildify only drives node-gyp, and the cmake-js build is the
 // main, tested one (ggml's own build logic, CUDA). See docs/PACKAGING.md.
 //
-// With TWEETSMITH_CUDA=1 it builds the CUDA variant instead and writes it as
-// the folder of an npm package, build/gpu-packages/<platform>-<arch>-cuda/,
-// ready for `npm publish` (the loader picks it up when it is installed and an
-// NVIDIA driver is present).
+// With --cuda (TWEETSMITH_CUDA=1) or --vulkan (TWEETSMITH_VULKAN=1) it builds
+// that GPU variant (the GPU backend and the CPU one) instead and writes it as
+// the folder of an npm package, build/gpu-packages/<platform>-<arch>-<gpu>/,
+// ready for `npm publish` (the loader takes it when it is installed and a
+// child-process probe finds a real GPU on it and computes with it).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cmakeJsBuild, cudaArchs, smokeCheck } from './install.mjs';
+import { cmakeJsBuild, cudaArchs, smokeCheck, wantedGpu } from './install.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (m) => process.stderr.write(`tweetsmith: ${m}\n`);
-const cuda = process.argv.includes('--cuda') || process.env.TWEETSMITH_CUDA === '1' || process.env.TWEETSMITH_CUDA === 'true';
+const gpu = (() => {
+  try {
+    return wantedGpu(process.argv.slice(2));
+  } catch (e) {
+    log(`prebuild failed: ${e.message}`);
+    process.exit(1);
+  }
+})();
+const GPU_NAMES = { cuda: 'CUDA', vulkan: 'Vulkan' };
 const tuple = `${process.platform}-${process.arch}`;
 
 // node-gyp-build reads a glibc or musl tag and skips a file whose C library is
@@ -55,8 +64,8 @@ function glibcFloor(file) {
 
 function gpuPackage(file) {
   const main = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const name = `@tweetsmith/${tuple}-cuda`;
-  const dir = join(root, 'build', 'gpu-packages', `${tuple}-cuda`);
+  const name = `@tweetsmith/${tuple}-${gpu}`;
+  const dir = join(root, 'build', 'gpu-packages', `${tuple}-${gpu}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'prebuilds', tuple), { recursive: true });
   const dest = join(dir, 'prebuilds', tuple, fileName());
@@ -65,7 +74,9 @@ function gpuPackage(file) {
   const pkg = {
     name,
     version: main.version,
-    description: `tweetsmith's native engine with CUDA, for ${tuple}; installed beside tweetsmith, which loads it when an NVIDIA GPU is present`,
+    description: gpu === 'cuda'
+      ? `tweetsmith's native engine with CUDA, for ${tuple}; installed beside tweetsmith, which loads it when it finds an NVIDIA GPU (needs the CUDA runtime)`
+      : `tweetsmith's native engine with Vulkan, for ${tuple}; installed beside tweetsmith, which loads it when it finds a Vulkan GPU (needs the Vulkan loader, libvulkan1, and a GPU driver)`,
     license: main.license,
     os: [process.platform],
     cpu: [process.arch],
@@ -77,20 +88,21 @@ function gpuPackage(file) {
 }
 
 function main() {
-  const outDir = join(root, 'build', `prebuild-${tuple}${cuda ? '-cuda' : ''}`);
-  log(`building the ${cuda ? 'CUDA' : 'CPU'} prebuild for ${tuple} in ${relative(root, outDir)}`);
+  const outDir = join(root, 'build', `prebuild-${tuple}${gpu ? `-${gpu}` : ''}`);
+  log(`building the ${gpu ? GPU_NAMES[gpu] : 'CPU'} prebuild for ${tuple} in ${relative(root, outDir)}`);
   const built = cmakeJsBuild({
     outDir,
     defines: {
       TWEETSMITH_PORTABLE: 'ON',
-      TWEETSMITH_CUDA: cuda ? 'ON' : 'OFF',
+      TWEETSMITH_CUDA: gpu === 'cuda' ? 'ON' : 'OFF',
+      TWEETSMITH_VULKAN: gpu === 'vulkan' ? 'ON' : 'OFF',
       TWEETSMITH_CUDA_ARCHS: cudaArchs(),
     },
   });
   strip(built);
 
   let dest;
-  if (cuda) {
+  if (gpu) {
     dest = gpuPackage(built);
   } else {
     const dir = join(root, 'prebuilds', tuple);
@@ -99,15 +111,16 @@ function main() {
     copyFileSync(built, dest);
   }
 
-  // A CUDA build loads only where the CUDA runtime is; the CPU one must work here.
+  // A GPU build loads only where its runtime is (CUDA's, or the Vulkan loader);
+  // the CPU one must work here.
   const check = smokeCheck(dest);
-  if (!check.ok && !cuda) throw new Error(`${dest} does not work on this machine: ${check.why}`);
+  if (!check.ok && !gpu) throw new Error(`${dest} does not work on this machine: ${check.why}`);
   if (!check.ok) log(`not checked here (${check.why})`);
 
   const size = (statSync(dest).size / 2 ** 20).toFixed(1);
   const floor = process.platform === 'linux' ? glibcFloor(dest) : undefined;
   log(`wrote ${relative(root, dest)} (${size} MiB${floor ? `, needs glibc >= ${floor}` : ''})`);
-  if (cuda) log(`publish it with: npm publish ${relative(root, dirname(dirname(dirname(dest))))} --access public`);
+  if (gpu) log(`publish it with: npm publish ${relative(root, dirname(dirname(dirname(dest))))} --access public`);
 }
 
 try {

@@ -179,7 +179,7 @@ test.serial('installed from the tarball, the prebuild is used: no compiler runs;
   t.true(from.path.endsWith(PREBUILD.split('/').join(process.platform === 'win32' ? '\\' : '/')));
 });
 
-test.serial('an installed GPU package is preferred when asked for, and one that does not load falls back to the prebuild', async (t) => {
+test.serial('an installed GPU package is chosen only when its probe finds a GPU (or when asked for), and one that does not load falls back to the prebuild', async (t) => {
   const app = join(work, 'app-prebuild');
   if (!existsSync(join(app, 'node_modules', 'tweetsmith', PREBUILD))) return t.fail('no installed package (see the tests before)');
   // A stand-in for @tweetsmith/<platform>-<arch>-cuda: the same layout, the CPU binary inside.
@@ -188,6 +188,10 @@ test.serial('an installed GPU package is preferred when asked for, and one that 
   writeFileSync(join(gpu, 'package.json'), JSON.stringify({ name: `@tweetsmith/${TUPLE}-cuda`, version: '0.0.0' }));
   copyFileSync(join(app, 'node_modules', 'tweetsmith', PREBUILD), join(gpu, PREBUILD));
   try {
+    // the probe (a child process) finds no GPU on the CPU binary: passed over, and the note says why
+    const probed = await origin(app, cleanEnv({ XDG_CACHE_HOME: join(work, 'probe-cache') }));
+    t.is(probed.kind, 'prebuild');
+    t.true(probed.notes.some((n) => n.startsWith(`@tweetsmith/${TUPLE}-cuda: `)), probed.notes.join('\n'));
     t.is((await origin(app, cleanEnv({ TWEETSMITH_GPU: 'cuda' }))).kind, 'gpu-package');
     t.is((await origin(app, cleanEnv({ TWEETSMITH_GPU: 'off' }))).kind, 'prebuild');
     writeFileSync(join(gpu, PREBUILD), 'not a shared library');
