@@ -3,6 +3,7 @@
 // full forward passes.
 import test from 'ava';
 import { collectTokens, GPT2 } from '../lib/index.js';
+import { difference } from './helpers/compare.js';
 import { modelWithLogits, softmax } from './helpers/controlled-model.js';
 
 // token 0 is end-of-text; probabilities 0.05 / 0.5 / 0.3 / 0.15 (after normalisation)
@@ -148,5 +149,25 @@ test('bad sampling options are clear errors', async (t) => {
   // the default max length (160) is cut to a smaller model's context instead of failing
   const [s] = await collectTokens(model.generate([1], { minLength: 100, seed: 1 }), 1);
   t.is(s.length, 63);
+  await model.dispose();
+});
+
+test("cached decoding gives the full forward pass's logits at every position", async (t) => {
+  const model = await GPT2.init({ nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 40, vocabSize: 300 }, { seed: 4, threads: 2 });
+  const tokens = Array.from({ length: 24 }, (_, i) => (i * 97 + 5) % 300);
+  const full = await model.logits(tokens);
+  // a prompt of 1 (then 23 single steps) and of 7 (then 17)
+  for (const promptLength of [1, 7]) {
+    const cached = await model.cachedLogits(tokens, promptLength);
+    let worst = 0;
+    for (let p = 0; p < tokens.length; p++) {
+      const row = (a: Float32Array) => a.subarray(p * 300, (p + 1) * 300);
+      const d = difference(row(cached), row(full));
+      t.true(d.relative <= 1e-5, `prompt ${promptLength}, position ${p}: relative difference ${d.relative}`);
+      worst = Math.max(worst, d.relative);
+    }
+    t.log(`${model.device}${model.deviceInfo().portable ? ' (portable path)' : ''}, prompt ${promptLength}: worst position's relative difference ${worst.toExponential(2)}`);
+  }
+  await t.throwsAsync(model.cachedLogits(tokens, 0), { message: /prompt length/ });
   await model.dispose();
 });

@@ -9,6 +9,7 @@ import { Tokenizer } from '../tokenizer/index.js';
 import { makeTokenizerCorpus } from './tokenizer-corpus.js';
 import { readFile } from 'node:fs/promises';
 import { presetConfig } from '../model/config.js';
+import type { DeviceRequest } from '../engine/device.js';
 
 export interface EngineBenchOptions {
   size?: string;
@@ -16,6 +17,7 @@ export interface EngineBenchOptions {
   batch?: number;
   steps?: number;
   threads?: number;
+  device?: DeviceRequest;
   precision?: Precision;
   generate?: { n: number; maxLength: number; promptLength: number; weights?: SamplingWeights };
   only?: 'train' | 'generate';
@@ -25,6 +27,8 @@ export interface EngineBenchOptions {
 export interface EngineBenchResult {
   size: string;
   threads: number;
+  /** the device it ran on (GPT2.device) */
+  device: string;
   train?: { block: number; batch: number; precision: Precision; stepSeconds: number[]; medianSeconds: number; tokensPerSecond: number; losses: number[] };
   generate?: { n: number; maxLength: number; weights: SamplingWeights; seconds: number; tokensPerSecond: number };
   peakRssMiB: number;
@@ -36,8 +40,8 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
   const size = options.size ?? 'gpt2';
   const threads = options.threads ?? availableParallelism();
   const config = presetConfig(size);
-  const model = await GPT2.init(config, { seed: 0, threads, precision: options.precision });
-  const result: EngineBenchResult = { size, threads, peakRssMiB: 0 };
+  const model = await GPT2.init(config, { seed: 0, threads, precision: options.precision, device: options.device });
+  const result: EngineBenchResult = { size, threads, device: model.device, peakRssMiB: 0 };
 
   if (options.only !== 'generate') {
     const block = Math.min(options.block ?? config.nPositions, config.nPositions);
@@ -86,10 +90,10 @@ export interface PerplexityResult {
  * tweet-like posts) with the matrices converted as generation would use them,
  * beside f32's.
  */
-export async function benchPerplexity(options: { size?: string; model?: string; text?: string; threads?: number; blocks?: number }): Promise<PerplexityResult> {
+export async function benchPerplexity(options: { size?: string; model?: string; text?: string; threads?: number; device?: DeviceRequest; blocks?: number }): Promise<PerplexityResult> {
   const model = options.model
-    ? await GPT2.load(options.model, { threads: options.threads })
-    : await GPT2.init(presetConfig(options.size ?? 'gpt2'), { seed: 0, threads: options.threads });
+    ? await GPT2.load(options.model, { threads: options.threads, device: options.device })
+    : await GPT2.init(presetConfig(options.size ?? 'gpt2'), { seed: 0, threads: options.threads, device: options.device });
   try {
     const tokenizer = options.model ? await Tokenizer.fromDir(options.model).catch(() => Tokenizer.gpt2()) : Tokenizer.gpt2();
     const T = Math.min(256, model.config.nPositions);

@@ -12,6 +12,7 @@ import type { Precision } from '../engine/native.js';
 import { PRECISIONS } from '../engine/gpt2.js';
 import type { TokenizerBench } from './tokenizer.js';
 import type { WorkloadRequest } from './workload-child.js';
+import type { DeviceRequest } from '../engine/device.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,6 +20,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export interface BenchOptions {
   size: string;
   threads: number;
+  /** where tweetsmith's workloads run (PyTorch's peers run on the CPU) */
+  device?: DeviceRequest;
   steps: number;
   /** which workloads: train-1x1024, train-4x64, generate-10x160, weights-perplexity, tokenizer */
   only?: string[];
@@ -105,7 +108,7 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
     for (const precision of o.precisions ?? PRECISIONS) {
       o.log(`${name} ${precision}: tweetsmith`);
       const ours = await inChild<EngineBenchResult>(
-        { kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, only: 'train', precision } },
+        { kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, device: o.device, only: 'train', precision } },
         o.log,
       );
       const row: BenchRow = {
@@ -126,7 +129,7 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
     for (const weights of o.weights ?? DEFAULT_BENCH_WEIGHTS) {
       o.log(`generate-10x160 ${weights}: tweetsmith`);
       const ours = await inChild<EngineBenchResult>(
-        { kind: 'engine', options: { size: o.size, threads: o.threads, only: 'generate', generate: { n: 10, maxLength: 160, promptLength: 4, weights } } },
+        { kind: 'engine', options: { size: o.size, threads: o.threads, device: o.device, only: 'generate', generate: { n: 10, maxLength: 160, promptLength: 4, weights } } },
         o.log,
       );
       const row: BenchRow = {
@@ -145,7 +148,7 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
   }
   if (wanted('weights-perplexity')) {
     o.log(`weights-perplexity: ${o.model ?? `random ${o.size} weights`}`);
-    const q = await inChild<PerplexityResult>({ kind: 'perplexity', size: o.size, model: o.model, text: o.text, threads: o.threads }, o.log);
+    const q = await inChild<PerplexityResult>({ kind: 'perplexity', size: o.size, model: o.model, text: o.text, threads: o.threads, device: o.device }, o.log);
     for (const r of q.formats) {
       rows.push({
         workload: `perplexity, ${r.weights} weights (${q.model}; ${q.tokens} held-out tokens)`,

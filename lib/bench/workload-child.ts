@@ -2,10 +2,11 @@
 // `node workload-child.js '<json options>'` prints one JSON result line on stdout.
 import { benchEngine, benchPerplexity, type EngineBenchOptions } from './engine.js';
 import { benchTokenizer } from './tokenizer.js';
+import type { DeviceRequest } from '../engine/device.js';
 
 export type WorkloadRequest =
   | { kind: 'engine'; options: EngineBenchOptions }
-  | { kind: 'perplexity'; size: string; model?: string; text?: string; threads: number }
+  | { kind: 'perplexity'; size: string; model?: string; text?: string; threads: number; device?: DeviceRequest }
   | { kind: 'tokenizer'; bytes: number; repeats: number };
 
 const request = JSON.parse(process.argv[2] ?? '{}') as WorkloadRequest;

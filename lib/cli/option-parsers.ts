@@ -1,6 +1,7 @@
 // Parsers for command-line option values, shared by every command: a bad value
 // is an error that names what was expected.
 import { InvalidArgumentError } from 'commander';
+import { parseDevice, type DeviceRequest } from '../engine/device.js';
 
 export function wholeNumber(min: number): (value: string) => number {
   return (value) => {
@@ -36,3 +37,14 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     return value as T;
   };
 }
+
+/** --device: auto, cpu, vulkan, cuda, or a GPU by index (vulkan:1). */
+export function deviceName(value: string): DeviceRequest {
+  try {
+    return parseDevice(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export const DEVICE_HELP = 'auto (a CUDA GPU, else a hardware Vulkan GPU, else the CPU), cpu, vulkan, cuda, or vulkan:N / cuda:N (default: TWEETSMITH_DEVICE, else auto)';

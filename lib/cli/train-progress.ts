@@ -24,6 +24,10 @@ export async function showTrainingProgress(run: TrainingRun, options: { logEvery
         download = undefined;
         err(`tweetsmith: base model: ${e.dir}`);
         break;
+      case 'device':
+        err(`tweetsmith: device: ${e.device} (${e.reason})`);
+        if (e.fallbackOps.length > 0) err(`tweetsmith: operations this device lacks ran on the CPU: ${e.fallbackOps.join(', ')}`);
+        break;
       case 'dataset':
         err(`\n${e.table}\n`);
         err(`training text: ${e.stats.trainCharacters.toLocaleString('en')} characters, ${e.stats.trainTokens.toLocaleString('en')} tokens, ` +

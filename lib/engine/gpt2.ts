@@ -25,15 +25,25 @@ import {
   CONFIG_FILE,
 } from '../model/model-dir.js';
 import { writeGpt2TokenizerFiles } from '../tokenizer/index.js';
-import { loadNative, type NativeModel, type Precision } from './native.js';
+import { describeDevice, resolveDevice, type DeviceRequest } from './device.js';
+import { loadNative, type NativeDeviceInfo, type NativeModel, type Precision } from './native.js';
 import { flattenBatch, Trainer, type Batch, type TrainerOptions } from './trainer.js';
 import { generateTokens, type GenerateOptions, type SamplingWeights, type TokenEvent } from './generate.js';
 
 export interface ModelOptions {
   /** CPU threads for the engine (default: every core) */
   threads?: number;
-  /** where the engine runs; only "cpu" is built so far ("auto" picks it) */
-  device?: 'cpu' | 'cuda' | 'auto';
+  /**
+   * where the engine runs: 'auto' (default: a CUDA GPU, else a hardware Vulkan
+   * GPU, else the CPU), 'cpu', 'vulkan', 'cuda', or a GPU by index ('vulkan:1')
+   */
+  device?: DeviceRequest;
+  /**
+   * build the portable graphs (standard ggml operations, what every GPU runs) on
+   * the CPU too, instead of its fast kernels: for testing that path anywhere.
+   * Default: the environment variable TWEETSMITH_PORTABLE=1.
+   */
+  portable?: boolean;
   /**
    * how training and scoring multiply matrices: 'fp32' (default, exact) or 'bf16'
    * (mixed precision: bf16 products accumulated in fp32, with fp32 weights,
@@ -54,19 +64,17 @@ export interface SaveOptions {
   addFiles?: (tmpDir: string) => Promise<void>;
 }
 
-function resolveDevice(device: ModelOptions['device']): 'cpu' {
-  if (device === undefined || device === 'cpu' || device === 'auto') return 'cpu';
-  if (device === 'cuda') {
-    const info = loadNative().buildInfo();
-    if (!info.cuda) {
-      throw new Error(
-        'this build of tweetsmith has no CUDA backend. Rebuild it with CUDA: TWEETSMITH_CUDA=1 npm run build:native ' +
-          '(needs the CUDA toolkit with cuBLAS), or use --device cpu',
-      );
-    }
-    throw new Error('the CUDA device is not wired into the engine yet; use --device cpu');
-  }
-  throw new Error(`unknown device "${String(device)}"; use cpu, cuda or auto`);
+/** What a model runs on (GPT2.deviceInfo()). */
+export interface DeviceInfo extends NativeDeviceInfo {
+  /** why this device: "asked for", or how 'auto' chose */
+  reason: string;
+}
+
+// The engine model on the device the options ask for, and why that device.
+function newNativeModel(config: GPT2Config, threads: number, options: ModelOptions): { native: NativeModel; reason: string } {
+  const { device, reason } = resolveDevice(options.device);
+  const portable = options.portable ?? process.env.TWEETSMITH_PORTABLE === '1';
+  return { native: new (loadNative().Model)(toNativeConfig(config), threads, { device: device.name, portable }), reason };
 }
 
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
@@ -101,10 +109,12 @@ export class GPT2 {
   private queue: Promise<unknown> = Promise.resolve();
   private threadCount: number;
   private precisionMode: Precision;
+  private deviceReason: string;
 
-  private constructor(config: GPT2Config, native: NativeModel, threads: number, precision: Precision, sourceDir?: string) {
+  private constructor(config: GPT2Config, engine: { native: NativeModel; reason: string }, threads: number, precision: Precision, sourceDir?: string) {
     this.config = config;
-    this.native = native;
+    this.native = engine.native;
+    this.deviceReason = engine.reason;
     this.threadCount = threads;
     this.precisionMode = precision;
     this.sourceDir = sourceDir;
@@ -115,27 +125,39 @@ export class GPT2 {
     return this.threadCount;
   }
 
+  /** The device the model runs on: "CPU", or e.g. "Vulkan0 (AMD Radeon RX 7900 XTX)". */
+  get device(): string {
+    const info = this.engine().deviceInfo();
+    return describeDevice({ ...info, index: 0, software: false, memoryFree: 0, memoryTotal: 0 });
+  }
+
+  /**
+   * The device in detail: its ggml name and backend, whether the graphs are the
+   * portable ones, and the operations it lacks that ran on the CPU instead.
+   */
+  deviceInfo(): DeviceInfo {
+    return { ...this.engine().deviceInfo(), reason: this.deviceReason };
+  }
+
   /** Loads a model directory in the Hugging Face layout (config.json + model.safetensors). */
   static async load(dir: string, options: ModelOptions = {}): Promise<GPT2> {
-    resolveDevice(options.device);
     const { config } = await readModelConfig(dir);
     const file = weightsPath(dir);
     const threads = defaultThreads(options.threads);
     const precision = checkPrecision(options.precision);
-    const native = new (loadNative().Model)(toNativeConfig(config), threads);
-    native.setPrecision(precision);
+    const engine = newNativeModel(config, threads, options);
     try {
-      await native.load(file);
+      engine.native.setPrecision(precision);
+      await engine.native.load(file);
     } catch (err) {
-      native.dispose();
+      engine.native.dispose();
       throw err;
     }
-    return new GPT2(config, native, threads, precision, dir);
+    return new GPT2(config, engine, threads, precision, dir);
   }
 
   /** A randomly initialised model, as Hugging Face initialises GPT-2; `config` may be a preset name. */
   static async init(config: PresetName | (Partial<GPT2Config> & Pick<GPT2Config, 'nLayer' | 'nHead' | 'nEmbd'>), options: InitOptions = {}): Promise<GPT2> {
-    resolveDevice(options.device);
     const full =
       typeof config === 'string'
         ? presetConfig(config)
@@ -151,10 +173,15 @@ export class GPT2 {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
     const threads = defaultThreads(options.threads);
     const precision = checkPrecision(options.precision);
-    const native = new (loadNative().Model)(toNativeConfig(full), threads);
-    native.setPrecision(precision);
-    await native.initRandom(seed);
-    return new GPT2(full, native, threads, precision);
+    const engine = newNativeModel(full, threads, options);
+    try {
+      engine.native.setPrecision(precision);
+      await engine.native.initRandom(seed);
+    } catch (err) {
+      engine.native.dispose();
+      throw err;
+    }
+    return new GPT2(full, engine, threads, precision);
   }
 
   private engine(): NativeModel {
@@ -185,6 +212,16 @@ export class GPT2 {
   logits(tokens: ArrayLike<number>): Promise<Float32Array> {
     const t = toInt32Tokens(tokens);
     return this.exclusive((n) => n.logits(t));
+  }
+
+  /**
+   * Logits at every position computed as sampling computes them, over a KV cache:
+   * the first `promptLength` tokens in one pass, then one token at a time. They
+   * equal logits() up to rounding; tests compare the two.
+   */
+  cachedLogits(tokens: ArrayLike<number>, promptLength: number): Promise<Float32Array> {
+    const t = toInt32Tokens(tokens);
+    return this.exclusive((n) => n.cachedLogits(t, promptLength));
   }
 
   /**

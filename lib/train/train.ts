@@ -19,6 +19,7 @@ import {
 import { GPT2 } from '../engine/gpt2.js';
 import type { StepStats, Trainer } from '../engine/trainer.js';
 import { DEFAULT_PROMPT, samplePosts } from '../generate/samples.js';
+import type { DeviceRequest } from '../engine/device.js';
 import type { Precision } from '../engine/native.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/index.js';
 import { countParameters } from '../model/parameters.js';
@@ -69,7 +70,8 @@ export interface TrainOptions {
   /** seed of the data shuffles, block order and samples (default: random, recorded) */
   seed?: number;
   threads?: number;
-  device?: 'cpu' | 'cuda' | 'auto';
+  /** 'auto' (default), 'cpu', 'vulkan', 'cuda' or a GPU by index ('vulkan:1'); see GPT2.load */
+  device?: DeviceRequest;
   /** 'fp32' (default, exact) or 'bf16' (mixed precision, faster on CPUs with AVX512-BF16 or AMX) */
   precision?: Precision;
   /** fraction of each person's posts held out for validation loss and perplexity */
@@ -106,6 +108,7 @@ export interface TrainOptions {
 export type TrainEvent =
   | { type: 'download'; file: string; received: number; total?: number }
   | { type: 'base'; dir: string }
+  | { type: 'device'; device: string; reason: string; fallbackOps: string[] }
   | { type: 'dataset'; stats: DatasetStats; table: string; warnings: string[] }
   | { type: 'start'; startStep: number; totalSteps: number; tokensPerStep: number }
   | { type: 'step'; row: MetricRow; totalSteps: number; stats: StepStats }
@@ -158,7 +161,7 @@ function checkHyperparameters(h: TrainHyperparameters, maxSteps: number | undefi
   if (!(h.warmup >= 0 && h.warmup < 1)) throw new Error(`warm-up is a fraction of the steps in [0, 1), got ${h.warmup}`);
 }
 
-function readHyperparameters(options: TrainOptions, blockSize: number, seed: number, threads: number): TrainHyperparameters {
+function readHyperparameters(options: TrainOptions, blockSize: number, seed: number, threads: number, device: string): TrainHyperparameters {
   const h: TrainHyperparameters = {
     epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
     learningRate: options.lr ?? TRAIN_DEFAULTS.lr,
@@ -175,7 +178,7 @@ function readHyperparameters(options: TrainOptions, blockSize: number, seed: num
     weightDecay: options.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
     maxGradNorm: options.maxGradNorm ?? TRAIN_DEFAULTS.maxGradNorm,
     threads,
-    device: options.device ?? 'cpu',
+    device,
     precision: options.precision ?? 'fp32',
   };
   checkHyperparameters(h, options.maxSteps);
@@ -215,6 +218,8 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
   emit({ type: 'base', dir: baseDir });
   const precision = resumed?.state.hyperparameters.precision ?? options.precision;
   const model = await GPT2.load(baseDir, { threads: options.threads, device: options.device, precision: precision as Precision | undefined });
+  const { reason, fallbackOps } = model.deviceInfo();
+  emit({ type: 'device', device: model.device, reason, fallbackOps });
   try {
     const hasTokenizer = ['vocab.json', 'tokenizer.json'].some((f) => existsSync(join(baseDir, f)));
     const tokenizer = hasTokenizer ? await Tokenizer.fromDir(baseDir) : Tokenizer.gpt2();
@@ -225,7 +230,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     if (blockSize > model.config.nPositions || blockSize < 2) {
       throw new Error(`block size ${blockSize} must be between 2 and the model's context (${model.config.nPositions} tokens)`);
     }
-    const h = resumed?.state.hyperparameters ?? readHyperparameters(options, blockSize, seed, model.threads);
+    const h = resumed?.state.hyperparameters ?? readHyperparameters(options, blockSize, seed, model.threads, model.device);
     const users: UserPosts[] = resumed?.users ?? (await collectPosts(options.sources, options.sourceOptions));
     const dataset: Dataset = await buildDataset({
       users,

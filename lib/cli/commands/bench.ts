@@ -8,9 +8,11 @@ import { PRESETS } from '../../model/config.js';
 import { PRECISIONS } from '../../engine/gpt2.js';
 import { SAMPLING_WEIGHTS, type SamplingWeights } from '../../engine/generate.js';
 import type { Precision } from '../../engine/native.js';
-import { oneOf, wholeNumber } from '../option-parsers.js';
+import { defaultDevice, type DeviceRequest } from '../../engine/device.js';
+import { DEVICE_HELP, deviceName, oneOf, wholeNumber } from '../option-parsers.js';
 
 interface BenchCommandOptions {
+  device?: DeviceRequest;
   size: string;
   threads?: number;
   steps: number;
@@ -47,6 +49,7 @@ export function registerBench(program: Command): void {
     .description('Measure training, sampling and tokenizer speed (and peak memory), optionally against PyTorch')
     .option('--size <name>', `model shape: ${Object.keys(PRESETS).join(', ')}`, oneOf(Object.keys(PRESETS)), 'gpt2')
     .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--device <name>', `${DEVICE_HELP} (PyTorch's peers run on the CPU)`, deviceName)
     .option('--steps <n>', 'timed training steps per workload (after one warm-up step)', wholeNumber(1), 3)
     .option('--only <workloads...>', `a subset of: ${WORKLOADS.join(', ')}`)
     .addOption(new Option('--precision <modes...>', 'training precisions to measure').choices(PRECISIONS).default([...PRECISIONS]))
@@ -65,6 +68,7 @@ export function registerBench(program: Command): void {
       const rows = await runBenchmarks({
         size: o.size,
         threads,
+        device: o.device,
         steps: o.steps,
         only: o.only,
         precisions: o.precision,
@@ -75,7 +79,7 @@ export function registerBench(program: Command): void {
         torchPython: o.python,
         log: (line) => process.stderr.write(`${line}\n`),
       });
-      if (o.json) process.stdout.write(JSON.stringify({ size: o.size, threads, rows }) + '\n');
-      else process.stdout.write(`\nGPT-2 ${o.size} shape, random weights, ${threads} threads\n${renderTable(rows)}\n`);
+      if (o.json) process.stdout.write(JSON.stringify({ size: o.size, threads, device: o.device ?? defaultDevice(), rows }) + '\n');
+      else process.stdout.write(`\nGPT-2 ${o.size} shape, random weights, ${threads} threads, device ${o.device ?? defaultDevice()}\n${renderTable(rows)}\n`);
     });
 }

@@ -10,7 +10,8 @@ import { presetConfig } from '../../model/config.js';
 import { countParameters } from '../../model/parameters.js';
 import { packageRoot } from '../../paths.js';
 import { train } from '../../train/train.js';
-import { wholeNumber } from '../option-parsers.js';
+import type { DeviceRequest } from '../../engine/device.js';
+import { DEVICE_HELP, deviceName, wholeNumber } from '../option-parsers.js';
 import { runTrainingFromCli } from './train.js';
 
 export const DEMO_ARCHIVE = join(packageRoot, 'demo', 'archive');
@@ -29,6 +30,7 @@ interface DemoOptions {
   out: string;
   maxSteps?: number;
   threads?: number;
+  device?: DeviceRequest;
   json?: boolean;
 }
 
@@ -39,6 +41,7 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'where to write the demo model', 'tweetsmith-demo')
     .option('--max-steps <n>', 'stop after this many steps (a quicker, rougher demo)', wholeNumber(1))
     .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--device <name>', DEVICE_HELP, deviceName)
     .option('--json', 'print the run summary as JSON on stdout')
     .action(async (o: DemoOptions) => {
       const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -68,6 +71,7 @@ export function registerDemo(program: Command): void {
           seed: DEMO_SETTINGS.seed,
           maxSteps: o.maxSteps,
           threads: o.threads,
+          device: o.device,
           samples: 5,
         });
         const result = await runTrainingFromCli(run, 25);

@@ -5,7 +5,8 @@ import { GPT2 } from '../../engine/gpt2.js';
 import { SAMPLING_WEIGHTS, type SamplingWeights } from '../../engine/generate.js';
 import { DEFAULT_PROMPT, samplePosts, tweetIntentUrl } from '../../generate/samples.js';
 import { Tokenizer } from '../../tokenizer/index.js';
-import { oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
+import type { DeviceRequest } from '../../engine/device.js';
+import { DEVICE_HELP, deviceName, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
 
 interface GenerateCommandOptions {
   model: string;
@@ -19,7 +20,7 @@ interface GenerateCommandOptions {
   allowNewlines?: boolean;
   tweetLinks?: boolean;
   threads?: number;
-  device: 'cpu' | 'cuda' | 'auto';
+  device?: DeviceRequest;
   weights: SamplingWeights;
   json?: boolean;
 }
@@ -40,12 +41,13 @@ export function registerGenerate(program: Command): void {
     .option('--allow-newlines', 'keep line breaks (default: cut each post at its first one)')
     .option('--tweet-links', 'print a tweet-intent link after each post')
     .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
-    .option('--device <name>', 'cpu, cuda or auto', oneOf(['cpu', 'cuda', 'auto'] as const), 'cpu')
+    .option('--device <name>', DEVICE_HELP, deviceName)
     .option('--weights <format>', 'weight format while sampling: f32, f16, bf16 (half the memory traffic) or q8_0 (about a quarter)', oneOf(SAMPLING_WEIGHTS), 'f32')
     .option('--json', 'print {"prompt": ..., "samples": [...]} on stdout and nothing else')
     .addHelpText('after', `\nExample: tweetsmith generate --model models/me "My dream is" -n 5 --seed 1\n`)
     .action(async (prompt: string, o: GenerateCommandOptions) => {
       const model = await GPT2.load(o.model, { threads: o.threads, device: o.device });
+      if (!o.json) process.stderr.write(`tweetsmith: device: ${model.device} (${model.deviceInfo().reason})\n`);
       try {
         const tokenizer = await Tokenizer.fromDir(o.model).catch(() => Tokenizer.gpt2());
         // one post streams token by token on a terminal; several print as each is finished

@@ -7,7 +7,8 @@ import type { Precision } from '../../engine/native.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
 import { SCHEDULES, type ScheduleName } from '../../train/schedule.js';
 import { train, TRAIN_DEFAULTS, type TrainResult } from '../../train/train.js';
-import { fraction, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
+import type { DeviceRequest } from '../../engine/device.js';
+import { DEVICE_HELP, deviceName, fraction, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
 import { showTrainingProgress } from '../train-progress.js';
 
 interface TrainCommandOptions {
@@ -23,7 +24,7 @@ interface TrainCommandOptions {
   maxSteps?: number;
   seed?: number;
   threads?: number;
-  device: 'cpu' | 'cuda' | 'auto';
+  device?: DeviceRequest;
   precision: Precision;
   validSplit: number;
   weightDecay: number;
@@ -77,7 +78,7 @@ export function registerTrain(program: Command): void {
     .option('--max-steps <n>', 'stop after this many optimizer steps', wholeNumber(1))
     .option('--seed <n>', 'seed of the shuffles and samples (default: random, recorded in the run)', wholeNumber(0))
     .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
-    .option('--device <name>', 'cpu, cuda or auto', oneOf(['cpu', 'cuda', 'auto'] as const), 'cpu')
+    .option('--device <name>', DEVICE_HELP, deviceName)
     .option('--precision <mode>', 'fp32 (exact) or bf16 (mixed: bf16 matrix products, fp32 weights; faster on CPUs with AVX512-BF16)', oneOf(PRECISIONS), 'fp32')
     .option('--valid-split <fraction>', 'posts held out for validation loss and perplexity', fraction, TRAIN_DEFAULTS.validSplit)
     .option('--weight-decay <w>', 'AdamW decoupled weight decay', Number, TRAIN_DEFAULTS.weightDecay)
