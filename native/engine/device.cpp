@@ -127,7 +127,8 @@ void ComputeDevice::plan(CachedGraph & g) {
     }
     ggml_backend_t backends[2] = {backend_, cpu_};
     const int n_backends = is_cpu() ? 1 : 2;
-    g.sched = ggml_backend_sched_new(backends, nullptr, n_backends, size_t(ggml_graph_size(g.graph)), false, false);
+    // a graph holds up to its size in nodes and as many leaves
+    g.sched = ggml_backend_sched_new(backends, nullptr, n_backends, 2 * size_t(ggml_graph_size(g.graph)), false, false);
     if (!g.sched) throw EngineError("could not create ggml's scheduler");
     if (!ggml_backend_sched_alloc_graph(g.sched, g.graph))
         throw EngineError("out of memory allocating the compute graph on " + description_.name + " (" + description_.description + ")");
