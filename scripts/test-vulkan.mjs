@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run test:vulkan, and the last step of npm test: the engine tests
 // (test/engine-*.test.ts) once more, on the Vulkan build
-// (build/vulkan/Release/tweetsmith.node, npm run build:vulkan), with the engine
-// on its first Vulkan device. Without a GPU that is Mesa's software driver
+// (build/vulkan/Release/tweetsmith.node, npm run build:vulkan), with models on
+// its first Vulkan device (TWEETSMITH_DEVICE=vulkan, TWEETSMITH_TEST_DEVICES=vulkan). Without a GPU that is Mesa's software driver
 // (lavapipe), which ggml lists only when asked: GGML_VK_VISIBLE_DEVICES=0, and
 // fp16 and cooperative matrices off, as llama.cpp's own lavapipe CI job runs.
 // Set any of these variables to override it (e.g. GGML_VK_VISIBLE_DEVICES=1
@@ -41,6 +41,8 @@ const env = {
   ...process.env,
   TWEETSMITH_ADDON: addon,
   TWEETSMITH_TEST_DEVICES: 'vulkan',
+  // the device models use when a test names none (lib/engine/device.ts)
+  TWEETSMITH_DEVICE: process.env.TWEETSMITH_DEVICE ?? 'vulkan',
   GGML_VK_VISIBLE_DEVICES: process.env.GGML_VK_VISIBLE_DEVICES ?? '0',
   GGML_VK_DISABLE_F16: process.env.GGML_VK_DISABLE_F16 ?? '1',
   GGML_VK_DISABLE_COOPMAT: process.env.GGML_VK_DISABLE_COOPMAT ?? '1',

@@ -223,3 +223,20 @@ vulkanBuild('the Vulkan build is passed over when its only device is a software 
   t.regex(note!, /only a software Vulkan device \(.*\) was found|no GPU device was found/);
   t.regex(r.vulkan!, /TWEETSMITH_GPU=vulkan loads it anyway|no GPU device/);
 });
+
+// The probe's whole path on a real Vulkan device: lavapipe, accepted for the
+// test. The build is chosen, with the device the probe computed on.
+vulkanBuild('with a software device allowed, the probe computes on it and the Vulkan build is chosen', async (t) => {
+  const { app, pkg } = makeProject('app-lavapipe-allowed');
+  place(VULKAN_BUILD, join(pkg, 'build', 'vulkan', 'Release', 'tweetsmith.node'));
+  const r = await load(app, { GGML_VK_VISIBLE_DEVICES: '0', TWEETSMITH_PROBE_SOFTWARE: '1' });
+  t.is(r.origin?.kind, 'local-build', JSON.stringify(r));
+  if (r.origin?.gpu === undefined && r.origin!.notes.some((n) => /predates the GPU backends/.test(n))) return t.pass('this build has no devices() yet');
+  t.is(r.origin?.gpu, 'vulkan', JSON.stringify(r));
+  t.true(r.origin!.path.endsWith(join('build', 'vulkan', 'Release', 'tweetsmith.node')));
+  t.regex(r.origin?.probedDevice ?? '', /^Vulkan0 \(/);
+  t.log(`probed on ${r.origin?.probedDevice} (${r.seconds.toFixed(1)} s with the probe)`);
+  const cached = await load(app, { GGML_VK_VISIBLE_DEVICES: '0', TWEETSMITH_PROBE_SOFTWARE: '1' });
+  t.is(cached.origin?.probedDevice, r.origin?.probedDevice);
+  t.log(`${cached.seconds.toFixed(1)} s with the cached answer`);
+});

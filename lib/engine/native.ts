@@ -346,7 +346,9 @@ const PROBE_TIMEOUT_MS = 60_000;
 // A failed probe is asked again after this long: a driver may have been installed.
 const FAILED_PROBE_TTL_MS = 24 * 3600_000;
 // Environment variables that change which devices a backend sees.
-const DEVICE_ENV = ['GGML_VK_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'GGML_VK_DISABLE_F16', 'GGML_VK_DISABLE_COOPMAT'];
+// (TWEETSMITH_PROBE_SOFTWARE=1 lets the probe accept a software device: for
+// testing the probe's whole path on lavapipe.)
+const DEVICE_ENV = ['GGML_VK_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'GGML_VK_DISABLE_F16', 'GGML_VK_DISABLE_COOPMAT', 'TWEETSMITH_PROBE_SOFTWARE'];
 
 const PROBE_SCRIPT = `
 const say = (r) => process.stdout.write('\\n' + JSON.stringify(r) + '\\n');
@@ -356,7 +358,7 @@ let addon;
 try { addon = require(process.argv[1]); } catch (e) { say({ ok: false, why: 'does not load: ' + first(e) }); process.exit(0); }
 if (typeof addon.devices !== 'function') { say({ ok: false, why: 'its engine cannot list devices (it predates the GPU backends)' }); process.exit(0); }
 const gpus = addon.devices().filter((d) => d.backend !== 'cpu');
-const real = gpus.find((d) => !d.software);
+const real = gpus.find((d) => !d.software || process.env.TWEETSMITH_PROBE_SOFTWARE === '1');
 if (!real) {
   if (gpus.length) say({ ok: false, software: true, why: 'only a software ' + (names[gpus[0].backend] || gpus[0].backend) + ' device (' + gpus.map((d) => d.description).join(', ') + ') was found' });
   else say({ ok: false, why: 'no GPU device was found' });
