@@ -281,14 +281,20 @@ export function missingBackendMessage(kind: GpuKind): string {
     }
   })();
   const pkg = `@tweetsmith/${process.platform}-${process.arch}-${kind}`;
-  const needs = kind === 'cuda' ? 'needs the CUDA toolkit with cuBLAS' : 'needs glslc and libvulkan-dev (Debian/Ubuntu: apt-get install glslc libvulkan-dev spirv-headers)';
+  const needs = kind === 'cuda' ? 'needs the CUDA toolkit with cuBLAS' : 'needs glslc, libvulkan-dev and spirv-headers';
   const build = existsSync(join(packageRoot, '.git')) ? `npm run build:${kind}` : `TWEETSMITH_${kind.toUpperCase()}=1 npm rebuild tweetsmith`;
-  let message = has
-    ? `this tweetsmith engine (${engine}) has a ${name} backend, but it found no ${name} device.`
-    : `this tweetsmith engine (${engine}) has no ${name} backend. Build one with \`${build}\` (${needs}), or install ${pkg}.`;
   const mine = passedOver.filter((p) => p.gpu === kind);
-  for (const p of mine) message += `\n  ${p.label} was passed over: ${p.why}`;
-  if (mine.some((p) => p.software)) message += `\n  TWEETSMITH_GPU=${kind} loads it anyway, to run on that software device.`;
+  const provide = `Build one with \`${build}\` (${needs})${mine.some((p) => p.label === pkg) ? '' : `, or install ${pkg}`}.`;
+  let message: string;
+  if (has) message = `this tweetsmith engine (${engine}) has a ${name} backend, but it found no ${name} device.`;
+  else if (mine.length === 0) message = `this tweetsmith engine (${engine}) has no ${name} backend. ${provide}`;
+  else {
+    message = `this tweetsmith engine (${engine}) has no ${name} backend; the ${name} engine${mine.length > 1 ? 's' : ''} found ${mine.length > 1 ? 'were' : 'was'} passed over:`;
+    for (const p of mine) message += `\n  ${p.label}: ${p.why}`;
+    message += mine.some((p) => p.software)
+      ? `\n  TWEETSMITH_GPU=${kind} loads it anyway, to run on that software device.`
+      : `\n  ${provide}`;
+  }
   if ((process.env.TWEETSMITH_GPU ?? '').toLowerCase() === 'off') message += '\n  (TWEETSMITH_GPU=off: GPU builds and packages were not considered.)';
   return message;
 }
@@ -342,7 +348,12 @@ interface ProbeResult {
   at?: number;
 }
 
-const PROBE_TIMEOUT_MS = 60_000;
+// TWEETSMITH_PROBE_TIMEOUT (seconds) changes it: ggml compiles its pipelines for
+// the device during the probe, which on a busy machine's software Vulkan takes long.
+function probeTimeoutMs(): number {
+  const s = Number(process.env.TWEETSMITH_PROBE_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 90_000;
+}
 // A failed probe is asked again after this long: a driver may have been installed.
 const FAILED_PROBE_TTL_MS = 24 * 3600_000;
 // Environment variables that change which devices a backend sees.
@@ -378,7 +389,8 @@ Promise.resolve()
 `;
 
 function runProbe(file: string): ProbeResult & { transient?: boolean } {
-  const r = spawnSync(process.execPath, ['-e', PROBE_SCRIPT, file], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, windowsHide: true });
+  const timeout = probeTimeoutMs();
+  const r = spawnSync(process.execPath, ['-e', PROBE_SCRIPT, file], { encoding: 'utf8', timeout, windowsHide: true });
   // The answer is the last JSON line; a crash while tearing down after it does not change it.
   const line = (r.stdout ?? '').trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (line) {
@@ -389,7 +401,7 @@ function runProbe(file: string): ProbeResult & { transient?: boolean } {
     }
   }
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-    return { ok: false, why: `the device probe did not finish in ${PROBE_TIMEOUT_MS / 1000} s`, transient: true };
+    return { ok: false, why: `the device probe did not finish in ${timeout / 1000} s (TWEETSMITH_PROBE_TIMEOUT sets the limit)`, transient: true };
   }
   const stderr = (r.stderr ?? '').trim().split('\n').filter(Boolean).pop();
   const how = r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;
