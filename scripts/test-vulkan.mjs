@@ -10,7 +10,7 @@
 //
 // Without the Vulkan build the tests are skipped with a visible reason, and
 // exit 0, except in CI (CI=true), where a skip is a failure.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,18 +19,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build', 'vulkan', 'Release', 'tweetsmith.node');
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 
-if (!existsSync(addon)) {
+function skip(reason, fix) {
   const bar = '='.repeat(78);
   process.stderr.write(
     `\n${bar}\n` +
-      `SKIPPED: the engine tests on Vulkan: ${relative(root, addon)} is not built.\n` +
-      '  Build it with: npm run build:vulkan\n' +
-      '  It needs glslc, the Vulkan headers and SPIRV-Headers, and a Vulkan driver to run on\n' +
-      '  (Debian/Ubuntu: apt-get install glslc libvulkan-dev spirv-headers mesa-vulkan-drivers).\n' +
+      `SKIPPED: the engine tests on Vulkan: ${reason}\n` +
+      fix.map((l) => `  ${l}\n`).join('') +
       (ci ? '  CI=true: the Vulkan tests must run in CI, so this is a failure.\n' : '') +
       `${bar}\n\n`,
   );
   process.exit(ci ? 1 : 0);
+}
+
+if (!existsSync(addon)) {
+  skip(`${relative(root, addon)} is not built.`, [
+    'Build it with: npm run build:vulkan',
+    'It needs glslc, the Vulkan headers and SPIRV-Headers, and a Vulkan driver to run on',
+    '(Debian/Ubuntu: apt-get install glslc libvulkan-dev spirv-headers mesa-vulkan-drivers).',
+  ]);
 }
 
 const files = readdirSync(join(root, 'test'))
@@ -47,8 +53,29 @@ const env = {
   GGML_VK_DISABLE_F16: process.env.GGML_VK_DISABLE_F16 ?? '1',
   GGML_VK_DISABLE_COOPMAT: process.env.GGML_VK_DISABLE_COOPMAT ?? '1',
 };
+// The build is there; is a Vulkan device? (No driver: the tests could only fail.)
+const LIST = `const a = require(process.argv[1]);
+const d = typeof a.devices === 'function' ? a.devices().filter((x) => x.backend === 'vulkan').map((x) => x.name + ' (' + x.description + ')') : null;
+process.stdout.write('\\n' + JSON.stringify(d) + '\\n'); process.exit(0);`;
+const listed = spawnSync(process.execPath, ['-e', LIST, addon], { env, encoding: 'utf8', timeout: 120_000 });
+let devices;
+try {
+  devices = JSON.parse((listed.stdout ?? '').trim().split('\n').pop() ?? '');
+} catch {
+  devices = undefined;
+}
+if (devices === undefined) {
+  process.stderr.write(`tweetsmith: ${relative(root, addon)} does not load or list its devices:\n${listed.stderr ?? ''}\n`);
+  process.exit(1);
+}
+if (Array.isArray(devices) && devices.length === 0) {
+  skip(`${relative(root, addon)} finds no Vulkan device (GGML_VK_VISIBLE_DEVICES=${env.GGML_VK_VISIBLE_DEVICES}).`, [
+    'Install a Vulkan driver: a GPU vendor\'s, or Mesa\'s software one (Debian/Ubuntu: apt-get install mesa-vulkan-drivers);',
+    '`vulkaninfo --summary` (vulkan-tools) lists what the Vulkan loader sees.',
+  ]);
+}
 process.stderr.write(
-  `tweetsmith: the engine tests on Vulkan (${relative(root, addon)}, GGML_VK_VISIBLE_DEVICES=${env.GGML_VK_VISIBLE_DEVICES}): ${files.join(' ')}\n`,
+  `tweetsmith: the engine tests on Vulkan${devices ? ` (${devices[0]})` : ''} (${relative(root, addon)}, GGML_VK_VISIBLE_DEVICES=${env.GGML_VK_VISIBLE_DEVICES}): ${files.join(' ')}\n`,
 );
 const ava = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs');
 const started = Date.now();
