@@ -29,6 +29,7 @@ AddonAdamW::AddonAdamW(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Addon
     c.weight_decay = float(number_option(o, "weightDecay", c.weight_decay));
     c.max_grad_norm = float(number_option(o, "maxGradNorm", c.max_grad_norm));
     try {
+        auto turn = slot_->device_turn(env);
         adamw_ = std::make_unique<AdamW>(slot_->get(env), c);
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
@@ -53,7 +54,7 @@ Napi::Value AddonAdamW::Step(const Napi::CallbackInfo & info) {
     slot_->begin_call(env);
     auto result = std::make_shared<AdamWStepResult>();
     return PromiseWorker::Run(
-        env, [opt, lr, result] { *result = opt->step(lr); },
+        env, slot_->on_device([opt, lr, result] { *result = opt->step(lr); }),
         [result, opt](Napi::Env e) {
             Napi::Object o = Napi::Object::New(e);
             o.Set("gradNorm", result->grad_norm);
@@ -69,6 +70,7 @@ Napi::Value AddonAdamW::SaveState(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     AdamW & opt = optimizer(env);
     slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
     try {
         save_safetensors(info[0].As<Napi::String>(), opt.first_moment());
         save_safetensors(info[1].As<Napi::String>(), opt.second_moment());
@@ -83,6 +85,7 @@ Napi::Value AddonAdamW::LoadState(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     AdamW & opt = optimizer(env);
     slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
     try {
         load_safetensors(info[0].As<Napi::String>(), opt.first_moment());
         load_safetensors(info[1].As<Napi::String>(), opt.second_moment());

@@ -51,7 +51,7 @@ Napi::Value AddonGenerator::Step(const Napi::CallbackInfo & info) {
     slot_->begin_call(env);
     auto tokens = std::make_shared<std::vector<int32_t>>();
     return PromiseWorker::Run(
-        env, [g, tokens] { *tokens = g->step(); },
+        env, slot_->on_device([g, tokens] { *tokens = g->step(); }),
         [tokens](Napi::Env e) {
             Napi::Int32Array out = Napi::Int32Array::New(e, tokens->size());
             std::copy(tokens->begin(), tokens->end(), out.Data());

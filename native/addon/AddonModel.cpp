@@ -52,7 +52,7 @@ AddonModel * AddonModel::Unwrap(const Napi::Value & v) {
 Napi::Value AddonModel::RunOnModel(Napi::Env env, std::function<void(GPT2Model &)> work) {
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
-        env, [m, work] { work(*m); }, [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); },
+        env, slot_->on_device([m, work] { work(*m); }), [](Napi::Env e) { return e.Undefined(); }, [slot = slot_] { slot->end_call(); },
         {Value()});
 }
 
@@ -81,7 +81,7 @@ Napi::Value AddonModel::Logits(const Napi::CallbackInfo & info) {
     auto out = std::make_shared<std::vector<float>>();
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
-        env, [m, tokens, out] { *out = m->logits(tokens->data(), int64_t(tokens->size())); },
+        env, slot_->on_device([m, tokens, out] { *out = m->logits(tokens->data(), int64_t(tokens->size())); }),
         [out](Napi::Env e) { return float32_to_js(e, *out); }, [slot = slot_] { slot->end_call(); }, {Value()});
 }
 
@@ -94,7 +94,7 @@ Napi::Value AddonModel::CachedLogits(const Napi::CallbackInfo & info) {
     auto out = std::make_shared<std::vector<float>>();
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
-        env, [m, tokens, prompt_length, out] { *out = m->cached_logits(tokens->data(), int64_t(tokens->size()), prompt_length); },
+        env, slot_->on_device([m, tokens, prompt_length, out] { *out = m->cached_logits(tokens->data(), int64_t(tokens->size()), prompt_length); }),
         [out](Napi::Env e) { return float32_to_js(e, *out); }, [slot = slot_] { slot->end_call(); }, {Value()});
 }
 
@@ -124,7 +124,7 @@ Napi::Value AddonModel::ForwardBackward(const Napi::CallbackInfo & info) {
     auto loss = std::make_shared<double>(0.0);
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
-        env, [m, tokens, T, B, scale, loss] { *loss = m->forward_backward(tokens->data(), T, B, scale); },
+        env, slot_->on_device([m, tokens, T, B, scale, loss] { *loss = m->forward_backward(tokens->data(), T, B, scale); }),
         [loss](Napi::Env e) { return Napi::Number::New(e, *loss); }, [slot = slot_] { slot->end_call(); }, {Value()});
 }
 
@@ -143,13 +143,14 @@ Napi::Value AddonModel::Loss(const Napi::CallbackInfo & info) {
     auto loss = std::make_shared<double>(0.0);
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
-        env, [m, tokens, T, B, weights, loss] { *loss = m->loss(tokens->data(), T, B, weights); },
+        env, slot_->on_device([m, tokens, T, B, weights, loss] { *loss = m->loss(tokens->data(), T, B, weights); }),
         [loss](Napi::Env e) { return Napi::Number::New(e, *loss); }, [slot = slot_] { slot->end_call(); }, {Value()});
 }
 
 Napi::Value AddonModel::ZeroGrads(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
     slot_->get(env).zero_grads();
     return env.Undefined();
 }
@@ -158,6 +159,7 @@ Napi::Value AddonModel::ZeroGrads(const Napi::CallbackInfo & info) {
 Napi::Value AddonModel::ReadTensors(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
     const std::string which = info[0].As<Napi::String>();
     ParameterSet & set = which == "grad" ? slot_->get(env).grads() : slot_->get(env).params();
     Napi::Object out = Napi::Object::New(env);
@@ -169,6 +171,7 @@ Napi::Value AddonModel::ReadTensors(const Napi::CallbackInfo & info) {
 Napi::Value AddonModel::WriteTensor(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
     const std::string name = info[0].As<Napi::String>();
     const ParameterEntry * e = slot_->get(env).params().find(name);
     if (!e) throw Napi::Error::New(env, "no parameter named " + name);
@@ -185,6 +188,7 @@ Napi::Value AddonModel::WriteTensor(const Napi::CallbackInfo & info) {
 Napi::Value AddonModel::SetThreads(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
     try {
         slot_->get(env).set_threads(info[0].As<Napi::Number>().Int32Value());
     } catch (const EngineError & e) {
@@ -197,6 +201,7 @@ Napi::Value AddonModel::SetThreads(const Napi::CallbackInfo & info) {
 Napi::Value AddonModel::SetPrecision(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
     const std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
     if (name != "fp32" && name != "bf16") throw Napi::RangeError::New(env, "precision must be 'fp32' or 'bf16'");
     slot_->get(env).set_precision(name == "bf16" ? Precision::kMixedBF16 : Precision::kFP32);

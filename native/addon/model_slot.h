@@ -34,8 +34,18 @@ struct ModelSlot {
         return m;
     }
     void end_call() { busy = false; }
+    // The device for a call made on the JS thread (reading or writing tensors).
+    std::unique_lock<std::mutex> device_turn(Napi::Env env) { return get(env).device().exclusive(); }
+    // Wraps work on this model so it runs while holding its device (ComputeDevice::exclusive).
+    std::function<void()> on_device(std::function<void()> work) {
+        return [m = model.get(), work = std::move(work)] {
+            auto turn = m->device().exclusive();
+            work();
+        };
+    }
     void dispose(Napi::Env env) {
         if (busy) throw Napi::Error::New(env, "this model is busy with another call; await or cancel it before dispose()");
+        auto turn = model ? model->device().exclusive() : std::unique_lock<std::mutex>();
         auto hooks = std::move(dependents);
         for (auto & [owner, release] : hooks) release();
         model.reset();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 
 namespace tweetsmith {
 
@@ -46,6 +47,15 @@ bool computes(ggml_backend_dev_t dev) {
 
 bool moves_no_data(ggml_op op) {
     return op == GGML_OP_NONE || op == GGML_OP_VIEW || op == GGML_OP_RESHAPE || op == GGML_OP_PERMUTE || op == GGML_OP_TRANSPOSE;
+}
+
+std::mutex & device_mutex(const std::string & name) {
+    static std::mutex registry_mutex;
+    static std::map<std::string, std::unique_ptr<std::mutex>> per_device;
+    std::lock_guard<std::mutex> guard(registry_mutex);
+    auto & m = per_device[name];
+    if (!m) m = std::make_unique<std::mutex>();
+    return *m;
 }
 
 bool abort_requested(void * data) { return static_cast<std::atomic<bool> *>(data)->load(); }
@@ -140,18 +150,19 @@ void ComputeDevice::plan(CachedGraph & g) {
     }
 }
 
-bool ComputeDevice::observe_node(ggml_tensor *, bool ask, void * user_data) {
-    auto * self = static_cast<ComputeDevice *>(user_data);
-    if (ask) return ++self->nodes_seen_ % kCancelCheckNodes == 0;
-    return !self->cancel_->load();  // false stops the rest of the graph
+std::unique_lock<std::mutex> ComputeDevice::exclusive() const {
+    if (is_cpu()) return {};
+    return std::unique_lock<std::mutex>(device_mutex(description_.name));
 }
 
 ggml_status ComputeDevice::compute(CachedGraph & g, std::atomic<bool> * cancel) {
     ggml_backend_cpu_set_abort_callback(cpu_, cancel ? abort_requested : nullptr, cancel);
     if (!g.sched) return ggml_backend_graph_compute(backend_, g.graph);
-    cancel_ = cancel;
-    nodes_seen_ = 0;
-    ggml_backend_sched_set_eval_callback(g.sched, cancel && !is_cpu() ? observe_node : nullptr, this);
+    // A GPU graph runs to its end: the scheduler's per-node callback, which could stop
+    // it between nodes, splits the graph into views that ggml's Vulkan backend
+    // mis-sizes (it wrote past its buffers on lavapipe). So a cancel request stops a
+    // GPU run between graphs: the caller sees it when this one ends.
+    if (cancel && cancel->load()) return GGML_STATUS_ABORTED;
     return ggml_backend_sched_graph_compute(g.sched, g.graph);
 }
 

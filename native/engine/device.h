@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -68,25 +69,25 @@ public:
 
     // Allocates a built graph's intermediate tensors (after which its inputs can be set).
     void plan(CachedGraph & g);
-    // Runs a planned graph. `cancel`: checked between nodes (on the CPU, by ggml's
-    // threads; on another device every kCancelCheckNodes nodes, where the scheduler
-    // waits for the device); nullptr for a graph that must not stop halfway.
+    // Runs a planned graph. `cancel`: checked between nodes on the CPU (by ggml's
+    // threads, also for the operations a GPU left to the CPU), and before the graph
+    // starts on a GPU; nullptr for a graph that must not stop halfway.
     ggml_status compute(CachedGraph & g, std::atomic<bool> * cancel);
+
+    // Holds the device for one engine call. ggml's GPU backends share a device's
+    // queues between the backends made on it, and are not safe for two threads at
+    // once: models on the same GPU take turns, call by call. The CPU needs no turn.
+    std::unique_lock<std::mutex> exclusive() const;
 
     // Operations of the graphs planned so far that the device lacks and the CPU ran.
     const std::set<std::string> & fallback_ops() const { return fallback_ops_; }
 
 private:
-    static constexpr int kCancelCheckNodes = 128;
-    static bool observe_node(ggml_tensor * t, bool ask, void * user_data);
-
     DeviceDescription description_;
     bool portable_;
     ggml_backend_t backend_ = nullptr;
     ggml_backend_t cpu_ = nullptr;  // == backend_ when the device is the CPU
     std::set<std::string> fallback_ops_;
-    std::atomic<bool> * cancel_ = nullptr;  // of the graph running now
-    int nodes_seen_ = 0;
 };
 
 }  // namespace tweetsmith

@@ -43,7 +43,7 @@ struct CrossEntropySaved {
 // One layer's key and value caches for sampling.
 struct KVCacheLayer {
     ggml_tensor * k;  // [hs, L, H, B]
-    ggml_tensor * v;  // [hs, L, H, B] on the CPU; [L, hs, H, B] (transposed, as the product wants it) portable
+    ggml_tensor * v;  // [hs, L, H, B]
 };
 
 // What cached attention reads besides q, k and v.
@@ -101,8 +101,7 @@ public:
 
 std::unique_ptr<Ops> make_ops(ggml_context * ctx, bool portable);
 
-// One layer's caches, laid out as that path's cached_attention reads them.
-KVCacheLayer new_kv_cache_layer(ggml_context * ctx, bool portable, int64_t head_size, int64_t length, int64_t n_head,
-                                int64_t n_sequences);
+// One layer's caches (unallocated; the decoder allocates them on the device).
+KVCacheLayer new_kv_cache_layer(ggml_context * ctx, int64_t head_size, int64_t length, int64_t n_head, int64_t n_sequences);
 
 }  // namespace tweetsmith

@@ -107,22 +107,17 @@ public:
         return in;
     }
 
-    // As llama.cpp keeps its caches: keys written as rows, values into a transposed
-    // cache (one element per row) so the product with the probabilities reads them
-    // as they lie. The queries attend to the whole cache; the mask hides the rows
-    // not yet written and those after each query's own position.
+    // The new tokens' keys and values are written into the caches as rows (at the
+    // positions in `rows`), and the queries attend to the whole cache: the mask
+    // hides the rows not yet written and those after each query's own position.
     ggml_tensor * cached_attention(ggml_tensor * qkv, const KVCacheLayer & cache, const DecodeInputs & in) override {
-        const int64_t hs = cache.k->ne[0], L = cache.k->ne[1], H = cache.k->ne[2], B = cache.k->ne[3];
-        const int64_t t = qkv->ne[1];
-        ggml_tensor * q = split_heads(ctx, qkv, 0, H, GGML_TYPE_F32);
-        ggml_tensor * k_new = split_heads(ctx, qkv, 1, H, GGML_TYPE_F32);  // [hs, t, H, B]
-        ggml_tensor * v_new = split_heads(ctx, qkv, 2, H, GGML_TYPE_F32);
-        ggml_tensor * keys = ggml_set_rows(ctx, cache.k, k_new, in.rows);
-        ggml_tensor * v_rows = ggml_reshape_3d(ctx, ggml_cont(ctx, ggml_transpose(ctx, v_new)), 1, t, hs * H * B);  // [1, t, hs·H·B]
-        ggml_tensor * values = ggml_set_rows(ctx, ggml_reshape_3d(ctx, cache.v, 1, L, hs * H * B), v_rows, in.rows);
+        const int64_t hs = cache.k->ne[0], H = cache.k->ne[2];
+        ggml_tensor * q = split_heads(ctx, qkv, 0, H, GGML_TYPE_F32);  // [hs, t, H, B]
+        ggml_tensor * keys = ggml_set_rows(ctx, cache.k, split_heads(ctx, qkv, 1, H, GGML_TYPE_F32), in.rows);
+        ggml_tensor * values = ggml_set_rows(ctx, cache.v, split_heads(ctx, qkv, 2, H, GGML_TYPE_F32), in.rows);
         ggml_tensor * scores = ggml_mul_mat(ctx, keys, q);  // [L, t, H, B]
         ggml_tensor * probs = ggml_soft_max_ext(ctx, scores, in.mask, 1.0f / std::sqrt(float(hs)), 0.0f);
-        ggml_tensor * y = ggml_mul_mat(ctx, ggml_reshape_4d(ctx, values, L, hs, H, B), probs);  // [hs, t, H, B]
+        ggml_tensor * y = ggml_mul_mat(ctx, transposed(values, GGML_TYPE_F32), probs);  // [hs, t, H, B]
         return merge_heads(ctx, y);
     }
 
@@ -145,11 +140,8 @@ std::unique_ptr<Ops> make_ops(ggml_context * ctx, bool portable) {
     return make_cpu_ops(ctx);
 }
 
-KVCacheLayer new_kv_cache_layer(ggml_context * ctx, bool portable, int64_t hs, int64_t L, int64_t H, int64_t B) {
-    KVCacheLayer layer;
-    layer.k = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, hs, L, H, B);
-    layer.v = portable ? ggml_new_tensor_4d(ctx, GGML_TYPE_F32, L, hs, H, B) : ggml_new_tensor_4d(ctx, GGML_TYPE_F32, hs, L, H, B);
-    return layer;
+KVCacheLayer new_kv_cache_layer(ggml_context * ctx, int64_t hs, int64_t L, int64_t H, int64_t B) {
+    return {ggml_new_tensor_4d(ctx, GGML_TYPE_F32, hs, L, H, B), ggml_new_tensor_4d(ctx, GGML_TYPE_F32, hs, L, H, B)};
 }
 
 }  // namespace tweetsmith
