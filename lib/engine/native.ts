@@ -3,17 +3,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
+import type { GPT2Shape } from '../model/config.js';
 import { packageRoot } from '../paths.js';
 
-/** The numbers of a GPT-2's shape that change the math (GPT2Config adds the special token ids). */
-export interface NativeConfig {
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-  nPositions: number;
-  vocabSize: number;
-  layerNormEpsilon: number;
-}
+/** What the engine builds a model from: a GPT-2's shape (the model config owns it). */
+export type NativeConfig = GPT2Shape;
 
 /** One ggml device the loaded addon can run on (addon.devices()). */
 export interface NativeDevice {

@@ -1,9 +1,18 @@
 // GPT-2's configuration: the published sizes, and the one place that reads and
 // writes Hugging Face's config.json / generation_config.json.
-import type { NativeConfig } from '../engine/native.js';
 
-/** A GPT-2's shape (nPositions: the longest sequence, HF's n_positions / n_ctx) and its special tokens. */
-export interface GPT2Config extends NativeConfig {
+/** The numbers of a GPT-2's shape that change the math (nPositions: the longest sequence, HF's n_positions / n_ctx). */
+export interface GPT2Shape {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  nPositions: number;
+  vocabSize: number;
+  layerNormEpsilon: number;
+}
+
+/** A GPT-2's shape and its special tokens. */
+export interface GPT2Config extends GPT2Shape {
   bosTokenId: number;
   eosTokenId: number;
 }
@@ -45,7 +54,8 @@ export function validateConfig(c: GPT2Config): GPT2Config {
   return c;
 }
 
-export function toNativeConfig({ bosTokenId: _bos, eosTokenId: _eos, ...shape }: GPT2Config): NativeConfig {
+/** What the engine is built from: the shape without the special tokens. */
+export function toNativeConfig({ bosTokenId: _bos, eosTokenId: _eos, ...shape }: GPT2Config): GPT2Shape {
   return shape;
 }
 
