@@ -26,4 +26,4 @@ export {
 } from './data/index.js';
 export { train, TRAIN_DEFAULTS, type TrainOptions, type TrainEvent, type TrainResult, type TrainingRun } from './train/train.js';
 export { samplePosts, tweetIntentUrl, DEFAULT_PROMPT, type SampleOptions } from './generate/samples.js';
-export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './report/run-summary.js';
+export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './train/run-summary.js';

@@ -20,9 +20,8 @@ import {
   tweetIntentUrl,
   writeRunRecord,
   RUN_RECORD_FILES,
-  type MetricRow,
-  type RunSummary,
 } from '../lib/report/index.js';
+import type { MetricRow, RunSummary } from '../lib/train/run-summary.js';
 import { ema } from '../lib/report/smoothing.js';
 
 const ALICE_AVATAR = 'https://pbs.twimg.com/profile_images/908716330991439874/9_53GDxB_400x400.jpg';

@@ -21,7 +21,7 @@ import {
   type RunFacts,
 } from './run-facts.js';
 import { RUN_RECORD_DIR } from './run-record-files.js';
-import type { RunSummary } from './run-summary.js';
+import type { RunSummary } from '../train/run-summary.js';
 
 /** The prompt of the hub's inference widget, and of the original tool. */
 export const WIDGET_PROMPT = 'My dream is';

@@ -30,7 +30,7 @@ import {
   type RunFacts,
 } from './run-facts.js';
 import { REPORT_CSS } from './report-style.js';
-import type { RunSummary, Sample } from './run-summary.js';
+import type { RunSummary, Sample } from '../train/run-summary.js';
 import { ema, smoothingWeight } from './smoothing.js';
 import { renderLineChart, type ChartSeries } from './svg-line-chart.js';
 

@@ -23,7 +23,7 @@ import type { Precision } from '../engine/native.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/index.js';
 import { countParameters } from '../model/parameters.js';
 import { renderModelCard, writeRunRecord } from '../report/index.js';
-import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from '../report/run-summary.js';
+import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from './run-summary.js';
 import type { SourceOptions } from '../sources/index.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { readPackageVersion } from '../version.js';
