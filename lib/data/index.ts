@@ -19,7 +19,6 @@ export {
   buildDataset,
   joinTweets,
   DEFAULT_BLOCK_SIZE,
-  DEFAULT_EPOCHS,
   MAX_USERS,
   type Dataset,
   type DatasetOptions,

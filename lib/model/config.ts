@@ -1,5 +1,6 @@
 // GPT-2's configuration: the published sizes, and the one place that reads and
 // writes Hugging Face's config.json / generation_config.json.
+import { SAMPLING_DEFAULTS } from '../defaults.js';
 
 /** The numbers of a GPT-2's shape that change the math (nPositions: the longest sequence, HF's n_positions / n_ctx). */
 export interface GPT2Shape {
@@ -100,10 +101,10 @@ export function configFromHF(json: Record<string, unknown>, file: string): GPT2C
 /** The text-generation defaults the original tool wrote into config.json (pipeline.md §7). */
 export const TEXT_GENERATION_DEFAULTS = {
   do_sample: true,
-  min_length: 10,
-  max_length: 160,
-  temperature: 1.0,
-  top_p: 0.95,
+  min_length: SAMPLING_DEFAULTS.minLength,
+  max_length: SAMPLING_DEFAULTS.maxLength,
+  temperature: SAMPLING_DEFAULTS.temperature,
+  top_p: SAMPLING_DEFAULTS.topP,
   prefix: '<|endoftext|>',
 };
 

@@ -16,9 +16,10 @@ import {
   type DatasetStats,
   type UserPosts,
 } from '../data/index.js';
+import { SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from '../defaults.js';
 import { GPT2 } from '../engine/gpt2.js';
 import type { StepStats, Trainer } from '../engine/trainer.js';
-import { DEFAULT_PROMPT, samplePosts } from '../generate/samples.js';
+import { samplePosts } from '../generate/samples.js';
 import type { Precision } from '../engine/native.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/index.js';
 import { countParameters } from '../model/parameters.js';
@@ -30,24 +31,6 @@ import { readPackageVersion } from '../version.js';
 import { CHECKPOINT_VERSION, checkpointDir, loadOptimizerState, readCheckpoint, removeCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
 import { EventQueue } from './event-queue.js';
 import { learningRateAt, warmupSteps, type ScheduleName } from './schedule.js';
-
-/** The original tool's defaults (pipeline.md §5–6). */
-export const TRAIN_DEFAULTS = {
-  epochs: 4,
-  lr: 1.372e-4,
-  schedule: 'cosine' as ScheduleName,
-  warmup: 0,
-  batchSize: 1,
-  gradAccum: 1,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0,
-  maxGradNorm: 1.0,
-  validSplit: 0,
-  logEvery: 5,
-  samples: 5,
-};
 
 export interface TrainOptions {
   /** 1 to 3 people's posts: source strings as `tweetsmith dataset` takes them */
@@ -80,7 +63,7 @@ export interface TrainOptions {
   eps?: number;
   weightDecay?: number;
   maxGradNorm?: number;
-  /** a loss line every this many steps (default 5) */
+  /** a loss line every this many steps (default: TRAIN_DEFAULTS.logEvery) */
   logEvery?: number;
   /** measure the validation loss every this many steps too (default: before and after only) */
   evalEvery?: number;
@@ -88,7 +71,7 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** continue from OUT.checkpoint */
   resume?: boolean;
-  /** samples written into the card (default 5) and their prompt */
+  /** samples written into the card (default: TRAIN_DEFAULTS.samples) and their prompt (SAMPLING_DEFAULTS.prompt) */
   samples?: number;
   samplePrompt?: string;
   /** say the base is a random initialisation (the demo), in the card and report */
@@ -176,7 +159,7 @@ function readHyperparameters(options: TrainOptions, blockSize: number, seed: num
     maxGradNorm: options.maxGradNorm ?? TRAIN_DEFAULTS.maxGradNorm,
     threads,
     device: options.device ?? 'cpu',
-    precision: options.precision ?? 'fp32',
+    precision: options.precision ?? TRAIN_DEFAULTS.precision,
   };
   checkHyperparameters(h, options.maxSteps);
   return h;
@@ -347,7 +330,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
       if (metrics.length) metrics[metrics.length - 1].validLoss = final.validLoss;
       emit({ type: 'validation', when: 'after', loss: final.validLoss, perplexity: final.validPerplexity });
     }
-    const prompt = options.samplePrompt ?? DEFAULT_PROMPT;
+    const prompt = options.samplePrompt ?? SAMPLING_DEFAULTS.prompt;
     const nSamples = options.samples ?? TRAIN_DEFAULTS.samples;
     const texts = nSamples > 0 ? await samplePosts(model, tokenizer, prompt, { n: nSamples, seed: h.seed, allowNewlines: options.allowNewlines }) : [];
     const samples = texts.map((text) => ({ prompt, text }));
