@@ -27,7 +27,7 @@ export {
   type UserStats,
 } from './dataset.js';
 export { collectPosts, type UserPosts } from './collect.js';
-export { renderDataTable, type DataTableColumn } from './data-table.js';
+export { dataTable, renderDataTable, type DataTable, type DataTableColumn } from './data-table.js';
 export {
   assertDatasetDirWritable,
   datasetManifest,
