@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import type { GPT2Shape } from '../model/config.js';
 import { packageRoot } from '../paths.js';
+import type { GPT2Shape } from '../model/config.js';
 
 /** What the engine builds a model from: a GPT-2's shape (the model config owns it). */
 export type NativeConfig = GPT2Shape;
