@@ -21,8 +21,9 @@ export interface GenerateOptions {
   eosTokenId?: number;
   /**
    * the weight matrices' format while sampling (default: SAMPLING_DEFAULTS.weights,
-   * 'f32', the trained weights as they are): 'f16' and 'bf16' halve the memory read per token, 'q8_0' about
-   * quarters it; each is converted once when sampling starts
+   * 'f32', the trained weights as they are): 'f16' and 'bf16' halve the memory
+   * read per token, 'q8_0' about quarters it; each is converted once when
+   * sampling starts
    */
   weights?: SamplingWeights;
   /** stops generation between steps */
