@@ -11,18 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatasetStats } from '../lib/data/index.js';
 import { niceAxis } from '../lib/report/chart-scale.js';
-import { markdownTableToHtml } from '../lib/report/markdown-table-html.js';
 import {
   escapeMarkdown,
+  renderDataTableHtml,
   renderModelCard,
   renderReportHtml,
   safeHttpUrl,
   tweetIntentUrl,
   writeRunRecord,
   RUN_RECORD_FILES,
-  type MetricRow,
-  type RunSummary,
 } from '../lib/report/index.js';
+import type { MetricRow, RunSummary } from '../lib/train/run-summary.js';
 import { ema } from '../lib/report/smoothing.js';
 
 const ALICE_AVATAR = 'https://pbs.twimg.com/profile_images/908716330991439874/9_53GDxB_400x400.jpg';
@@ -467,7 +466,7 @@ test('writeRunRecord: without a validation text there is no valid.txt, not even 
 
 // ---------------------------------------------------------------- pieces
 
-test('escaping: Markdown, URLs and the table converter', (t) => {
+test('escaping: Markdown, URLs and the HTML data table', (t) => {
   t.is(escapeMarkdown('a|b <i>*x*</i> [l](u) `c` \\ _'), 'a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; \\[l\\](u) \\`c\\` \\\\ \\_');
   t.is(escapeMarkdown('one\ntwo'), 'one two');
   t.is(safeHttpUrl('javascript:alert(1)'), undefined);
@@ -475,9 +474,15 @@ test('escaping: Markdown, URLs and the table converter', (t) => {
   t.is(safeHttpUrl('not a url'), undefined);
   t.is(safeHttpUrl("https://x.test/a'b(c).png"), 'https://x.test/a%27b%28c%29.png');
   t.is(
-    markdownTableToHtml('| Data | a \\| b |\n| --- | --- |\n| Kept | 3 |\n'),
-    '<table>\n<thead><tr><th scope="col">Data</th><th class="num" scope="col">a | b</th></tr></thead>\n' +
-      '<tbody><tr><th scope="row">Kept</th><td class="num">3</td></tr></tbody>\n</table>',
+    renderDataTableHtml([
+      { handle: 'a', name: 'a | <b>', downloaded: 4, retweets: 0, short: 1, kept: 3 },
+      { handle: 'c', downloaded: 2, retweets: 1, short: 0, kept: 1 },
+    ]),
+    '<table>\n<thead><tr><th scope="col">Data</th><th class="num" scope="col">a | &lt;b&gt;</th><th class="num" scope="col">@c</th></tr></thead>\n' +
+      '<tbody><tr><th scope="row">Tweets downloaded</th><td class="num">4</td><td class="num">2</td></tr>' +
+      '<tr><th scope="row">Retweets</th><td class="num">0</td><td class="num">1</td></tr>' +
+      '<tr><th scope="row">Short tweets</th><td class="num">1</td><td class="num">0</td></tr>' +
+      '<tr><th scope="row">Tweets kept</th><td class="num">3</td><td class="num">1</td></tr></tbody>\n</table>',
   );
 });
 

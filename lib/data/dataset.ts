@@ -5,6 +5,7 @@
 // Every random choice draws from its own named stream of the seed (see rng.ts),
 // so the same seed and the same posts give byte-identical output anywhere.
 import { randomInt } from 'node:crypto';
+import { TRAIN_DEFAULTS } from '../defaults.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import type { Post } from '../sources/post.js';
 import { curatePosts, type PostCounts } from './curate.js';
@@ -15,7 +16,6 @@ import { createRng, shuffled, MAX_SEED, type Rng } from './rng.js';
 import { cutIntoBlocks } from './token-blocks.js';
 import { upsampleToCharacters } from './upsample.js';
 
-export const DEFAULT_EPOCHS = 4;
 export const DEFAULT_BLOCK_SIZE = 1024;
 export const MAX_USERS = 3;
 
@@ -29,13 +29,13 @@ export interface DatasetUser {
 export interface DatasetOptions extends DataSizeLimits {
   /** 1 to 3 people; handles are normalised and must differ. */
   users: readonly DatasetUser[];
-  /** Shuffled copies of the data in the training text (default 4). */
+  /** Shuffled copies of the data in the training text (default: TRAIN_DEFAULTS.epochs). */
   epochs?: number;
   /** Seed of every shuffle (default: a random one, recorded in the stats). */
   seed?: number;
   /** Tokens per block (default 1024, GPT-2's context). */
   blockSize?: number;
-  /** Fraction of each person's kept tweets held out for validation, in [0, 1) (default 0). */
+  /** Fraction of each person's kept tweets held out for validation, in [0, 1) (default: TRAIN_DEFAULTS.validSplit). */
   validSplit?: number;
   /** Keep line breaks inside tweets (default false). */
   allowNewlines?: boolean;
@@ -82,9 +82,9 @@ export interface Dataset {
 }
 
 export async function buildDataset(options: DatasetOptions): Promise<Dataset> {
-  const epochs = options.epochs ?? DEFAULT_EPOCHS;
+  const epochs = options.epochs ?? TRAIN_DEFAULTS.epochs;
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const validSplit = options.validSplit ?? 0;
+  const validSplit = options.validSplit ?? TRAIN_DEFAULTS.validSplit;
   const allowNewlines = options.allowNewlines ?? false;
   const seed = options.seed ?? randomInt(0, 2 ** 32);
   checkOptions(epochs, blockSize, validSplit, seed);

@@ -19,7 +19,6 @@ export {
   buildDataset,
   joinTweets,
   DEFAULT_BLOCK_SIZE,
-  DEFAULT_EPOCHS,
   MAX_USERS,
   type Dataset,
   type DatasetOptions,
@@ -28,7 +27,7 @@ export {
   type UserStats,
 } from './dataset.js';
 export { collectPosts, type UserPosts } from './collect.js';
-export { renderDataTable, type DataTableColumn } from './data-table.js';
+export { dataTable, renderDataTable, type DataTable, type DataTableColumn } from './data-table.js';
 export {
   assertDatasetDirWritable,
   datasetManifest,

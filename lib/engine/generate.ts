@@ -1,27 +1,29 @@
 // Sampling as an async stream of token events: the engine chooses one token per
 // sequence per step (off the JS thread); the stream hands them out as they come.
+import { SAMPLING_DEFAULTS } from '../defaults.js';
 import { loadNative, type NativeModel } from './native.js';
 
 export interface GenerateOptions {
   /** sequences sampled together (default 1) */
   n?: number;
-  /** total length, prompt included, as Hugging Face counts it (default 160) */
+  /** total length, prompt included, as Hugging Face counts it (default: SAMPLING_DEFAULTS.maxLength) */
   maxLength?: number;
-  /** no end-of-text before this total length (default 10) */
+  /** no end-of-text before this total length (default: SAMPLING_DEFAULTS.minLength) */
   minLength?: number;
-  /** default 1; 0 always takes the most likely token */
+  /** default: SAMPLING_DEFAULTS.temperature; 0 always takes the most likely token */
   temperature?: number;
-  /** nucleus sampling mass (default 0.95; 1 turns it off) */
+  /** nucleus sampling mass (default: SAMPLING_DEFAULTS.topP; 1 turns it off) */
   topP?: number;
-  /** keep only the k most likely tokens (default 0: off) */
+  /** keep only the k most likely tokens (default: SAMPLING_DEFAULTS.topK; 0 is off) */
   topK?: number;
   /** the same seed gives the same tokens (default: random) */
   seed?: number;
   eosTokenId?: number;
   /**
-   * the weight matrices' format while sampling (default 'f32', the trained weights
-   * as they are): 'f16' and 'bf16' halve the memory read per token, 'q8_0' about
-   * quarters it; each is converted once when sampling starts
+   * the weight matrices' format while sampling (default: SAMPLING_DEFAULTS.weights,
+   * 'f32', the trained weights as they are): 'f16' and 'bf16' halve the memory
+   * read per token, 'q8_0' about quarters it; each is converted once when
+   * sampling starts
    */
   weights?: SamplingWeights;
   /** stops generation between steps */
@@ -56,14 +58,14 @@ export async function* generateTokens(
 ): AsyncGenerator<TokenEvent> {
   const opts = {
     n: options.n ?? 1,
-    maxLength: options.maxLength ?? 160,
-    minLength: options.minLength ?? 10,
-    temperature: options.temperature ?? 1,
-    topP: options.topP ?? 0.95,
-    topK: options.topK ?? 0,
+    maxLength: options.maxLength ?? SAMPLING_DEFAULTS.maxLength,
+    minLength: options.minLength ?? SAMPLING_DEFAULTS.minLength,
+    temperature: options.temperature ?? SAMPLING_DEFAULTS.temperature,
+    topP: options.topP ?? SAMPLING_DEFAULTS.topP,
+    topK: options.topK ?? SAMPLING_DEFAULTS.topK,
     seed: options.seed,
     eosTokenId: options.eosTokenId ?? 50256,
-    weights: options.weights ?? 'f32',
+    weights: options.weights ?? SAMPLING_DEFAULTS.weights,
   };
   const generator = new (loadNative().Generator)(native, prompt, opts);
   while (!generator.done) {

@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { SAMPLING_DEFAULTS } from '../defaults.js';
 import {
   configToHF,
   END_OF_TEXT,
@@ -287,8 +288,8 @@ export class GPT2 {
   /** Samples `n` continuations of the prompt at once; yields each new token as it is chosen. */
   generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<TokenEvent> {
     const seed = options.seed ?? randomInt(2 ** 47);
-    // the default length (160, the original tool's) is cut to a smaller model's context
-    const maxLength = options.maxLength ?? Math.min(160, this.config.nPositions);
+    // the default length (the original tool's) is cut to a smaller model's context
+    const maxLength = options.maxLength ?? Math.min(SAMPLING_DEFAULTS.maxLength, this.config.nPositions);
     return generateTokens(
       this.engine(),
       toInt32Tokens(prompt, 'prompt'),

@@ -6,16 +6,10 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
+import type { GPT2Shape } from '../model/config.js';
 
-/** The numbers of a GPT-2's shape that change the math (GPT2Config adds the special token ids). */
-export interface NativeConfig {
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-  nPositions: number;
-  vocabSize: number;
-  layerNormEpsilon: number;
-}
+/** What the engine builds a model from: a GPT-2's shape (the model config owns it). */
+export type NativeConfig = GPT2Shape;
 
 /** One ggml device the loaded addon can run on (addon.devices()). */
 export interface NativeDevice {

@@ -1,19 +1,20 @@
 // The training step: forward + backward over a batch (split into micro-batches
 // when accumulating gradients), then global-norm clipping and AdamW, all in the
 // engine. The learning rate is given per step: the schedule lives in the caller.
+import { TRAIN_DEFAULTS } from '../defaults.js';
 import { loadNative, type NativeAdamW, type NativeModel } from './native.js';
 
 export interface TrainerOptions {
-  /** learning rate used when a step does not give one (default 1.372e-4, the original tool's) */
+  /** learning rate used when a step does not give one (default: TRAIN_DEFAULTS.lr, the original tool's) */
   lr?: number;
   beta1?: number;
   beta2?: number;
   eps?: number;
-  /** decoupled weight decay on matrices and embeddings, not biases or LayerNorm (default 0) */
+  /** decoupled weight decay on matrices and embeddings, not biases or LayerNorm (default: TRAIN_DEFAULTS.weightDecay) */
   weightDecay?: number;
-  /** clip the global gradient norm to this (default 1.0; 0 turns clipping off) */
+  /** clip the global gradient norm to this (default: TRAIN_DEFAULTS.maxGradNorm; 0 turns clipping off) */
   maxGradNorm?: number;
-  /** split each batch into this many micro-batches, one optimizer update per batch (default 1) */
+  /** split each batch into this many micro-batches, one optimizer update per batch (default: TRAIN_DEFAULTS.gradAccum) */
   gradAccum?: number;
 }
 
@@ -63,13 +64,13 @@ export class Trainer {
     private readonly exclusive: Exclusive,
   ) {
     this.options = {
-      lr: 1.372e-4,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-8,
-      weightDecay: 0,
-      maxGradNorm: 1.0,
-      gradAccum: 1,
+      lr: TRAIN_DEFAULTS.lr,
+      beta1: TRAIN_DEFAULTS.beta1,
+      beta2: TRAIN_DEFAULTS.beta2,
+      eps: TRAIN_DEFAULTS.eps,
+      weightDecay: TRAIN_DEFAULTS.weightDecay,
+      maxGradNorm: TRAIN_DEFAULTS.maxGradNorm,
+      gradAccum: TRAIN_DEFAULTS.gradAccum,
       ...options,
     };
     const g = this.options.gradAccum;

@@ -1,11 +1,12 @@
 // From a model to finished posts, as the original tool made them: the prompt
 // starts with <|endoftext|>, samples are decoded without special tokens, cut at
 // the first new line unless new lines are allowed, and stripped.
+import { SAMPLING_DEFAULTS } from '../defaults.js';
 import type { GenerateOptions, TokenEvent } from '../engine/generate.js';
 import type { GPT2 } from '../engine/gpt2.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 
-export const DEFAULT_PROMPT = 'My dream is';
+export const DEFAULT_PROMPT = SAMPLING_DEFAULTS.prompt;
 
 export interface SampleOptions extends GenerateOptions {
   /** keep line breaks inside a sample (default: cut at the first one) */

@@ -1,9 +1,19 @@
 // GPT-2's configuration: the published sizes, and the one place that reads and
 // writes Hugging Face's config.json / generation_config.json.
-import type { NativeConfig } from '../engine/native.js';
+import { SAMPLING_DEFAULTS } from '../defaults.js';
 
-/** A GPT-2's shape (nPositions: the longest sequence, HF's n_positions / n_ctx) and its special tokens. */
-export interface GPT2Config extends NativeConfig {
+/** The numbers of a GPT-2's shape that change the math (nPositions: the longest sequence, HF's n_positions / n_ctx). */
+export interface GPT2Shape {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  nPositions: number;
+  vocabSize: number;
+  layerNormEpsilon: number;
+}
+
+/** A GPT-2's shape and its special tokens. */
+export interface GPT2Config extends GPT2Shape {
   bosTokenId: number;
   eosTokenId: number;
 }
@@ -45,7 +55,8 @@ export function validateConfig(c: GPT2Config): GPT2Config {
   return c;
 }
 
-export function toNativeConfig({ bosTokenId: _bos, eosTokenId: _eos, ...shape }: GPT2Config): NativeConfig {
+/** What the engine is built from: the shape without the special tokens. */
+export function toNativeConfig({ bosTokenId: _bos, eosTokenId: _eos, ...shape }: GPT2Config): GPT2Shape {
   return shape;
 }
 
@@ -90,10 +101,10 @@ export function configFromHF(json: Record<string, unknown>, file: string): GPT2C
 /** The text-generation defaults the original tool wrote into config.json (pipeline.md §7). */
 export const TEXT_GENERATION_DEFAULTS = {
   do_sample: true,
-  min_length: 10,
-  max_length: 160,
-  temperature: 1.0,
-  top_p: 0.95,
+  min_length: SAMPLING_DEFAULTS.minLength,
+  max_length: SAMPLING_DEFAULTS.maxLength,
+  temperature: SAMPLING_DEFAULTS.temperature,
+  top_p: SAMPLING_DEFAULTS.topP,
   prefix: '<|endoftext|>',
 };
 

@@ -7,7 +7,7 @@
 // an <img> or url() pointing nowhere would show as a broken picture.
 import { escapeHtml, safeHttpUrl } from './escape.js';
 import { displayName, initialOf, kindLabel } from './run-facts.js';
-import type { RunSummary } from './run-summary.js';
+import type { RunSummary } from '../train/run-summary.js';
 
 type User = RunSummary['dataset']['users'][number];
 

@@ -7,6 +7,7 @@
 //
 // Every string that came from a post or a profile goes through escape.ts.
 import { renderDataTable } from '../data/index.js';
+import { SAMPLING_DEFAULTS } from '../defaults.js';
 import { renderCardHeader } from './card-header.js';
 import { escapeMarkdown, escapeMarkdownLines } from './escape.js';
 import { formatDate, formatDuration, formatInt, formatLoss, formatParameters, formatPercent, formatPerplexity } from './format.js';
@@ -21,10 +22,10 @@ import {
   type RunFacts,
 } from './run-facts.js';
 import { RUN_RECORD_DIR } from './run-record-files.js';
-import type { RunSummary } from './run-summary.js';
+import type { RunSummary } from '../train/run-summary.js';
 
 /** The prompt of the hub's inference widget, and of the original tool. */
-export const WIDGET_PROMPT = 'My dream is';
+export const WIDGET_PROMPT = SAMPLING_DEFAULTS.prompt;
 
 const HUGGINGTWEETS_URL = 'https://github.com/borisdayma/huggingtweets';
 const HUB = 'https://huggingface.co';
@@ -114,7 +115,7 @@ function howItWorks(summary: RunSummary, facts: RunFacts): string {
     ` fine-tune   ${base} (${formatParameters(summary.model.parameters)} parameters), AdamW, ${summary.hyperparameters.schedule} learning rate`,
     `    │        ${formatInt(facts.stepsDone)} steps, final loss ${formatLoss(summary.final.trainLoss)}`,
     '    ▼',
-    ' generate    a prompt ("My dream is") → new posts, sampled token by token',
+    ` generate    a prompt ("${WIDGET_PROMPT}") → new posts, sampled token by token`,
     '```',
   ];
   return [
@@ -289,7 +290,7 @@ function howToUse(summary: RunSummary): string {
     '### From the command line, with tweetsmith',
     '',
     '```bash',
-    `npx tweetsmith generate --model ${dir} "My dream is"`,
+    `npx tweetsmith generate --model ${dir} "${WIDGET_PROMPT}"`,
     '```',
     '',
     '`-n`, `--max-length`, `--temperature`, `--top-p` and `--seed` change the sampling; `--json` prints `{"prompt": …, "samples": […]}`.',
@@ -303,12 +304,12 @@ function howToUse(summary: RunSummary): string {
     'const model = await GPT2.load(dir);',
     'const tokenizer = await Tokenizer.fromDir(dir);',
     '',
-    "const prompt = 'My dream is';",
+    `const prompt = '${WIDGET_PROMPT}';`,
     '// every post began with <|endoftext|> in training, so the prompt does too',
     "const promptTokens = tokenizer.encode('<|endoftext|>' + prompt);",
     'const n = 5;',
     'const continuations = Array.from({ length: n }, () => []);',
-    'for await (const { sequence, token } of model.generate(promptTokens, { n, maxLength: 160, topP: 0.95, seed: 1 })) {',
+    `for await (const { sequence, token } of model.generate(promptTokens, { n, maxLength: ${SAMPLING_DEFAULTS.maxLength}, topP: ${SAMPLING_DEFAULTS.topP}, seed: 1 })) {`,
     '  continuations[sequence].push(token);',
     '}',
     'for (const tokens of continuations) {',
@@ -325,7 +326,7 @@ function howToUse(summary: RunSummary): string {
     'from transformers import pipeline',
     'generator = pipeline(\'text-generation\',',
     `                     model='${dir}')`,
-    'generator("My dream is", num_return_sequences=5)',
+    `generator("${WIDGET_PROMPT}", num_return_sequences=5)`,
     '```',
     '',
     "`model=` takes this folder, or the model's hub id once it is uploaded (`your-name/" + dir.slice(2) + '`).',

@@ -5,7 +5,7 @@
 // link) and the avatars, when their URL is http(s).
 //
 // Every string that came from a post, a profile or a file name is escaped.
-import { renderDataTable } from '../data/index.js';
+import { dataTable, type DataTableColumn } from '../data/index.js';
 import { escapeHtml, safeHttpUrl } from './escape.js';
 import {
   formatDate,
@@ -17,7 +17,6 @@ import {
   formatPerplexity,
   formatRate,
 } from './format.js';
-import { markdownTableToHtml } from './markdown-table-html.js';
 import {
   baseModelLabel,
   displayName,
@@ -30,7 +29,7 @@ import {
   type RunFacts,
 } from './run-facts.js';
 import { REPORT_CSS } from './report-style.js';
-import type { RunSummary, Sample } from './run-summary.js';
+import type { RunSummary, Sample } from '../train/run-summary.js';
 import { ema, smoothingWeight } from './smoothing.js';
 import { renderLineChart, type ChartSeries } from './svg-line-chart.js';
 
@@ -284,12 +283,18 @@ function samplesSection(summary: RunSummary): string {
 function table(head: string[] | undefined, rows: string[][]): string {
   return [
     '<table>',
-    ...(head ? [`<thead><tr>${head.map((h, i) => `<th scope="col"${i > 0 ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('')}</tr></thead>`] : []),
+    ...(head ? [`<thead><tr>${head.map((h, i) => `<th${i > 0 ? ' class="num"' : ''} scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>`] : []),
     `<tbody>${rows
       .map(([label = '', ...values]) => `<tr><th scope="row">${escapeHtml(label)}</th>${values.map((v) => `<td class="num">${escapeHtml(v)}</td>`).join('')}</tr>`)
       .join('')}</tbody>`,
     '</table>',
   ].join('\n');
+}
+
+/** The model card's data table (lib/data), drawn from its numbers. */
+export function renderDataTableHtml(users: readonly DataTableColumn[]): string {
+  const { head, rows } = dataTable(users);
+  return table(head, rows.map(({ label, counts }) => [label, ...counts.map(String)]));
 }
 
 function dataSection(summary: RunSummary): string {
@@ -326,7 +331,7 @@ function dataSection(summary: RunSummary): string {
     '<h2>Training data</h2>',
     `<p class="lead">Posts of ${users.map((u) => `@${escapeHtml(u.handle)}`).join(' &amp; ')}: retweets and short posts are counted and left out.</p>`,
     '<div class="columns">',
-    `<div>${markdownTableToHtml(renderDataTable(users))}</div>`,
+    `<div>${renderDataTableHtml(users)}</div>`,
     `<div>${perPerson}</div>`,
     '</div>',
     '<h3>Training text</h3>',

@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import type { UserStats } from '../data/index.js';
 import { formatInt, formatNumber, formatPercent, formatRate } from './format.js';
-import type { RunSummary } from './run-summary.js';
+import type { RunSummary } from '../train/run-summary.js';
 
 export interface RunFacts {
   /** Tokens behind one optimizer step: batch × accumulation × block. */

@@ -8,7 +8,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderReportHtml } from './report-html.js';
 import { RUN_RECORD_FILES, RUN_RECORD_FORMAT } from './run-record-files.js';
-import type { RunSummary } from './run-summary.js';
+import type { RunSummary } from '../train/run-summary.js';
 
 export interface RunRecordFiles {
   /** Every post as read, one JSON object a line. */

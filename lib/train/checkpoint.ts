@@ -10,7 +10,7 @@ import type { UserPosts } from '../data/index.js';
 import type { GPT2 } from '../engine/gpt2.js';
 import type { Trainer } from '../engine/trainer.js';
 import { writeDirAtomically } from '../model/model-dir.js';
-import type { MetricRow, TrainHyperparameters } from '../report/run-summary.js';
+import type { MetricRow, TrainHyperparameters } from './run-summary.js';
 
 export const CHECKPOINT_VERSION = 1;
 

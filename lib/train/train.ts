@@ -16,39 +16,22 @@ import {
   type DatasetStats,
   type UserPosts,
 } from '../data/index.js';
+import { SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from '../defaults.js';
 import { GPT2 } from '../engine/gpt2.js';
 import type { StepStats, Trainer } from '../engine/trainer.js';
-import { DEFAULT_PROMPT, samplePosts } from '../generate/samples.js';
+import { samplePosts } from '../generate/samples.js';
 import type { DeviceRequest } from '../engine/device.js';
 import type { Precision } from '../engine/native.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/index.js';
 import { countParameters } from '../model/parameters.js';
 import { renderModelCard, writeRunRecord } from '../report/index.js';
-import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from '../report/run-summary.js';
+import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from './run-summary.js';
 import type { SourceOptions } from '../sources/index.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { readPackageVersion } from '../version.js';
 import { CHECKPOINT_VERSION, checkpointDir, loadOptimizerState, readCheckpoint, removeCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
 import { EventQueue } from './event-queue.js';
 import { learningRateAt, warmupSteps, type ScheduleName } from './schedule.js';
-
-/** The original tool's defaults (pipeline.md §5–6). */
-export const TRAIN_DEFAULTS = {
-  epochs: 4,
-  lr: 1.372e-4,
-  schedule: 'cosine' as ScheduleName,
-  warmup: 0,
-  batchSize: 1,
-  gradAccum: 1,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0,
-  maxGradNorm: 1.0,
-  validSplit: 0,
-  logEvery: 5,
-  samples: 5,
-};
 
 export interface TrainOptions {
   /** 1 to 3 people's posts: source strings as `tweetsmith dataset` takes them */
@@ -82,7 +65,7 @@ export interface TrainOptions {
   eps?: number;
   weightDecay?: number;
   maxGradNorm?: number;
-  /** a loss line every this many steps (default 5) */
+  /** a loss line every this many steps (default: TRAIN_DEFAULTS.logEvery) */
   logEvery?: number;
   /** measure the validation loss every this many steps too (default: before and after only) */
   evalEvery?: number;
@@ -90,7 +73,7 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** continue from OUT.checkpoint */
   resume?: boolean;
-  /** samples written into the card (default 5) and their prompt */
+  /** samples written into the card (default: TRAIN_DEFAULTS.samples) and their prompt (SAMPLING_DEFAULTS.prompt) */
   samples?: number;
   samplePrompt?: string;
   /** say the base is a random initialisation (the demo), in the card and report */
@@ -179,7 +162,7 @@ function readHyperparameters(options: TrainOptions, blockSize: number, seed: num
     maxGradNorm: options.maxGradNorm ?? TRAIN_DEFAULTS.maxGradNorm,
     threads,
     device,
-    precision: options.precision ?? 'fp32',
+    precision: options.precision ?? TRAIN_DEFAULTS.precision,
   };
   checkHyperparameters(h, options.maxSteps);
   return h;
@@ -206,7 +189,59 @@ function baseName(options: TrainOptions): string {
   return existsSync(options.base) ? basename(resolve(options.base)) : options.base;
 }
 
+// ---------------------------------------------------------------- the run: prepare → loop → finish
+
+/** A run ready for its first step: the model and its data, the plan, and what a resumed run keeps from its start. */
+interface PreparedRun {
+  options: TrainOptions;
+  ckptDir: string;
+  model: GPT2;
+  tokenizer: Tokenizer;
+  /** the posts the dataset was built from (a checkpoint keeps them) */
+  users: UserPosts[];
+  dataset: Dataset;
+  /** the settings; `steps` is the planned total */
+  h: TrainHyperparameters;
+  trainer: Trainer;
+  /** every training block once, in a seeded order; step s takes the s-th slice of blocksPerStep */
+  order: number[];
+  blocksPerStep: number;
+  startStep: number;
+  totalSteps: number;
+  /** warm-up in whole steps */
+  warmup: number;
+  /** the logged steps so far (a resumed run's included) */
+  metrics: MetricRow[];
+  baseModel: string;
+  baseIsRandom: boolean;
+  startedAt: string;
+  validLossBefore?: number;
+  /** seconds trained before this process started (a resumed run) */
+  priorSeconds: number;
+}
+
+/** Where the loop stopped: at totalSteps, or earlier when stopped. */
+interface LoopEnd {
+  step: number;
+  trainSeconds: number;
+}
+
 async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void, stopSignal: AbortSignal): Promise<TrainResult> {
+  const run = await prepareRun(options, emit);
+  try {
+    const end = await trainLoop(run, emit, stopSignal);
+    return await finishRun(run, end, emit);
+  } finally {
+    await run.model.dispose();
+  }
+}
+
+/**
+ * Loads the base model (or the checkpoint), builds the dataset, plans the steps and
+ * sets up AdamW; measures the validation loss before training. The model is
+ * disposed if any of it fails.
+ */
+async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void): Promise<PreparedRun> {
   const startedAt = new Date().toISOString();
   const ckptDir = checkpointDir(options.out);
   const resumed = options.resume ? await readCheckpoint(ckptDir) : undefined;
@@ -245,131 +280,158 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
     });
     emit({ type: 'dataset', stats: dataset.stats, table: renderDataTable(dataset.stats.users), warnings: dataset.stats.warnings });
 
-    // -- the plan: one pass over the blocks in a seeded order, batch × accumulation blocks per update
-    const blocksPerStep = h.batchSize * h.gradAccum;
-    const nBlocks = dataset.stats.trainBlocks;
-    const fullSteps = Math.floor(nBlocks / blocksPerStep);
-    if (fullSteps < 1) {
-      throw new Error(
-        `the training text makes ${nBlocks} block(s) of ${h.blockSize} tokens, fewer than one optimizer step needs ` +
-          `(batch size ${h.batchSize} × gradient accumulation ${h.gradAccum}); use more posts, more epochs or a smaller --block-size`,
-      );
-    }
-    const totalSteps = resumed?.state.totalSteps ?? Math.min(fullSteps, options.maxSteps ?? fullSteps);
+    // -- the plan (a resumed run keeps its total)
+    const plan = planSteps(h, dataset.stats.trainBlocks, options.maxSteps);
+    const totalSteps = resumed?.state.totalSteps ?? plan.totalSteps;
     h.steps = totalSteps;
-    const order = shuffled(Array.from({ length: nBlocks }, (_, i) => i), createRng(h.seed, 'block-order'));
-    const warmup = warmupSteps(h.warmup, totalSteps);
 
+    // -- the optimizer, where a resumed run left it
     const trainer: Trainer = model.trainer({
       beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, maxGradNorm: h.maxGradNorm, gradAccum: h.gradAccum,
     });
-    const metrics: MetricRow[] = resumed?.state.metrics ?? [];
-    let startStep = 0;
-    if (resumed) {
-      startStep = resumed.state.step;
-      await loadOptimizerState(ckptDir, trainer, startStep);
-    }
+    const startStep = resumed?.state.step ?? 0;
+    if (resumed) await loadOptimizerState(ckptDir, trainer, startStep);
 
-    // what a resumed run keeps from its start
-    const baseModel = resumed?.state.baseModel ?? baseName(options);
-    const baseIsRandom = resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false;
-    const runStartedAt = resumed?.state.startedAt ?? startedAt;
-
-    const validBlocks = dataset.stats.validBlocks;
     let validLossBefore = resumed?.state.validLossBefore;
-    if (validBlocks > 0 && !resumed) {
+    if (dataset.stats.validBlocks > 0 && !resumed) {
       validLossBefore = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
       emit({ type: 'validation', when: 'before', loss: validLossBefore, perplexity: Math.exp(validLossBefore) });
     }
 
-    const state = (step: number, trainSeconds: number): CheckpointState => ({
-      version: CHECKPOINT_VERSION, step, totalSteps, hyperparameters: h, sources: options.sources, baseModel, baseIsRandom,
-      metrics, validLossBefore, trainSeconds, startedAt: runStartedAt,
-    });
-
-    // -- the loop
-    emit({ type: 'start', startStep, totalSteps, tokensPerStep: blocksPerStep * h.blockSize });
-    const priorSeconds = resumed?.state.trainSeconds ?? 0;
-    const loopStart = performance.now();
-    const elapsed = () => priorSeconds + (performance.now() - loopStart) / 1000;
-    let step = startStep;
-    for (; step < totalSteps && !stopSignal.aborted; step++) {
-      const lr = learningRateAt(step, totalSteps, h.learningRate, h.schedule, warmup);
-      const rows = blockRows(dataset.trainBlocks, h.blockSize, order.slice(step * blocksPerStep, (step + 1) * blocksPerStep));
-      const t0 = performance.now();
-      const stats = await trainer.stepWithStats(rows, { lr });
-      const row: MetricRow = {
-        step: step + 1,
-        loss: stats.loss,
-        lr,
-        tokensPerSecond: (blocksPerStep * h.blockSize) / ((performance.now() - t0) / 1000),
-        elapsed: elapsed(),
-      };
-      const evalEvery = options.evalEvery ?? 0;
-      if (validBlocks > 0 && evalEvery > 0 && (step + 1) % evalEvery === 0 && step + 1 < totalSteps) {
-        row.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
-      }
-      metrics.push(row);
-      emit({ type: 'step', row, totalSteps, stats });
-      const every = options.checkpointEvery ?? 0;
-      if (every > 0 && (step + 1) % every === 0 && step + 1 < totalSteps) {
-        await writeCheckpoint(ckptDir, model, trainer, users, state(step + 1, elapsed()));
-        emit({ type: 'checkpoint', dir: ckptDir, step: step + 1 });
-      }
-    }
-    const trainSeconds = elapsed();
-
-    const summaryOf = (final: RunSummary['final'], samples: Sample[]): RunSummary => ({
-      modelName: dataset.stats.name,
-      dataset: dataset.stats,
-      baseModel,
-      baseIsRandom,
-      model: { ...model.config, parameters: countParameters(model.config) },
-      hyperparameters: h,
-      metrics,
-      final,
-      samples,
-      hashes: {},
-      startedAt: runStartedAt,
-      finishedAt: new Date().toISOString(),
-      trainSeconds,
-      tweetsmithVersion: readPackageVersion(),
-    });
-    const lastLoss = metrics.length ? metrics[metrics.length - 1].loss : NaN;
-
-    if (step < totalSteps) {
-      // stopped early: keep everything needed to continue
-      await writeCheckpoint(ckptDir, model, trainer, users, state(step, trainSeconds));
-      emit({ type: 'checkpoint', dir: ckptDir, step });
-      return { out: options.out, summary: summaryOf({ trainLoss: lastLoss, validLossBefore }, []), interrupted: true, checkpoint: ckptDir };
-    }
-
-    // -- after training: validation, samples, the model directory
-    const final: RunSummary['final'] = { trainLoss: lastLoss, validLossBefore };
-    if (validBlocks > 0) {
-      final.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
-      final.validPerplexity = Math.exp(final.validLoss);
-      if (metrics.length) metrics[metrics.length - 1].validLoss = final.validLoss;
-      emit({ type: 'validation', when: 'after', loss: final.validLoss, perplexity: final.validPerplexity });
-    }
-    const prompt = options.samplePrompt ?? DEFAULT_PROMPT;
-    const nSamples = options.samples ?? TRAIN_DEFAULTS.samples;
-    const texts = nSamples > 0 ? await samplePosts(model, tokenizer, prompt, { n: nSamples, seed: h.seed, allowNewlines: options.allowNewlines }) : [];
-    const samples = texts.map((text) => ({ prompt, text }));
-    emit({ type: 'samples', samples });
-
-    const summary = summaryOf(final, samples);
-    const postsJsonl = users.flatMap((u) => u.posts.map((p) => JSON.stringify(p))).join('\n') + '\n';
-    await model.save(options.out, {
-      addFiles: async (tmp) => {
-        summary.hashes = await writeRunRecord(join(tmp, 'run'), summary, { postsJsonl, trainText: dataset.trainText, validText: dataset.validText || undefined });
-        await writeFile(join(tmp, 'README.md'), renderModelCard(summary));
-      },
-    });
-    await removeCheckpoint(ckptDir);
-    emit({ type: 'saved', dir: options.out });
-    return { out: options.out, summary, interrupted: false };
-  } finally {
+    return {
+      options, ckptDir, model, tokenizer, users, dataset, h, trainer, order: plan.order, blocksPerStep: plan.blocksPerStep, startStep, totalSteps,
+      warmup: warmupSteps(h.warmup, totalSteps),
+      metrics: resumed?.state.metrics ?? [],
+      // what a resumed run keeps from its start
+      baseModel: resumed?.state.baseModel ?? baseName(options),
+      baseIsRandom: resumed?.state.baseIsRandom ?? options.baseIsRandom ?? false,
+      startedAt: resumed?.state.startedAt ?? startedAt,
+      validLossBefore,
+      priorSeconds: resumed?.state.trainSeconds ?? 0,
+    };
+  } catch (err) {
     await model.dispose();
+    throw err;
   }
+}
+
+/** One pass over the blocks in a seeded order, batch × accumulation blocks per update, at most `maxSteps` updates. */
+function planSteps(h: TrainHyperparameters, nBlocks: number, maxSteps: number | undefined): { blocksPerStep: number; totalSteps: number; order: number[] } {
+  const blocksPerStep = h.batchSize * h.gradAccum;
+  const fullSteps = Math.floor(nBlocks / blocksPerStep);
+  if (fullSteps < 1) {
+    throw new Error(
+      `the training text makes ${nBlocks} block(s) of ${h.blockSize} tokens, fewer than one optimizer step needs ` +
+        `(batch size ${h.batchSize} × gradient accumulation ${h.gradAccum}); use more posts, more epochs or a smaller --block-size`,
+    );
+  }
+  const order = shuffled(Array.from({ length: nBlocks }, (_, i) => i), createRng(h.seed, 'block-order'));
+  return { blocksPerStep, totalSteps: Math.min(fullSteps, maxSteps ?? fullSteps), order };
+}
+
+/** The optimizer steps, from startStep until totalSteps or a stop; a checkpoint every `checkpointEvery` steps. */
+async function trainLoop(run: PreparedRun, emit: (e: TrainEvent) => void, stopSignal: AbortSignal): Promise<LoopEnd> {
+  const { options, model, dataset, h, trainer, totalSteps, blocksPerStep } = run;
+  const validBlocks = dataset.stats.validBlocks;
+  emit({ type: 'start', startStep: run.startStep, totalSteps, tokensPerStep: blocksPerStep * h.blockSize });
+  const loopStart = performance.now();
+  const elapsed = () => run.priorSeconds + (performance.now() - loopStart) / 1000;
+  let step = run.startStep;
+  for (; step < totalSteps && !stopSignal.aborted; step++) {
+    const lr = learningRateAt(step, totalSteps, h.learningRate, h.schedule, run.warmup);
+    const rows = blockRows(dataset.trainBlocks, h.blockSize, run.order.slice(step * blocksPerStep, (step + 1) * blocksPerStep));
+    const t0 = performance.now();
+    const stats = await trainer.stepWithStats(rows, { lr });
+    const row: MetricRow = {
+      step: step + 1,
+      loss: stats.loss,
+      lr,
+      tokensPerSecond: (blocksPerStep * h.blockSize) / ((performance.now() - t0) / 1000),
+      elapsed: elapsed(),
+    };
+    const evalEvery = options.evalEvery ?? 0;
+    if (validBlocks > 0 && evalEvery > 0 && (step + 1) % evalEvery === 0 && step + 1 < totalSteps) {
+      row.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
+    }
+    run.metrics.push(row);
+    emit({ type: 'step', row, totalSteps, stats });
+    const every = options.checkpointEvery ?? 0;
+    if (every > 0 && (step + 1) % every === 0 && step + 1 < totalSteps) {
+      await writeCheckpoint(run.ckptDir, model, trainer, run.users, checkpointState(run, step + 1, elapsed()));
+      emit({ type: 'checkpoint', dir: run.ckptDir, step: step + 1 });
+    }
+  }
+  return { step, trainSeconds: elapsed() };
+}
+
+/**
+ * A stopped run writes its checkpoint. A finished one measures the validation loss,
+ * samples posts, and writes the model directory with its card and run record.
+ */
+async function finishRun(run: PreparedRun, end: LoopEnd, emit: (e: TrainEvent) => void): Promise<TrainResult> {
+  const { options, model, dataset, h, metrics } = run;
+  const lastLoss = metrics.length ? metrics[metrics.length - 1].loss : NaN;
+
+  if (end.step < run.totalSteps) {
+    // stopped early: keep everything needed to continue
+    await writeCheckpoint(run.ckptDir, model, run.trainer, run.users, checkpointState(run, end.step, end.trainSeconds));
+    emit({ type: 'checkpoint', dir: run.ckptDir, step: end.step });
+    const summary = runSummary(run, end, { trainLoss: lastLoss, validLossBefore: run.validLossBefore }, []);
+    return { out: options.out, summary, interrupted: true, checkpoint: run.ckptDir };
+  }
+
+  // -- after training: validation, samples, the model directory
+  const final: RunSummary['final'] = { trainLoss: lastLoss, validLossBefore: run.validLossBefore };
+  if (dataset.stats.validBlocks > 0) {
+    final.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
+    final.validPerplexity = Math.exp(final.validLoss);
+    if (metrics.length) metrics[metrics.length - 1].validLoss = final.validLoss;
+    emit({ type: 'validation', when: 'after', loss: final.validLoss, perplexity: final.validPerplexity });
+  }
+  const prompt = options.samplePrompt ?? SAMPLING_DEFAULTS.prompt;
+  const nSamples = options.samples ?? TRAIN_DEFAULTS.samples;
+  const texts = nSamples > 0 ? await samplePosts(model, run.tokenizer, prompt, { n: nSamples, seed: h.seed, allowNewlines: options.allowNewlines }) : [];
+  const samples = texts.map((text) => ({ prompt, text }));
+  emit({ type: 'samples', samples });
+
+  const summary = runSummary(run, end, final, samples);
+  const postsJsonl = run.users.flatMap((u) => u.posts.map((p) => JSON.stringify(p))).join('\n') + '\n';
+  await model.save(options.out, {
+    addFiles: async (tmp) => {
+      summary.hashes = await writeRunRecord(join(tmp, 'run'), summary, { postsJsonl, trainText: dataset.trainText, validText: dataset.validText || undefined });
+      await writeFile(join(tmp, 'README.md'), renderModelCard(summary));
+    },
+  });
+  await removeCheckpoint(run.ckptDir);
+  emit({ type: 'saved', dir: options.out });
+  return { out: options.out, summary, interrupted: false };
+}
+
+/** What a checkpoint written after `step` steps records. */
+function checkpointState(run: PreparedRun, step: number, trainSeconds: number): CheckpointState {
+  return {
+    version: CHECKPOINT_VERSION, step, totalSteps: run.totalSteps, hyperparameters: run.h, sources: run.options.sources,
+    baseModel: run.baseModel, baseIsRandom: run.baseIsRandom, metrics: run.metrics, validLossBefore: run.validLossBefore,
+    trainSeconds, startedAt: run.startedAt,
+  };
+}
+
+function runSummary(run: PreparedRun, end: LoopEnd, final: RunSummary['final'], samples: Sample[]): RunSummary {
+  const { model, dataset } = run;
+  return {
+    modelName: dataset.stats.name,
+    dataset: dataset.stats,
+    baseModel: run.baseModel,
+    baseIsRandom: run.baseIsRandom,
+    model: { ...model.config, parameters: countParameters(model.config) },
+    hyperparameters: run.h,
+    metrics: run.metrics,
+    final,
+    samples,
+    hashes: {},
+    startedAt: run.startedAt,
+    finishedAt: new Date().toISOString(),
+    trainSeconds: end.trainSeconds,
+    tweetsmithVersion: readPackageVersion(),
+  };
 }

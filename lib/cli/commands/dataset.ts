@@ -1,7 +1,8 @@
 // `tweetsmith dataset SOURCE... --out DIR`: posts → cleaned training text and token blocks.
 // A thin shell over makeDataset (lib/data): parse options, run, print.
 import { Command } from 'commander';
-import { DEFAULT_BLOCK_SIZE, DEFAULT_EPOCHS, makeDataset, MIN_CHARACTERS, renderDataTable, WARN_CHARACTERS } from '../../data/index.js';
+import { TRAIN_DEFAULTS } from '../../defaults.js';
+import { DEFAULT_BLOCK_SIZE, makeDataset, MIN_CHARACTERS, renderDataTable, WARN_CHARACTERS } from '../../data/index.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
 import { Tokenizer } from '../../tokenizer/index.js';
 import { fraction, wholeNumber } from '../option-parsers.js';
@@ -38,10 +39,10 @@ export function registerDataset(program: Command): void {
     .description('Collect the posts of 1 to 3 people, clean them as huggingtweets did, and write the training text and its token blocks')
     .argument('<source...>', 'where the posts come from (see below)')
     .requiredOption('--out <dir>', 'folder to write the dataset to')
-    .option('--epochs <n>', 'shuffled copies of the data in the training text', wholeNumber(1), DEFAULT_EPOCHS)
+    .option('--epochs <n>', 'shuffled copies of the data in the training text', wholeNumber(1), TRAIN_DEFAULTS.epochs)
     .option('--seed <n>', 'seed of the shuffles (default: random, recorded in stats.json)', wholeNumber(0))
     .option('--block-size <n>', 'tokens per training block', wholeNumber(1), DEFAULT_BLOCK_SIZE)
-    .option('--valid-split <fraction>', "fraction of each person's tweets held out for validation", fraction, 0)
+    .option('--valid-split <fraction>', "fraction of each person's tweets held out for validation", fraction, TRAIN_DEFAULTS.validSplit)
     .option('--allow-newlines', 'keep line breaks inside tweets')
     .option('--max-posts <n>', 'read at most this many posts from each network source (X: at most 3200)', wholeNumber(1))
     .option('--min-characters <n>', "refuse a person with fewer characters of kept tweets", wholeNumber(0), MIN_CHARACTERS)

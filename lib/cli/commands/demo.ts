@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from '../../defaults.js';
 import { GPT2 } from '../../engine/gpt2.js';
 import { presetConfig } from '../../model/config.js';
 import { countParameters } from '../../model/parameters.js';
@@ -21,7 +22,7 @@ export const DEMO_SETTINGS = {
   size: 'tiny',
   lr: 2e-3,
   warmup: 0.05,
-  epochs: 4,
+  epochs: TRAIN_DEFAULTS.epochs,
   validSplit: 0.1,
   seed: 42,
 };
@@ -72,7 +73,7 @@ export function registerDemo(program: Command): void {
           maxSteps: o.maxSteps,
           threads: o.threads,
           device: o.device,
-          samples: 5,
+          samples: TRAIN_DEFAULTS.samples,
         });
         const result = await runTrainingFromCli(run, 25);
         if (result.interrupted) {
@@ -83,7 +84,7 @@ export function registerDemo(program: Command): void {
         if (f.validLoss !== undefined && f.validLossBefore !== undefined) {
           err(`\nvalidation loss: ${f.validLossBefore.toFixed(3)} before → ${f.validLoss.toFixed(3)} after (perplexity ${f.validPerplexity!.toFixed(1)})`);
         }
-        err('\nSamples ("My dream is" …):');
+        err(`\nSamples ("${SAMPLING_DEFAULTS.prompt}" …):`);
         for (const s of result.summary.samples) err(`  ${s.text}`);
         err(`\nThe model, its card and its run report are in ${o.out}/ (open ${o.out}/run/report.html).`);
         err(`Try: tweetsmith generate --model ${o.out} "The tide"`);

@@ -2,11 +2,13 @@
 // the original tool's defaults. Ctrl-C or SIGTERM finishes the current step,
 // writes a checkpoint and exits; --resume continues from it.
 import { Command } from 'commander';
+import { TRAIN_DEFAULTS } from '../../defaults.js';
 import { PRECISIONS } from '../../engine/gpt2.js';
 import type { Precision } from '../../engine/native.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
 import { SCHEDULES, type ScheduleName } from '../../train/schedule.js';
-import { train, TRAIN_DEFAULTS, type TrainResult } from '../../train/train.js';
+import { formatRate } from '../../report/format.js';
+import { train, type TrainResult } from '../../train/train.js';
 import type { DeviceRequest } from '../../engine/device.js';
 import { DEVICE_HELP, deviceName, fraction, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
 import { showTrainingProgress } from '../train-progress.js';
@@ -61,6 +63,19 @@ export async function runTrainingFromCli(run: ReturnType<typeof train>, logEvery
   }
 }
 
+/** The help's summary of TRAIN_DEFAULTS, in words. */
+function describeDefaults(): string {
+  const d = TRAIN_DEFAULTS;
+  const decay = d.schedule === 'constant' ? 'a constant rate' : `${d.schedule} decay to 0`;
+  const warmup = d.warmup > 0 ? `${d.warmup * 100}% warm-up` : 'no warm-up';
+  const weightDecay = d.weightDecay > 0 ? `weight decay ${d.weightDecay}` : 'no weight decay';
+  return (
+    `Defaults are the original tool's: ${d.epochs} epochs in the text, lr ${formatRate(d.lr)} with ${decay} and ${warmup},\n` +
+    `batch ${d.batchSize}, block size = the model's context, AdamW (${d.beta1}, ${d.beta2}, ${d.eps}, ${weightDecay}), ` +
+    `clipping at ${d.maxGradNorm.toFixed(1)}.`
+  );
+}
+
 export function registerTrain(program: Command): void {
   program
     .command('train')
@@ -79,7 +94,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the shuffles and samples (default: random, recorded in the run)', wholeNumber(0))
     .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
     .option('--device <name>', DEVICE_HELP, deviceName)
-    .option('--precision <mode>', 'fp32 (exact) or bf16 (mixed: bf16 matrix products, fp32 weights; faster on CPUs with AVX512-BF16)', oneOf(PRECISIONS), 'fp32')
+    .option('--precision <mode>', 'fp32 (exact) or bf16 (mixed: bf16 matrix products, fp32 weights; faster on CPUs with AVX512-BF16)', oneOf(PRECISIONS), TRAIN_DEFAULTS.precision)
     .option('--valid-split <fraction>', 'posts held out for validation loss and perplexity', fraction, TRAIN_DEFAULTS.validSplit)
     .option('--weight-decay <w>', 'AdamW decoupled weight decay', Number, TRAIN_DEFAULTS.weightDecay)
     .option('--max-grad-norm <n>', 'clip the global gradient norm (0: off)', Number, TRAIN_DEFAULTS.maxGradNorm)
@@ -92,8 +107,7 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print the run summary as one JSON document on stdout')
     .addHelpText(
       'after',
-      `\n${SOURCE_SYNTAX}\n\nDefaults are the original tool's: 4 epochs in the text, lr 1.372e-4 with cosine decay to 0 and no warm-up,\n` +
-        `batch 1, block size = the model's context, AdamW (0.9, 0.999, 1e-8, no weight decay), clipping at 1.0.\n\n` +
+      `\n${SOURCE_SYNTAX}\n\n${describeDefaults()}\n\n` +
         `Examples:\n  tweetsmith train twitter-archive.zip --base gpt2 --out models/me\n` +
         `  tweetsmith train @alice @bob --out models/alice-bob --valid-split 0.1\n  tweetsmith train @alice --out models/alice --resume\n`,
     )

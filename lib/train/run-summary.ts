@@ -1,12 +1,13 @@
 // Everything a finished (or interrupted) training run knows about itself: what
 // the model card, the run record and report.html are written from.
 import type { DatasetStats } from '../data/index.js';
+import type { ScheduleName } from './schedule.js';
 
 export interface TrainHyperparameters {
   /** shuffled copies of the data inside the training text */
   epochs: number;
   learningRate: number;
-  schedule: 'cosine' | 'linear' | 'constant';
+  schedule: ScheduleName;
   /** warm-up as a fraction of the optimizer steps */
   warmup: number;
   batchSize: number;

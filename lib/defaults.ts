@@ -1,0 +1,62 @@
+// The original tool's defaults, written once (pipeline.md §5–7). The CLI's
+// option defaults, the Node API (train(), Trainer, GPT2.generate, samplePosts),
+// config.json's text-generation block and the model card all read them here,
+// and so will the web server. This module imports no value, so every layer may
+// depend on it.
+import type { ScheduleName } from './train/schedule.js';
+
+/** Object.freeze keeping the fields' types (`number`, not the literal 4). */
+function frozen<T extends object>(values: T): Readonly<T> {
+  return Object.freeze(values);
+}
+
+/** How posts are sampled: Hugging Face's generate() as the original tool called it. */
+export const SAMPLING_DEFAULTS = frozen({
+  /** how the posts start */
+  prompt: 'My dream is',
+  /** posts per `tweetsmith generate` (the Node API samples one sequence unless asked for more) */
+  n: 10,
+  /** total length in tokens, the prompt included, as Hugging Face counts it (cut to a smaller model's context) */
+  maxLength: 160,
+  /** no end-of-text before this total length */
+  minLength: 10,
+  /** randomness; 0 always takes the most likely token */
+  temperature: 1,
+  /** nucleus sampling mass; 1 turns it off */
+  topP: 0.95,
+  /** keep only the k most likely tokens; 0 turns it off */
+  topK: 0,
+  /** the weight matrices' format while sampling: the trained fp32 weights as they are */
+  weights: 'f32' as const,
+});
+
+/** How a run trains: the original's fine-tuning, AdamW with its optimizer settings. */
+export const TRAIN_DEFAULTS = frozen({
+  /** shuffled copies of the data in the training text */
+  epochs: 4,
+  /** peak learning rate */
+  lr: 1.372e-4,
+  /** the learning rate decays from its peak to 0 */
+  schedule: 'cosine' as ScheduleName,
+  /** linear warm-up, as a fraction of the optimizer steps */
+  warmup: 0,
+  /** blocks per micro-batch */
+  batchSize: 1,
+  /** micro-batches per optimizer step */
+  gradAccum: 1,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  /** AdamW's decoupled weight decay */
+  weightDecay: 0,
+  /** clip the global gradient norm to this; 0 turns clipping off */
+  maxGradNorm: 1.0,
+  /** fraction of each person's posts held out for validation */
+  validSplit: 0,
+  /** exact fp32 matrix products ('bf16': mixed precision) */
+  precision: 'fp32' as const,
+  /** a loss line every this many steps */
+  logEvery: 5,
+  /** sample posts written into the model card */
+  samples: 5,
+});
