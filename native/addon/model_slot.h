@@ -18,6 +18,13 @@ struct ModelSlot {
     bool busy = false;
     std::map<const void *, std::function<void()>> dependents;
 
+    // A model the garbage collector finalizes frees device memory: it takes its turn too.
+    ~ModelSlot() {
+        if (!model) return;
+        auto turn = model->device().exclusive();
+        model.reset();
+    }
+
     GPT2Model & get(Napi::Env env) {
         if (!model) throw Napi::Error::New(env, "this model was disposed");
         return *model;
