@@ -2,7 +2,7 @@
 // npm run test:vulkan, and the last step of npm test: the engine tests
 // (test/engine-*.test.ts) once more, on the Vulkan build
 // (build/vulkan/Release/tweetsmith.node, npm run build:vulkan), with models on
-// its first Vulkan device (TWEETSMITH_DEVICE=vulkan, TWEETSMITH_TEST_DEVICES=vulkan). Without a GPU that is Mesa's software driver
+// its first Vulkan device (TWEETSMITH_DEVICE=vulkan). Without a GPU that is Mesa's software driver
 // (lavapipe), which ggml lists only when asked: GGML_VK_VISIBLE_DEVICES=0, and
 // fp16 and cooperative matrices off, as llama.cpp's own lavapipe CI job runs.
 // Set any of these variables to override it (e.g. GGML_VK_VISIBLE_DEVICES=1
@@ -52,7 +52,6 @@ const files = readdirSync(join(root, 'test'))
 const env = {
   ...process.env,
   TWEETSMITH_ADDON: addon,
-  TWEETSMITH_TEST_DEVICES: 'vulkan',
   // the device models use when a test names none (lib/engine/device.ts)
   TWEETSMITH_DEVICE: process.env.TWEETSMITH_DEVICE ?? 'vulkan',
   GGML_VK_VISIBLE_DEVICES: process.env.GGML_VK_VISIBLE_DEVICES ?? '0',

@@ -3,11 +3,8 @@
 // devices the loaded addon found.
 import { loadNative, missingBackendMessage, type NativeAddon, type NativeDevice } from './native.js';
 
-export type DeviceKind = 'cpu' | 'vulkan' | 'cuda';
 /** 'auto' | 'cpu' | 'vulkan' | 'cuda', or a GPU with its index among its backend's devices: 'vulkan:1', 'cuda:0' */
-export type DeviceRequest = 'auto' | DeviceKind | `${'vulkan' | 'cuda'}:${number}`;
-
-export const DEVICE_KINDS: readonly DeviceKind[] = ['cpu', 'vulkan', 'cuda'];
+export type DeviceRequest = 'auto' | 'cpu' | 'vulkan' | 'cuda' | `${'vulkan' | 'cuda'}:${number}`;
 
 /** The device used when none is given: TWEETSMITH_DEVICE, else 'auto'. */
 export function defaultDevice(): DeviceRequest {
@@ -31,7 +28,8 @@ export function parseDevice(value: string): DeviceRequest {
   return (m[2] === undefined ? m[1] : `${m[1]}:${Number(m[2])}`) as DeviceRequest;
 }
 
-function describe(d: NativeDevice): string {
+/** "CPU", or a GPU as "Vulkan0 (AMD Radeon RX 7900 XTX)". */
+export function describeDevice(d: Pick<NativeDevice, 'backend' | 'name' | 'description'>): string {
   return d.backend === 'cpu' ? 'CPU' : `${d.name} (${d.description})`;
 }
 
@@ -50,7 +48,7 @@ export function resolveDevice(request: DeviceRequest = defaultDevice(), addon: N
       const gpu = devices.find((d) => d.backend === kind && !d.software);
       if (gpu) return { device: gpu, reason: `auto: the first ${kind === 'cuda' ? 'CUDA' : 'hardware Vulkan'} GPU` };
     }
-    const software = devices.filter((d) => d.software).map(describe);
+    const software = devices.filter((d) => d.software).map(describeDevice);
     return {
       device: cpu,
       reason: software.length > 0 ? `auto: no hardware GPU (passed over the software ${software.join(', ')})` : 'auto: no GPU found',
@@ -62,7 +60,7 @@ export function resolveDevice(request: DeviceRequest = defaultDevice(), addon: N
   const device = ofKind.find((d) => d.index === Number(index));
   if (!device) {
     const label = kind === 'cuda' ? 'CUDA' : 'Vulkan';
-    const found = ofKind.length === 0 ? `no ${label} device was found` : `the ${label} devices are ${ofKind.map((d) => `${kind}:${d.index} ${describe(d)}`).join(', ')}`;
+    const found = ofKind.length === 0 ? `no ${label} device was found` : `the ${label} devices are ${ofKind.map((d) => `${kind}:${d.index} ${describeDevice(d)}`).join(', ')}`;
     const hint =
       kind === 'vulkan' && ofKind.length === 0
         ? ' (is a Vulkan driver installed? ggml skips CPU-emulated devices such as lavapipe unless GGML_VK_VISIBLE_DEVICES lists them)'
@@ -72,4 +70,3 @@ export function resolveDevice(request: DeviceRequest = defaultDevice(), addon: N
   return { device, reason: 'asked for' };
 }
 
-export { describe as describeDevice };

@@ -128,8 +128,7 @@ export class GPT2 {
 
   /** The device the model runs on: "CPU", or e.g. "Vulkan0 (AMD Radeon RX 7900 XTX)". */
   get device(): string {
-    const info = this.engine().deviceInfo();
-    return describeDevice({ ...info, index: 0, software: false, memoryFree: 0, memoryTotal: 0 });
+    return describeDevice(this.engine().deviceInfo());
   }
 
   /**
@@ -146,15 +145,7 @@ export class GPT2 {
     const file = weightsPath(dir);
     const threads = defaultThreads(options.threads);
     const precision = checkPrecision(options.precision);
-    const engine = newNativeModel(config, threads, options);
-    try {
-      engine.native.setPrecision(precision);
-      await engine.native.load(file);
-    } catch (err) {
-      engine.native.dispose();
-      throw err;
-    }
-    return new GPT2(config, engine, threads, precision, dir);
+    return GPT2.open(config, options, threads, precision, (native) => native.load(file), dir);
   }
 
   /** A randomly initialised model, as Hugging Face initialises GPT-2; `config` may be a preset name. */
@@ -174,15 +165,27 @@ export class GPT2 {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
     const threads = defaultThreads(options.threads);
     const precision = checkPrecision(options.precision);
-    const engine = newNativeModel(full, threads, options);
+    return GPT2.open(full, options, threads, precision, (native) => native.initRandom(seed));
+  }
+
+  // An engine model on the device the options ask for, its weights filled by `fill`.
+  private static async open(
+    config: GPT2Config,
+    options: ModelOptions,
+    threads: number,
+    precision: Precision,
+    fill: (native: NativeModel) => Promise<void>,
+    sourceDir?: string,
+  ): Promise<GPT2> {
+    const engine = newNativeModel(config, threads, options);
     try {
       engine.native.setPrecision(precision);
-      await engine.native.initRandom(seed);
+      await fill(engine.native);
     } catch (err) {
       engine.native.dispose();
       throw err;
     }
-    return new GPT2(full, engine, threads, precision);
+    return new GPT2(config, engine, threads, precision, sourceDir);
   }
 
   private engine(): NativeModel {

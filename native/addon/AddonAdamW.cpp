@@ -39,6 +39,11 @@ AddonAdamW::AddonAdamW(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Addon
 
 AddonAdamW::~AddonAdamW() {
     slot_->dependents.erase(this);
+    // finalized by the garbage collector: its device memory is freed in the device's turn
+    if (slot_->model && adamw_) {
+        auto turn = slot_->model->device().exclusive();
+        adamw_.reset();
+    }
 }
 
 AdamW & AddonAdamW::optimizer(Napi::Env env) {

@@ -40,7 +40,14 @@ AddonGenerator::AddonGenerator(const Napi::CallbackInfo & info) : Napi::ObjectWr
     slot_->dependents[this] = [this] { generator_.reset(); };
 }
 
-AddonGenerator::~AddonGenerator() { slot_->dependents.erase(this); }
+AddonGenerator::~AddonGenerator() {
+    slot_->dependents.erase(this);
+    // finalized by the garbage collector: its device memory is freed in the device's turn
+    if (slot_->model && generator_) {
+        auto turn = slot_->model->device().exclusive();
+        generator_.reset();
+    }
+}
 
 // step(): Promise<Int32Array> — each sequence's new token, -1 where it had finished
 Napi::Value AddonGenerator::Step(const Napi::CallbackInfo & info) {

@@ -28,6 +28,15 @@ bool looks_software(const std::string & description) {
     return false;
 }
 
+std::mutex & device_mutex(const std::string & name) {
+    static std::mutex registry_mutex;
+    static std::map<std::string, std::unique_ptr<std::mutex>> per_device;
+    std::lock_guard<std::mutex> guard(registry_mutex);
+    auto & m = per_device[name];
+    if (!m) m = std::make_unique<std::mutex>();
+    return *m;
+}
+
 DeviceDescription describe(ggml_backend_dev_t dev, std::map<std::string, int> & per_backend) {
     DeviceDescription d;
     d.name = ggml_backend_dev_name(dev);
@@ -35,7 +44,12 @@ DeviceDescription describe(ggml_backend_dev_t dev, std::map<std::string, int> & 
     d.backend = lower(ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev)));
     d.index = per_backend[d.backend]++;
     d.software = looks_software(d.description);
-    ggml_backend_dev_memory(dev, &d.memory_free, &d.memory_total);
+    if (ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU) {
+        ggml_backend_dev_memory(dev, &d.memory_free, &d.memory_total);
+    } else {
+        std::lock_guard<std::mutex> turn(device_mutex(d.name));  // the driver may be busy with another model's work
+        ggml_backend_dev_memory(dev, &d.memory_free, &d.memory_total);
+    }
     return d;
 }
 
@@ -49,13 +63,22 @@ bool moves_no_data(ggml_op op) {
     return op == GGML_OP_NONE || op == GGML_OP_VIEW || op == GGML_OP_RESHAPE || op == GGML_OP_PERMUTE || op == GGML_OP_TRANSPOSE;
 }
 
-std::mutex & device_mutex(const std::string & name) {
+
+// One ggml backend per GPU for the whole process, shared by every model on it
+// (they take turns: ComputeDevice::exclusive). Two Vulkan backends on one device
+// share its queue behind ggml's back, and freeing one while the other works
+// crashed Mesa's lavapipe.
+std::shared_ptr<ggml_backend> shared_gpu_backend(ggml_backend_dev_t dev, const std::string & name) {
     static std::mutex registry_mutex;
-    static std::map<std::string, std::unique_ptr<std::mutex>> per_device;
+    static std::map<std::string, std::weak_ptr<ggml_backend>> backends;
     std::lock_guard<std::mutex> guard(registry_mutex);
-    auto & m = per_device[name];
-    if (!m) m = std::make_unique<std::mutex>();
-    return *m;
+    if (auto existing = backends[name].lock()) return existing;
+    ggml_backend_t backend = ggml_backend_dev_init(dev, nullptr);
+    if (!backend) return nullptr;
+    // freed with the last model on the device, which holds the device's turn then
+    std::shared_ptr<ggml_backend> shared(backend, ggml_backend_free);
+    backends[name] = shared;
+    return shared;
 }
 
 bool abort_requested(void * data) { return static_cast<std::atomic<bool> *>(data)->load(); }
@@ -104,24 +127,24 @@ ComputeDevice::ComputeDevice(const std::string & name, int n_threads, bool porta
         DeviceDescription d = describe(other, counts);
         if (other == dev) description_ = d;
     }
-    backend_ = ggml_backend_dev_init(dev, nullptr);
-    if (!backend_) throw EngineError("could not start " + description_.name + " (" + description_.description + ")");
     if (ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU) {
-        cpu_ = backend_;
+        backend_ = cpu_ = ggml_backend_dev_init(dev, nullptr);
     } else {
-        cpu_ = ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr);
-        if (!cpu_) {
-            ggml_backend_free(backend_);
-            throw EngineError("could not start ggml's CPU backend beside " + description_.name);
+        {
+            std::lock_guard<std::mutex> turn(device_mutex(name));  // others may be computing on it
+            gpu_ = shared_gpu_backend(dev, name);
         }
+        backend_ = gpu_.get();
+        cpu_ = ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr);
+        if (!cpu_ && backend_) throw EngineError("could not start ggml's CPU backend beside " + description_.name);
     }
+    if (!backend_) throw EngineError("could not start " + description_.name + " (" + description_.description + ")");
     portable_ = portable || !is_cpu();
     set_threads(n_threads);
 }
 
 ComputeDevice::~ComputeDevice() {
-    if (cpu_ && cpu_ != backend_) ggml_backend_free(cpu_);
-    if (backend_) ggml_backend_free(backend_);
+    if (cpu_) ggml_backend_free(cpu_);  // a GPU backend goes with the last model on it (gpu_)
 }
 
 void ComputeDevice::set_threads(int n_threads) {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -85,8 +86,9 @@ public:
 private:
     DeviceDescription description_;
     bool portable_;
-    ggml_backend_t backend_ = nullptr;
-    ggml_backend_t cpu_ = nullptr;  // == backend_ when the device is the CPU
+    std::shared_ptr<ggml_backend> gpu_;  // a GPU's backend, shared by every model on it
+    ggml_backend_t backend_ = nullptr;   // the CPU's, or gpu_
+    ggml_backend_t cpu_ = nullptr;       // == backend_ when the device is the CPU
     std::set<std::string> fallback_ops_;
 };
 

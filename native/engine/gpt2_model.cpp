@@ -9,7 +9,6 @@
 #include "sampling_weights.h"
 
 #include <cmath>
-#include <limits>
 #include <numeric>
 
 namespace tweetsmith {
@@ -25,6 +24,7 @@ GPT2Model::GPT2Model(const GPT2Config & config, int n_threads, const std::string
     config_.validate();
     if (n_threads < 1) throw EngineError("threads must be at least 1");
     device_ = std::make_unique<ComputeDevice>(device, n_threads, portable);
+    auto turn = device_->exclusive();
     params_ = std::make_unique<ParameterSet>(config_, backend(), "param");
 }
 
