@@ -39,14 +39,8 @@ if (!existsSync(addon)) {
   ]);
 }
 
-// Decoding on Vulkan corrupts the heap on lavapipe (issue 10, open): these files
-// sample, and are left out of the Vulkan pass until that is fixed. Said aloud on
-// every run, so nobody mistakes the pass for a full one.
-const KNOWN_BROKEN = new Set(['engine-sampling.test.ts', 'engine-precision.test.ts']);
-process.stderr.write(`tweetsmith: NOT RUN on Vulkan (known heap corruption while sampling, issue 10): ${[...KNOWN_BROKEN].join(', ')}\n`);
 const files = readdirSync(join(root, 'test'))
   .filter((f) => /^engine-.*\.test\.ts$/.test(f))
-  .filter((f) => !KNOWN_BROKEN.has(f))
   .sort()
   .map((f) => `test/${f}`);
 const env = {

@@ -10,8 +10,8 @@ AdamW::AdamW(GPT2Model & model, const AdamWConfig & config) : model_(model), con
     if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1))
         throw EngineError("AdamW betas must be in [0, 1)");
     if (!(config.eps > 0)) throw EngineError("AdamW eps must be positive");
-    m_ = std::make_unique<ParameterSet>(model.config(), model.backend(), "adam_m");
-    v_ = std::make_unique<ParameterSet>(model.config(), model.backend(), "adam_v");
+    m_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_m");
+    v_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_v");
     m_->set_zero();
     v_->set_zero();
     build_graphs();

@@ -16,7 +16,7 @@ Decoder::Decoder(GPT2Model & model, int64_t n_sequences, int64_t max_length, con
     cache_ctx_ = ggml_init(p);
     if (!cache_ctx_) throw EngineError("out of memory creating the KV cache");
     for (int64_t l = 0; l < c.n_layer; l++) cache_.push_back(new_kv_cache_layer(cache_ctx_, c.head_size(), max_length, c.n_head, n_sequences));
-    cache_buffer_ = ggml_backend_alloc_ctx_tensors(cache_ctx_, model.backend());
+    cache_buffer_ = ggml_backend_alloc_ctx_tensors_from_buft(cache_ctx_, model.buffer_type());
     if (!cache_buffer_) {
         ggml_free(cache_ctx_);
         throw EngineError("out of memory allocating the KV cache on " + model.device().description().name);

@@ -1,5 +1,6 @@
 #include "device.h"
 
+#include "buffer_pool.h"
 #include "engine_error.h"
 
 #include <ggml-cpu.h>
@@ -64,21 +65,48 @@ bool moves_no_data(ggml_op op) {
 }
 
 
+}  // namespace
+
 // One ggml backend per GPU for the whole process, shared by every model on it
-// (they take turns: ComputeDevice::exclusive). Two Vulkan backends on one device
-// share its queue behind ggml's back, and freeing one while the other works
-// crashed Mesa's lavapipe.
-std::shared_ptr<ggml_backend> shared_gpu_backend(ggml_backend_dev_t dev, const std::string & name) {
+// (they take turns: ComputeDevice::exclusive), with the pool its buffers come
+// from. Two backends on one device would share its queue behind ggml's back.
+struct SharedGpu {
+    ggml_backend_t backend;
+    std::unique_ptr<BufferPool> pool;
+    ~SharedGpu() {
+        pool.reset();  // no graph runs any more: the pooled memory can go
+        ggml_backend_free(backend);
+    }
+};
+
+namespace {
+
+std::shared_ptr<SharedGpu> shared_gpu(ggml_backend_dev_t dev, const std::string & name) {
     static std::mutex registry_mutex;
-    static std::map<std::string, std::weak_ptr<ggml_backend>> backends;
+    static std::map<std::string, std::weak_ptr<SharedGpu>> gpus;
     std::lock_guard<std::mutex> guard(registry_mutex);
-    if (auto existing = backends[name].lock()) return existing;
+    if (auto existing = gpus[name].lock()) return existing;
     ggml_backend_t backend = ggml_backend_dev_init(dev, nullptr);
     if (!backend) return nullptr;
-    // freed with the last model on the device, which holds the device's turn then
-    std::shared_ptr<ggml_backend> shared(backend, ggml_backend_free);
-    backends[name] = shared;
+    // released with the last model on the device, which holds the device's turn then
+    auto shared = std::make_shared<SharedGpu>();
+    shared->backend = backend;
+    shared->pool = std::make_unique<BufferPool>(ggml_backend_get_default_buffer_type(backend));
+    gpus[name] = shared;
     return shared;
+}
+
+// What the scheduler must hold: the graph's nodes and leaves (its inputs, the
+// parameters), with room to spare. Not the graph's capacity: the scheduler
+// reserves host memory in proportion (about 20 KiB per unit).
+size_t scheduler_size(ggml_cgraph * graph) {
+    std::set<const ggml_tensor *> nodes, leaves;
+    const int n = ggml_graph_n_nodes(graph);
+    for (int i = 0; i < n; i++) nodes.insert(ggml_graph_node(graph, i));
+    for (int i = 0; i < n; i++)
+        for (const ggml_tensor * src : ggml_graph_node(graph, i)->src)
+            if (src && !nodes.count(src)) leaves.insert(src);
+    return nodes.size() + leaves.size() + 64;
 }
 
 bool abort_requested(void * data) { return static_cast<std::atomic<bool> *>(data)->load(); }
@@ -132,9 +160,9 @@ ComputeDevice::ComputeDevice(const std::string & name, int n_threads, bool porta
     } else {
         {
             std::lock_guard<std::mutex> turn(device_mutex(name));  // others may be computing on it
-            gpu_ = shared_gpu_backend(dev, name);
+            gpu_ = shared_gpu(dev, name);
         }
-        backend_ = gpu_.get();
+        backend_ = gpu_ ? gpu_->backend : nullptr;
         cpu_ = ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr);
         if (!cpu_ && backend_) throw EngineError("could not start ggml's CPU backend beside " + description_.name);
     }
@@ -145,6 +173,10 @@ ComputeDevice::ComputeDevice(const std::string & name, int n_threads, bool porta
 
 ComputeDevice::~ComputeDevice() {
     if (cpu_) ggml_backend_free(cpu_);  // a GPU backend goes with the last model on it (gpu_)
+}
+
+ggml_backend_buffer_type_t ComputeDevice::buffer_type() const {
+    return gpu_ ? gpu_->pool->buffer_type() : ggml_backend_get_default_buffer_type(backend_);
 }
 
 void ComputeDevice::set_threads(int n_threads) {
@@ -159,9 +191,9 @@ void ComputeDevice::plan(CachedGraph & g) {
         return;
     }
     ggml_backend_t backends[2] = {backend_, cpu_};
+    ggml_backend_buffer_type_t bufts[2] = {buffer_type(), ggml_backend_get_default_buffer_type(cpu_)};
     const int n_backends = is_cpu() ? 1 : 2;
-    // a graph holds up to its size in nodes and as many leaves
-    g.sched = ggml_backend_sched_new(backends, nullptr, n_backends, 2 * size_t(ggml_graph_size(g.graph)), false, false);
+    g.sched = ggml_backend_sched_new(backends, bufts, n_backends, scheduler_size(g.graph), false, false);
     if (!g.sched) throw EngineError("could not create ggml's scheduler");
     if (!ggml_backend_sched_alloc_graph(g.sched, g.graph))
         throw EngineError("out of memory allocating the compute graph on " + description_.name + " (" + description_.description + ")");

@@ -63,6 +63,8 @@ public:
 
     // Where the model's tensors live (parameters, gradients, optimizer state, KV caches).
     ggml_backend_t backend() const { return backend_; }
+    // What to allocate the model's tensors with: on a GPU its buffer pool (buffer_pool.h).
+    ggml_backend_buffer_type_t buffer_type() const;
     bool portable() const { return portable_; }
     bool is_cpu() const { return backend_ == cpu_; }
     const DeviceDescription & description() const { return description_; }
@@ -86,7 +88,7 @@ public:
 private:
     DeviceDescription description_;
     bool portable_;
-    std::shared_ptr<ggml_backend> gpu_;  // a GPU's backend, shared by every model on it
+    std::shared_ptr<struct SharedGpu> gpu_;  // a GPU's backend and buffer pool, shared by every model on it
     ggml_backend_t backend_ = nullptr;   // the CPU's, or gpu_
     ggml_backend_t cpu_ = nullptr;       // == backend_ when the device is the CPU
     std::set<std::string> fallback_ops_;

@@ -25,7 +25,7 @@ GPT2Model::GPT2Model(const GPT2Config & config, int n_threads, const std::string
     if (n_threads < 1) throw EngineError("threads must be at least 1");
     device_ = std::make_unique<ComputeDevice>(device, n_threads, portable);
     auto turn = device_->exclusive();
-    params_ = std::make_unique<ParameterSet>(config_, backend(), "param");
+    params_ = std::make_unique<ParameterSet>(config_, buffer_type(), "param");
 }
 
 GPT2Model::~GPT2Model() {
@@ -162,7 +162,7 @@ std::vector<float> GPT2Model::cached_logits(const int32_t * tokens, int64_t T, i
 
 ParameterSet & GPT2Model::grads() {
     if (!grads_) {
-        grads_ = std::make_unique<ParameterSet>(config_, backend(), "grad");
+        grads_ = std::make_unique<ParameterSet>(config_, buffer_type(), "grad");
         grads_->set_zero();
     }
     return *grads_;

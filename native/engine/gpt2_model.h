@@ -46,6 +46,8 @@ public:
     ParameterSet & params() { return *params_; }
     ComputeDevice & device() { return *device_; }
     ggml_backend_t backend() { return device_->backend(); }
+    // Where the model's tensors are allocated (see ComputeDevice::buffer_type).
+    ggml_backend_buffer_type_t buffer_type() { return device_->buffer_type(); }
     // The operations to build this model's graphs with (the device's path, see ops.h).
     std::unique_ptr<Ops> ops(ggml_context * ctx) const { return make_ops(ctx, device_->portable()); }
 

@@ -4,7 +4,7 @@
 
 namespace tweetsmith {
 
-ParameterSet::ParameterSet(const GPT2Config & c, ggml_backend_t backend, const char * label) {
+ParameterSet::ParameterSet(const GPT2Config & c, ggml_backend_buffer_type_t buft, const char * label) {
     const size_t n_tensors = 4 + 12 * size_t(c.n_layer);
     ggml_init_params params = {ggml_tensor_overhead() * n_tensors, nullptr, /*no_alloc*/ true};
     ctx_ = ggml_init(params);
@@ -46,7 +46,7 @@ ParameterSet::ParameterSet(const GPT2Config & c, ggml_backend_t backend, const c
     add(ln_f_w, "ln_f.weight", {C}, false, false, false);
     add(ln_f_b, "ln_f.bias", {C}, false, false, false);
 
-    buffer_ = ggml_backend_alloc_ctx_tensors(ctx_, backend);
+    buffer_ = ggml_backend_alloc_ctx_tensors_from_buft(ctx_, buft);
     if (!buffer_) {
         ggml_free(ctx_);
         throw EngineError(std::string("out of memory allocating the model's ") + label + " (" +

@@ -45,8 +45,8 @@ struct ParameterEntry {
 
 class ParameterSet {
 public:
-    // Allocates every tensor (uninitialised) in a buffer of `backend`.
-    ParameterSet(const GPT2Config & config, ggml_backend_t backend, const char * label);
+    // Allocates every tensor (uninitialised) in a buffer of `buft` (the model's device's).
+    ParameterSet(const GPT2Config & config, ggml_backend_buffer_type_t buft, const char * label);
     ~ParameterSet();
     ParameterSet(const ParameterSet &) = delete;
     ParameterSet & operator=(const ParameterSet &) = delete;

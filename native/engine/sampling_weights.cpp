@@ -39,7 +39,7 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
     output = copy_of(p.wte);
     for (const LayerTensors & w : p.h)
         h.push_back({copy_of(w.attn_qkv_w), copy_of(w.attn_proj_w), copy_of(w.mlp_fc_w), copy_of(w.mlp_proj_w)});
-    buffer_ = ggml_backend_alloc_ctx_tensors(ctx_, model.backend());
+    buffer_ = ggml_backend_alloc_ctx_tensors_from_buft(ctx_, model.buffer_type());
     if (!buffer_) {
         ggml_free(ctx_);
         throw EngineError(std::string("out of memory converting the weights to ") + ggml_type_name(type));
