@@ -213,10 +213,10 @@ std::unique_lock<std::mutex> ComputeDevice::exclusive() const {
 ggml_status ComputeDevice::compute(CachedGraph & g, std::atomic<bool> * cancel) {
     ggml_backend_cpu_set_abort_callback(cpu_, cancel ? abort_requested : nullptr, cancel);
     if (!g.sched) return ggml_backend_graph_compute(backend_, g.graph);
-    // A GPU graph runs to its end: the scheduler's per-node callback, which could stop
-    // it between nodes, splits the graph into views that ggml's Vulkan backend
-    // mis-sizes (it wrote past its buffers on lavapipe). So a cancel request stops a
-    // GPU run between graphs: the caller sees it when this one ends.
+    // A GPU graph runs to its end, and a cancel request stops a GPU run between
+    // graphs: the caller sees it when this one ends. (The scheduler's per-node
+    // callback could stop it between nodes, at the price of waiting for the device
+    // at every check; it is not used.)
     if (cancel && cancel->load()) return GGML_STATUS_ABORTED;
     return ggml_backend_sched_graph_compute(g.sched, g.graph);
 }
