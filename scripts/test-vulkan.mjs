@@ -78,10 +78,11 @@ process.stderr.write(
 );
 const ava = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs');
 const started = Date.now();
-// --serial: one test at a time. Models on one GPU take turns, and a call made on
+// --serial --concurrency=1: one test at a time, one file at a time (lavapipe runs on the
+// same two cores as the tests). Models on one GPU take turns, and a call made on
 // the JS thread (zeroing gradients, reading weights) waits for another test's
 // graph on the slow software device, which would stall the timing-sensitive tests.
-const child = spawn(process.execPath, [ava, '--serial', ...files, ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
+const child = spawn(process.execPath, [ava, '--serial', '--concurrency=1', ...files, ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
 child.on('close', (code, signal) => {
   process.stderr.write(`tweetsmith: the engine tests on Vulkan ${code === 0 ? 'passed' : 'failed'} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   process.exit(code ?? (signal ? 1 : 0));
