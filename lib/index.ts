@@ -28,3 +28,5 @@ export { SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from './defaults.js';
 export { train, type TrainOptions, type TrainEvent, type TrainResult, type TrainingRun } from './train/train.js';
 export { samplePosts, tweetIntentUrl, DEFAULT_PROMPT, type SampleOptions } from './generate/samples.js';
 export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './train/run-summary.js';
+export { pushToHub, type PushOptions, type PushProgress, type PushResult } from './hub/push.js';
+export { PushError, type PushErrorCode } from './hub/push-error.js';

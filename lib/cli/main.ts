@@ -7,6 +7,7 @@ import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
+import { registerPush } from './commands/push.js';
 import { readPackageVersion } from '../version.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerDemo(program);
   registerBench(program);
+  registerPush(program);
   return program;
 }
 
