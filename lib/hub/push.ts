@@ -12,32 +12,20 @@
 // with no upload action, and a commit changes the repository only when it
 // completes.
 //
-// Downloads stay in lib/hub/ (resolve-model.ts), not on this library. Its
-// downloadFileToCacheDir / snapshotDownload (2.17.5) were evaluated against our
-// fake hub and a hostile one; they fall short on three counts:
-// - Layout: downloadFileToCacheDir names the snapshot folder by the commit that
-//   last changed the file (pathsInfo's lastCommit.id, else the etag), not by the
-//   commit the revision points to, and writes no refs/<revision>; so one
-//   revision's files land in several snapshot folders, and huggingface_hub
-//   (which reads snapshots/<refs/main>/…) finds none of them.
-//   snapshotDownload does write refs and a proper snapshot, but lists the whole
-//   repository and downloads every file in it.
-// - Protocol: it asks the JSON API (/api/models/…/paths-info, /revision, /tree),
-//   not HEAD on resolve URLs with X-Repo-Commit / X-Linked-Etag, so it cannot
-//   answer from a plain mirror and does not pass test/hub.test.ts as it stands.
-// - Hostile hub: only the file name is validated (validateRelativeFilename);
-//   the etag (lfs.oid / xetHash / oid) and the commit (lastCommit.id, and sha in
-//   snapshotDownload) from the server are joined onto the cache path unchecked,
-//   so "../../x" writes outside the cache. The body is written without comparing
-//   its length or its sha256 with what was announced, a failed download leaves
-//   its blobs/<etag>.incomplete behind, there is no lock between two processes,
-//   no .no_exist, no offline mode, and every download logs to stdout with
-//   console.debug (breaking --json).
-// The details, with the requests and what landed where: docs/hub-library.md.
+// Downloads stay on lib/hub/'s own code (resolve-model.ts), not this library's
+// downloadFileToCacheDir / snapshotDownload. Against our fake hub and a hostile
+// one (2.17.5, scripts/hub-library-eval.mts) they do not qualify:
+// downloadFileToCacheDir names the snapshot folder by the file's last commit
+// (lastCommit.id), not the revision's commit, and writes no refs/<revision>. It
+// asks the JSON API (paths-info) instead of HEAD on resolve URLs, so
+// test/hub.test.ts fails. It joins the server's etag and commit onto the cache
+// path unchecked ("../../x" escapes). It accepts a body longer than announced or
+// with the wrong sha256, and leaves .incomplete files behind. It has no lock, and
+// console.debug writes to stdout. Details: docs/hub-library.md.
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFile } from 'node:fs/promises';
-import { commitIter, createBranch, createRepo, HubApiError, whoAmI, type CommitOperation, type CommitOutput } from '@huggingface/hub';
+import type { CommitOperation, CommitOutput, HubApiError } from '@huggingface/hub';
 import { describeNetworkError } from './hub-error.js';
 import { hubEndpoint, hubToken } from './hub-settings.js';
 import { PushError, WRITE_TOKEN_HINT } from './push-error.js';
@@ -120,6 +108,11 @@ function serverSays(err: HubApiError): string {
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
+/** The library's HubApiError: an answer from the hub with a status (checked by shape, so the library loads only when a push runs). */
+function isApiError(err: unknown): err is HubApiError {
+  return err instanceof Error && typeof (err as Partial<HubApiError>).statusCode === 'number';
+}
+
 function isNetworkError(err: unknown): boolean {
   return err instanceof TypeError && (err.message === 'fetch failed' || (err as { cause?: unknown }).cause !== undefined);
 }
@@ -159,6 +152,8 @@ async function push(modelDir: string, options: PushOptions, env: NodeJS.ProcessE
     throw new PushError('no-token', repo, `the token given is not a Hugging Face access token (those start with "${HF_TOKEN_PREFIX}"): ${WRITE_TOKEN_HINT(endpoint)}`);
   }
 
+  // Loaded here, not at the top: every other command starts without it.
+  const { commitIter, createBranch, createRepo, whoAmI } = await import('@huggingface/hub');
   let stage: Stage = 'whoami';
   const uploaded: string[] = [];
   const baseFetch = options.fetch ?? globalThis.fetch;
@@ -183,10 +178,10 @@ async function push(modelDir: string, options: PushOptions, env: NodeJS.ProcessE
       await createRepo({ ...hub, repo: repoId, ...(options.private !== undefined && { visibility: options.private ? 'private' : 'public' }) });
       created = true;
     } catch (err) {
-      if (err instanceof HubApiError && err.statusCode === 409) created = false;
+      if (isApiError(err) && err.statusCode === 409) created = false;
       // Like huggingface_hub's create_repo(exist_ok=True): a 403 here may still be a repository
       // we can write to (an organisation's member who may not create); the commit will tell.
-      else if (err instanceof HubApiError && err.statusCode === 403) createRefused = true;
+      else if (isApiError(err) && err.statusCode === 403) createRefused = true;
       else throw err;
     }
     options.progress?.({ type: 'repo', repo, url, created });
@@ -270,7 +265,7 @@ function failure(err: unknown, ctx: FailureContext): PushError {
       `${repo}: the connection to ${endpoint} broke while the hub was committing the files (${why}): the large files had arrived, and the commit may or may not have been made (look at ${endpoint}/${repo}/commits). ${RERUN_IS_SAFE}`,
     );
   }
-  if (err instanceof HubApiError) {
+  if (isApiError(err)) {
     const status = err.statusCode;
     const says = serverSays(err);
     const server = says ? ` (the hub said: ${says})` : '';
