@@ -219,7 +219,9 @@ export async function recoverOutput(dir: string): Promise<void> {
   const parent = dirname(target);
   const aside = setAsidePath(target);
   const asideStats = await lstatOrUndefined(aside);
-  if (asideStats?.isDirectory()) {
+  if (asideStats?.isDirectory() && (await readdir(aside)).length === 0) {
+    await rmdir(aside); // a removal killed after the marker, the last file, was gone
+  } else if (asideStats?.isDirectory()) {
     if (!(await lstatOrUndefined(target))) {
       await rename(aside, target);
       await syncPath(parent);
