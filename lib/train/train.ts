@@ -431,7 +431,12 @@ async function finishRun(run: PreparedRun, end: LoopEnd, emit: (e: TrainEvent) =
     throw await keepProgress(run, end.step, end.trainSeconds, err, emit);
   }
   emit({ type: 'weights', dir: options.out });
-  await removeCheckpoint(run.ckptDir);
+  try {
+    await removeCheckpoint(run.ckptDir);
+  } catch (err) {
+    // a file of the user's in it keeps it: say so, but the run did not fail
+    emit({ type: 'note', message: `the checkpoint ${run.ckptDir} was left in place: ${(err as Error).message}` });
+  }
 
   try {
     // -- after training: validation, samples, the card and the run record
