@@ -266,3 +266,32 @@ test('generate fails clearly when the model\'s tokenizer cannot be read; it does
   t.regex(r.stderr, /tokenizer cannot be read/);
   t.true(r.stderr.includes(join(out, 'tokenizer.json')), r.stderr);
 });
+
+test('outputs written before the marker existed are recognised by a file only tweetsmith writes, and replaced; one with a foreign file is not', async (t) => {
+  const dir = scratch();
+  const fill = (name: string) => async (staging: string) => writeFile(join(staging, name), 'new');
+  // a trained model: its run record names tweetsmith
+  const model = join(dir, 'model');
+  await mkdir(join(model, 'run'), { recursive: true });
+  for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'README.md']) await writeFile(join(model, f), 'old');
+  await writeFile(join(model, 'run', 'config.json'), JSON.stringify({ format: 'tweetsmith-run', formatVersion: 1 }));
+  await writeFile(join(model, 'run', '.report.html.123-0a1b2c3d.tmp'), 'a run record write killed half-way');
+  await writeOutputDir(model, 'model', {}, fill('config.json'));
+  t.deepEqual((await readdir(model)).sort(), ['.tweetsmith-output.json', 'config.json']);
+  // a dataset: stats.json says so
+  const dataset = join(dir, 'dataset');
+  await mkdir(dataset);
+  await writeFile(join(dataset, 'stats.json'), JSON.stringify({ format: 'tweetsmith-dataset' }));
+  await writeFile(join(dataset, 'train.bin'), 'old');
+  await writeOutputDir(dataset, 'dataset', {}, fill('stats.json'));
+  t.deepEqual((await readdir(dataset)).sort(), ['.tweetsmith-output.json', 'stats.json']);
+  // a checkpoint: AdamW's state beside state.json; with a file of the user's in it, it is theirs
+  const checkpoint = join(dir, 'bot.checkpoint');
+  await mkdir(checkpoint);
+  await writeFile(join(checkpoint, 'state.json'), JSON.stringify({ version: 1, step: 3 }));
+  await writeFile(join(checkpoint, 'adam_m.safetensors'), 'old');
+  await writeFile(join(checkpoint, 'todo.txt'), 'mine');
+  await t.throwsAsync(writeOutputDir(checkpoint, 'checkpoint', { force: true }, fill('state.json')), { message: /todo\.txt is not part of one/ });
+  t.is(await readFile(join(checkpoint, 'todo.txt'), 'utf8'), 'mine');
+  t.deepEqual((await readdir(dir)).sort(), ['bot.checkpoint', 'dataset', 'model']);
+});
