@@ -59,7 +59,7 @@ test('dataset --json: one JSON document on stdout, the files in --out, byte-iden
   t.regex(first.stderr, /reading .*bob\.csv/);
   t.regex(first.stderr, /wrote .*: \d+ training blocks of 128 tokens, \d+ validation blocks \(seed 42\)/);
 
-  const files = ['posts.jsonl', 'stats.json', 'train.bin', 'train.txt', 'valid.bin', 'valid.txt'];
+  const files = ['.tweetsmith-output.json', 'posts.jsonl', 'stats.json', 'train.bin', 'train.txt', 'valid.bin', 'valid.txt'];
   t.deepEqual((await readdir(join(dir, 'one'))).sort(), files);
   t.deepEqual(JSON.parse(await readFile(join(dir, 'one', 'stats.json'), 'utf8')), stats);
   t.is((await readFile(join(dir, 'one', 'train.bin'))).length, stats.trainBlocks * 128 * 4);

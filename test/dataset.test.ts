@@ -337,7 +337,7 @@ test('writeDatasetDir writes every file, replaces an earlier dataset, refuses ot
   const out = join(dir, 'data', 'alice');
   const { dataset, posts } = await smallDataset(1);
   const manifest = await writeDatasetDir(out, posts, dataset);
-  t.deepEqual((await readdir(out)).sort(), ['posts.jsonl', 'stats.json', 'train.bin', 'train.txt', 'valid.bin', 'valid.txt']);
+  t.deepEqual((await readdir(out)).sort(), ['.tweetsmith-output.json', 'posts.jsonl', 'stats.json', 'train.bin', 'train.txt', 'valid.bin', 'valid.txt']);
   t.like(manifest, { format: 'tweetsmith-dataset', formatVersion: 1, tokenFormat: 'uint32le', seed: 1, blockSize: 32 });
   t.deepEqual(JSON.parse(await readFile(join(out, 'stats.json'), 'utf8')), manifest);
   t.is(await readFile(join(out, 'train.txt'), 'utf8'), dataset.trainText);
@@ -355,7 +355,7 @@ test('writeDatasetDir writes every file, replaces an earlier dataset, refuses ot
   const other = join(dir, 'photos');
   await mkdir(other);
   await writeFile(join(other, 'cat.jpg'), 'meow');
-  await t.throwsAsync(writeDatasetDir(other, posts, dataset), { message: /photos already exists and is not a tweetsmith dataset/ });
+  await t.throwsAsync(writeDatasetDir(other, posts, dataset), { message: /photos holds .*cat\.jpg, which tweetsmith did not write/ });
   t.deepEqual(await readdir(other), ['cat.jpg']);
 });
 

@@ -9,6 +9,8 @@ import { Tokenizer } from '../tokenizer/index.js';
 import { makeTokenizerCorpus } from './tokenizer-corpus.js';
 import { readFile } from 'node:fs/promises';
 import { presetConfig } from '../model/config.js';
+import { locateOutput } from '../fs/safe-output.js';
+import { modelTokenizer } from '../model/model-tokenizer.js';
 import type { DeviceRequest } from '../engine/device.js';
 
 export interface EngineBenchOptions {
@@ -95,7 +97,8 @@ export async function benchPerplexity(options: { size?: string; model?: string; 
     ? await GPT2.load(options.model, { threads: options.threads, device: options.device })
     : await GPT2.init(presetConfig(options.size ?? 'gpt2'), { seed: 0, threads: options.threads, device: options.device });
   try {
-    const tokenizer = options.model ? await Tokenizer.fromDir(options.model).catch(() => Tokenizer.gpt2()) : Tokenizer.gpt2();
+    // a model's own tokenizer or a clear error (model-tokenizer.ts): never GPT-2's in place of an unreadable one
+    const tokenizer = options.model ? (await modelTokenizer(await locateOutput(options.model), model.config)).tokenizer : Tokenizer.gpt2();
     const T = Math.min(256, model.config.nPositions);
     const text = options.text ? await readFile(options.text, 'utf8') : makeTokenizerCorpus({ bytes: 32 * T, seed: 0x4e1d }).join('\n');
     // a run's text files separate posts with <|endoftext|>, which encode() matches as its token

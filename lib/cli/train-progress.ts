@@ -57,6 +57,14 @@ export async function showTrainingProgress(run: TrainingRun, options: { logEvery
         bar?.finish();
         bar = undefined;
         break;
+      case 'note':
+        (bar ?? { log: err }).log(`tweetsmith: ${e.message}`);
+        break;
+      case 'weights':
+        bar?.finish();
+        bar = undefined;
+        err(`tweetsmith: trained model written to ${e.dir}; now its samples, card and run report`);
+        break;
       case 'saved':
         err(`tweetsmith: model written to ${e.dir} (model card: README.md, run record: run/report.html)`);
         break;

@@ -7,26 +7,20 @@
 //   valid.bin     their token blocks
 //   stats.json    counts, seed and settings (DatasetManifest)
 //
-// The files are written into a fresh folder beside the target, which then
-// takes the target's name in one rename: a failure at any point leaves
-// either the old folder or the new one, never half of one.
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+// The folder is written as every output folder is (lib/fs/safe-output.ts): into
+// a staging folder beside the target, fsynced, then renamed into place; an
+// earlier dataset is replaced only once the new one is complete, and a folder
+// holding anything else is refused. A failure at any point leaves the old
+// dataset or the new one, never half of one.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertOutputWritable, locateOutput, writeOutputDir, type OutputOptions } from '../fs/safe-output.js';
 import type { Post } from '../sources/post.js';
 import type { Dataset, DatasetStats } from './dataset.js';
-import { TOKEN_FILE_FORMAT, tokenBlocksToBytes } from './token-blocks.js';
+import { DATASET_FILES, DATASET_FORMAT } from './dataset-files.js';
+import { readTokenBlocks, TOKEN_FILE_FORMAT, tokenBlocksToBytes } from './token-blocks.js';
 
-export const DATASET_FORMAT = 'tweetsmith-dataset';
-
-export const DATASET_FILES = {
-  posts: 'posts.jsonl',
-  trainText: 'train.txt',
-  trainTokens: 'train.bin',
-  validText: 'valid.txt',
-  validTokens: 'valid.bin',
-  stats: 'stats.json',
-} as const;
+export { DATASET_FILES, DATASET_FORMAT } from './dataset-files.js';
 
 /** stats.json: the dataset's stats plus what a reader of the files needs to know. */
 export interface DatasetManifest extends DatasetStats {
@@ -41,36 +35,17 @@ export function datasetManifest(stats: DatasetStats): DatasetManifest {
 
 /**
  * Fails unless `dir` can be (re)placed: it does not exist, is empty, or holds
- * an earlier dataset. Check it before downloading anything, so a typo in
- * --out does not cost a download; writeDatasetDir checks again.
+ * an earlier dataset that tweetsmith wrote (`force`: or another tweetsmith
+ * output). Check it before downloading anything, so a typo in --out does not
+ * cost a download; writeDatasetDir checks again.
  */
-export async function assertDatasetDirWritable(dir: string): Promise<void> {
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    if (code === 'ENOTDIR') throw new Error(`${dir} is a file, not a folder: choose another --out`);
-    throw err;
-  }
-  if (entries.length === 0) return;
-  try {
-    const stats = JSON.parse(await readFile(join(dir, DATASET_FILES.stats), 'utf8')) as { format?: unknown };
-    if (stats.format === DATASET_FORMAT) return;
-  } catch {
-    // not a dataset: refused below
-  }
-  throw new Error(`${dir} already exists and is not a tweetsmith dataset: choose another --out, or remove it first`);
+export async function assertDatasetDirWritable(dir: string, options: OutputOptions = {}): Promise<void> {
+  await assertOutputWritable(dir, 'dataset', options);
 }
 
-export async function writeDatasetDir(dir: string, posts: readonly Post[], dataset: Dataset): Promise<DatasetManifest> {
-  const target = resolve(dir);
-  await assertDatasetDirWritable(target);
-  await mkdir(dirname(target), { recursive: true });
-  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
-  try {
-    const manifest = datasetManifest(dataset.stats);
+export async function writeDatasetDir(dir: string, posts: readonly Post[], dataset: Dataset, options: OutputOptions = {}): Promise<DatasetManifest> {
+  const manifest = datasetManifest(dataset.stats);
+  await writeOutputDir(dir, 'dataset', options, async (staging) => {
     await writeFile(join(staging, DATASET_FILES.posts), posts.map((post) => `${JSON.stringify(post)}\n`).join(''));
     await writeFile(join(staging, DATASET_FILES.trainText), dataset.trainText);
     await writeFile(join(staging, DATASET_FILES.trainTokens), tokenBlocksToBytes(dataset.trainBlocks));
@@ -79,30 +54,41 @@ export async function writeDatasetDir(dir: string, posts: readonly Post[], datas
       await writeFile(join(staging, DATASET_FILES.validTokens), tokenBlocksToBytes(dataset.validBlocks));
     }
     await writeFile(join(staging, DATASET_FILES.stats), `${JSON.stringify(manifest, null, 2)}\n`);
-    await replaceDir(staging, target);
-    return manifest;
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    throw err;
-  }
+  });
+  return manifest;
 }
 
-/** Puts `staging` at `target`; an existing target is moved aside first and removed only after. */
-async function replaceDir(staging: string, target: string): Promise<void> {
+/** A dataset folder read back: its manifest and token blocks. */
+export interface DatasetOnDisk {
+  /** the folder read: `dir`, or its set-aside copy while a newer dataset was replacing it */
+  at: string;
+  manifest: DatasetManifest;
+  trainBlocks: Uint32Array;
+  validBlocks: Uint32Array;
+}
+
+/** Reads a dataset folder that writeDatasetDir wrote, checking that its files agree with stats.json. */
+export async function readDatasetDir(dir: string): Promise<DatasetOnDisk> {
+  const at = await locateOutput(dir);
+  const statsFile = join(at, DATASET_FILES.stats);
+  let manifest: DatasetManifest;
   try {
-    await rename(staging, target);
-    return;
+    manifest = JSON.parse(await readFile(statsFile, 'utf8')) as DatasetManifest;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw err;
+    throw new Error(`${statsFile}: cannot read a dataset's stats.json (${(err as Error).message}); write the dataset with: tweetsmith dataset SOURCE --out ${dir}`);
   }
-  const aside = join(dirname(target), `.${basename(target)}.old-${randomBytes(4).toString('hex')}`);
-  await rename(target, aside);
-  try {
-    await rename(staging, target);
-  } catch (err) {
-    await rename(aside, target); // put the old one back
-    throw err;
+  if (manifest?.format !== DATASET_FORMAT || manifest.tokenFormat !== TOKEN_FILE_FORMAT || !Number.isInteger(manifest.blockSize) || manifest.blockSize < 1) {
+    throw new Error(`${statsFile}: not the stats.json of a tweetsmith dataset (format ${DATASET_FORMAT}, tokens ${TOKEN_FILE_FORMAT})`);
   }
-  await rm(aside, { recursive: true, force: true });
+  const blocks = async (name: string, count: number): Promise<Uint32Array> => {
+    const file = join(at, name);
+    const read = await readTokenBlocks(file, manifest.blockSize);
+    if (read.length !== count * manifest.blockSize) {
+      throw new Error(`${file}: holds ${read.length / manifest.blockSize} blocks; stats.json says ${count}`);
+    }
+    return read;
+  };
+  const trainBlocks = await blocks(DATASET_FILES.trainTokens, manifest.trainBlocks);
+  const validBlocks = manifest.validSplit > 0 ? await blocks(DATASET_FILES.validTokens, manifest.validBlocks) : new Uint32Array(0);
+  return { at, manifest, trainBlocks, validBlocks };
 }

@@ -31,9 +31,11 @@ export { dataTable, renderDataTable, type DataTable, type DataTableColumn } from
 export {
   assertDatasetDirWritable,
   datasetManifest,
+  readDatasetDir,
   writeDatasetDir,
   DATASET_FILES,
   DATASET_FORMAT,
   type DatasetManifest,
+  type DatasetOnDisk,
 } from './dataset-dir.js';
 export { makeDataset, type MadeDataset, type MakeDatasetOptions } from './make-dataset.js';

@@ -7,8 +7,10 @@ import { buildDataset, type Dataset, type DatasetOptions } from './dataset.js';
 import { assertDatasetDirWritable, writeDatasetDir, type DatasetManifest } from './dataset-dir.js';
 
 export interface MakeDatasetOptions extends Omit<DatasetOptions, 'users' | 'tokenizer'>, SourceOptions {
-  /** The folder to write (replaced as a whole if it holds an earlier dataset). */
+  /** The folder to write (replaced as a whole if it holds an earlier dataset tweetsmith wrote; anything else is refused). */
   out: string;
+  /** also replace another kind of tweetsmith output at `out` (never files tweetsmith did not write) */
+  force?: boolean;
   /** Default: GPT-2's tokenizer. */
   tokenizer?: Pick<Tokenizer, 'encode'>;
 }
@@ -21,7 +23,7 @@ export interface MadeDataset {
 
 export async function makeDataset(sources: readonly string[], options: MakeDatasetOptions): Promise<MadeDataset> {
   const progress = options.progress ?? process.stderr;
-  await assertDatasetDirWritable(options.out);
+  await assertDatasetDirWritable(options.out, { force: options.force });
   const users = await collectPosts(sources, { ...options, progress });
   progress.write('cleaning and tokenizing\n');
   const dataset = await buildDataset({ ...options, users, tokenizer: options.tokenizer ?? Tokenizer.gpt2() });
@@ -30,6 +32,7 @@ export async function makeDataset(sources: readonly string[], options: MakeDatas
     options.out,
     users.flatMap((user) => user.posts),
     dataset,
+    { force: options.force },
   );
   return { users, dataset, manifest };
 }

@@ -21,10 +21,11 @@ import {
   readModelConfig,
   weightsPath,
   WEIGHTS_FILE,
-  writeDirAtomically,
   writeJson,
   CONFIG_FILE,
+  GENERATION_CONFIG_FILE,
 } from '../model/model-dir.js';
+import { locateOutput, writeOutputDir } from '../fs/safe-output.js';
 import { writeGpt2TokenizerFiles } from '../tokenizer/index.js';
 import { describeDevice, resolveDevice, type DeviceRequest } from './device.js';
 import { loadNative, type NativeDeviceInfo, type NativeModel, type Precision } from './native.js';
@@ -63,6 +64,11 @@ export interface SaveOptions {
   config?: Record<string, unknown>;
   /** called with the temporary directory before it is put in place, to add files */
   addFiles?: (tmpDir: string) => Promise<void>;
+  /**
+   * also replace a tweetsmith output of another kind (a dataset, a checkpoint).
+   * Nothing tweetsmith did not write is ever replaced: see lib/fs/safe-output.ts.
+   */
+  force?: boolean;
 }
 
 /** What a model runs on (GPT2.deviceInfo()). */
@@ -139,13 +145,19 @@ export class GPT2 {
     return { ...this.engine().deviceInfo(), reason: this.deviceReason };
   }
 
-  /** Loads a model directory in the Hugging Face layout (config.json + model.safetensors). */
-  static async load(dir: string, options: ModelOptions = {}): Promise<GPT2> {
+  /**
+   * Loads a model directory in the Hugging Face layout (config.json + model.safetensors).
+   * While a save is replacing `dir` (or after one was killed at that instant) the
+   * previous model is read from its set-aside copy beside it.
+   */
+  static async load(dirOrOutput: string, options: ModelOptions = {}): Promise<GPT2> {
+    const dir = await locateOutput(dirOrOutput);
     const { config } = await readModelConfig(dir);
     const file = weightsPath(dir);
     const threads = defaultThreads(options.threads);
     const precision = checkPrecision(options.precision);
-    return GPT2.open(config, options, threads, precision, (native) => native.load(file), dir);
+    // sourceDir is the path as given: save() finds it again, wherever a replacement left it
+    return GPT2.open(config, options, threads, precision, (native) => native.load(file), dirOrOutput);
   }
 
   /** A randomly initialised model, as Hugging Face initialises GPT-2; `config` may be a preset name. */
@@ -200,16 +212,28 @@ export class GPT2 {
     return run;
   }
 
-  /** Writes the model directory: config.json, generation_config.json, model.safetensors and the tokenizer files. */
+  /**
+   * Writes the model directory: config.json, generation_config.json, model.safetensors
+   * and the tokenizer files. `dir` may be new, empty or a model tweetsmith wrote
+   * (replaced once the new one is complete and on disk); anything else is refused.
+   */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
-    await writeDirAtomically(dir, async (tmp) => {
-      await this.exclusive((n) => n.save(join(tmp, WEIGHTS_FILE)));
-      await writeJson(join(tmp, CONFIG_FILE), configToHF(this.config, options.config));
-      await writeJson(join(tmp, 'generation_config.json'), generationConfigToHF(this.config));
-      const copied = this.sourceDir ? await copyTokenizerFiles(this.sourceDir, tmp) : [];
-      if (copied.length === 0 && this.config.vocabSize === GPT2_VOCAB_SIZE) await writeGpt2TokenizerFiles(tmp);
+    await writeOutputDir(dir, 'model', { force: options.force }, async (tmp) => {
+      await this.writeFiles(tmp, options);
       if (options.addFiles) await options.addFiles(tmp);
     });
+  }
+
+  /**
+   * Writes the model's files into the existing folder `dir`, with no checks and no
+   * staging: for writers that stage their own folder (a checkpoint). Use save().
+   */
+  async writeFiles(dir: string, options: Pick<SaveOptions, 'config'> = {}): Promise<void> {
+    await this.exclusive((n) => n.save(join(dir, WEIGHTS_FILE)));
+    await writeJson(join(dir, CONFIG_FILE), configToHF(this.config, options.config));
+    await writeJson(join(dir, GENERATION_CONFIG_FILE), generationConfigToHF(this.config));
+    const copied = this.sourceDir ? await copyTokenizerFiles(await locateOutput(this.sourceDir), dir) : [];
+    if (copied.length === 0 && this.config.vocabSize === GPT2_VOCAB_SIZE) await writeGpt2TokenizerFiles(dir);
   }
 
   /** Logits for one sequence: row-major [tokens.length, vocabSize]. */

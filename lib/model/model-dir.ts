@@ -1,20 +1,14 @@
 // A model directory in the Hugging Face layout: what it must hold, how to read
-// its config, and how to write one so that a crash never leaves half a model
-// (everything goes into a temporary sibling directory that is renamed at the end).
+// its config, and how to write one so that a crash never leaves half a model and
+// nothing of the user's is replaced (lib/fs/safe-output.ts does the writing).
 import { existsSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { copyFile, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeOutputDir, type OutputOptions } from '../fs/safe-output.js';
 import { configFromHF, type GPT2Config } from './config.js';
+import { CONFIG_FILE, TOKENIZER_FILES, WEIGHTS_FILE } from './model-files.js';
 
-export const WEIGHTS_FILE = 'model.safetensors';
-export const CONFIG_FILE = 'config.json';
-export const TOKENIZER_FILES = [
-  'vocab.json',
-  'merges.txt',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-] as const;
+export { CONFIG_FILE, GENERATION_CONFIG_FILE, TOKENIZER_FILES, WEIGHTS_FILE } from './model-files.js';
 
 export async function readModelConfig(dir: string): Promise<{ config: GPT2Config; raw: Record<string, unknown> }> {
   const file = join(dir, CONFIG_FILE);
@@ -48,14 +42,21 @@ export function weightsPath(dir: string): string {
   return file;
 }
 
-/** Copies the tokenizer files that `from` has into `to`; returns the names copied. */
+/**
+ * Copies the tokenizer files that `from` has into `to`; returns the names copied.
+ * Each is copied as content from its real path: a hub cache's snapshot holds
+ * symbolic links into its blobs, and a model folder must not point into a cache
+ * that can be pruned or moved.
+ */
 export async function copyTokenizerFiles(from: string, to: string): Promise<string[]> {
   const copied: string[] = [];
   for (const name of TOKENIZER_FILES) {
-    if (existsSync(join(from, name))) {
-      await cp(join(from, name), join(to, name));
-      copied.push(name);
-    }
+    const source = join(from, name);
+    if (!existsSync(source)) continue;
+    const real = await realpath(source);
+    if (!(await stat(real)).isFile()) throw new Error(`${source}: not a file, so not a tokenizer file to copy`);
+    await copyFile(real, join(to, name));
+    copied.push(name);
   }
   return copied;
 }
@@ -65,26 +66,10 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
 }
 
 /**
- * Builds a directory by calling `fill` on a fresh temporary sibling, then puts it
- * in place of `dir` (replacing an older one only once the new one is complete).
+ * Builds a model directory by calling `fill` on a fresh staging folder, then puts
+ * it in place of `dir`: only where a model may be written (see lib/fs/safe-output.ts),
+ * replacing an older one only once the new one is complete and on disk.
  */
-export async function writeDirAtomically(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const target = resolve(dir);
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
-  try {
-    await chmod(tmp, 0o777 & ~process.umask()); // mkdtemp makes it private; a model dir is an ordinary folder
-    await fill(tmp);
-    if (existsSync(target)) {
-      const old = `${tmp}.old`;
-      await rename(target, old);
-      await rename(tmp, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, target);
-    }
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+export async function writeDirAtomically(dir: string, fill: (tmp: string) => Promise<void>, options: OutputOptions = {}): Promise<void> {
+  await writeOutputDir(dir, 'model', options, fill);
 }

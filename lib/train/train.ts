@@ -4,7 +4,6 @@
 // events; stop() (or the signal) ends it after the current step with a checkpoint
 // from which `resume` continues to exactly the weights of an uninterrupted run.
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import {
   buildDataset,
@@ -23,11 +22,15 @@ import { samplePosts } from '../generate/samples.js';
 import type { DeviceRequest } from '../engine/device.js';
 import type { Precision } from '../engine/native.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/index.js';
+import { assertOutputWritable, writeFileIntoOutput } from '../fs/safe-output.js';
+import { syncTree } from '../fs/sync.js';
+import { modelTokenizer } from '../model/model-tokenizer.js';
 import { countParameters } from '../model/parameters.js';
 import { renderModelCard, writeRunRecord } from '../report/index.js';
+import { RUN_RECORD_DIR } from '../report/run-record-files.js';
 import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from './run-summary.js';
 import type { SourceOptions } from '../sources/index.js';
-import { Tokenizer } from '../tokenizer/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
 import { readPackageVersion } from '../version.js';
 import { CHECKPOINT_VERSION, checkpointDir, loadOptimizerState, readCheckpoint, removeCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
 import { EventQueue } from './event-queue.js';
@@ -38,8 +41,10 @@ export interface TrainOptions {
   sources: string[];
   /** a local model directory or a hub id such as "gpt2" */
   base: string;
-  /** the model directory to write */
+  /** the model directory to write: new, empty, or a model tweetsmith wrote (anything else is refused) */
   out: string;
+  /** also replace another kind of tweetsmith output at `out` (never files tweetsmith did not write) */
+  force?: boolean;
   epochs?: number;
   lr?: number;
   schedule?: ScheduleName;
@@ -97,6 +102,9 @@ export type TrainEvent =
   | { type: 'step'; row: MetricRow; totalSteps: number; stats: StepStats }
   | { type: 'validation'; when: 'before' | 'after'; loss: number; perplexity: number }
   | { type: 'checkpoint'; dir: string; step: number }
+  | { type: 'note'; message: string }
+  /** the trained model is on disk at `dir`; its card and run record follow */
+  | { type: 'weights'; dir: string }
   | { type: 'samples'; samples: Sample[] }
   | { type: 'saved'; dir: string };
 
@@ -237,6 +245,26 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
 }
 
 /**
+ * Keeps the steps done when something fails after them: writes a checkpoint at
+ * `step` (the optimizer steps completed) and returns the error to throw, which
+ * says where the work is and how to continue. A run that had not moved past
+ * its start (or its last checkpoint) has nothing new to keep.
+ */
+async function keepProgress(run: PreparedRun, step: number, trainSeconds: number, err: unknown, emit: (e: TrainEvent) => void): Promise<Error> {
+  const error = err instanceof Error ? err : new Error(String(err));
+  if (step <= run.startStep) return error;
+  try {
+    await writeCheckpoint(run.ckptDir, run.model, run.trainer, run.users, checkpointState(run, step, trainSeconds));
+  } catch (writeErr) {
+    return new Error(`${error.message} (and the checkpoint at step ${step} could not be written: ${(writeErr as Error).message})`, { cause: error });
+  }
+  emit({ type: 'checkpoint', dir: run.ckptDir, step });
+  return new Error(`${error.message} (the ${step} steps done are kept in the checkpoint ${run.ckptDir}: run the same command with --resume to continue)`, {
+    cause: error,
+  });
+}
+
+/**
  * Loads the base model (or the checkpoint), builds the dataset, plans the steps and
  * sets up AdamW; measures the validation loss before training. The model is
  * disposed if any of it fails.
@@ -244,11 +272,14 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
 async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void): Promise<PreparedRun> {
   const startedAt = new Date().toISOString();
   const ckptDir = checkpointDir(options.out);
+  // before any download or training: a wrong --out must cost nothing
+  await assertOutputWritable(options.out, 'model', { force: options.force });
+  await assertOutputWritable(ckptDir, 'checkpoint');
   const resumed = options.resume ? await readCheckpoint(ckptDir) : undefined;
 
   // -- the base model and its tokenizer
   const baseDir = resumed
-    ? ckptDir
+    ? ckptDir // GPT2.load finds a checkpoint's set-aside copy too
     : await resolveModel(options.base, { ...options.hub, progress: (p) => emit({ type: 'download', ...p }) });
   emit({ type: 'base', dir: baseDir });
   const precision = resumed?.state.hyperparameters.precision ?? options.precision;
@@ -256,8 +287,8 @@ async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void):
   const { reason, fallbackOps } = model.deviceInfo();
   emit({ type: 'device', device: model.device, reason, fallbackOps });
   try {
-    const hasTokenizer = ['vocab.json', 'tokenizer.json'].some((f) => existsSync(join(baseDir, f)));
-    const tokenizer = hasTokenizer ? await Tokenizer.fromDir(baseDir) : Tokenizer.gpt2();
+    const { tokenizer, note } = await modelTokenizer(resumed?.at ?? baseDir, model.config);
+    if (note) emit({ type: 'note', message: note });
 
     // -- the data (a resumed run uses the posts it started with)
     const seed = resumed?.state.hyperparameters.seed ?? options.seed ?? Math.floor(Math.random() * 2 ** 32);
@@ -290,7 +321,7 @@ async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void):
       beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, maxGradNorm: h.maxGradNorm, gradAccum: h.gradAccum,
     });
     const startStep = resumed?.state.step ?? 0;
-    if (resumed) await loadOptimizerState(ckptDir, trainer, startStep);
+    if (resumed) await loadOptimizerState(resumed.at, trainer, startStep);
 
     let validLossBefore = resumed?.state.validLossBefore;
     if (dataset.stats.validBlocks > 0 && !resumed) {
@@ -329,44 +360,55 @@ function planSteps(h: TrainHyperparameters, nBlocks: number, maxSteps: number | 
   return { blocksPerStep, totalSteps: Math.min(fullSteps, maxSteps ?? fullSteps), order };
 }
 
-/** The optimizer steps, from startStep until totalSteps or a stop; a checkpoint every `checkpointEvery` steps. */
+/**
+ * The optimizer steps, from startStep until totalSteps or a stop; a checkpoint
+ * every `checkpointEvery` steps, and one when anything fails, at the last step
+ * completed, so that --resume continues.
+ */
 async function trainLoop(run: PreparedRun, emit: (e: TrainEvent) => void, stopSignal: AbortSignal): Promise<LoopEnd> {
   const { options, model, dataset, h, trainer, totalSteps, blocksPerStep } = run;
   const validBlocks = dataset.stats.validBlocks;
   emit({ type: 'start', startStep: run.startStep, totalSteps, tokensPerStep: blocksPerStep * h.blockSize });
   const loopStart = performance.now();
   const elapsed = () => run.priorSeconds + (performance.now() - loopStart) / 1000;
-  let step = run.startStep;
-  for (; step < totalSteps && !stopSignal.aborted; step++) {
-    const lr = learningRateAt(step, totalSteps, h.learningRate, h.schedule, run.warmup);
-    const rows = blockRows(dataset.trainBlocks, h.blockSize, run.order.slice(step * blocksPerStep, (step + 1) * blocksPerStep));
-    const t0 = performance.now();
-    const stats = await trainer.stepWithStats(rows, { lr });
-    const row: MetricRow = {
-      step: step + 1,
-      loss: stats.loss,
-      lr,
-      tokensPerSecond: (blocksPerStep * h.blockSize) / ((performance.now() - t0) / 1000),
-      elapsed: elapsed(),
-    };
-    const evalEvery = options.evalEvery ?? 0;
-    if (validBlocks > 0 && evalEvery > 0 && (step + 1) % evalEvery === 0 && step + 1 < totalSteps) {
-      row.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
+  let completed = run.startStep; // optimizer steps whose update is in the weights
+  try {
+    for (let step = run.startStep; step < totalSteps && !stopSignal.aborted; step++) {
+      const lr = learningRateAt(step, totalSteps, h.learningRate, h.schedule, run.warmup);
+      const rows = blockRows(dataset.trainBlocks, h.blockSize, run.order.slice(step * blocksPerStep, (step + 1) * blocksPerStep));
+      const t0 = performance.now();
+      const stats = await trainer.stepWithStats(rows, { lr });
+      completed = step + 1;
+      const row: MetricRow = {
+        step: step + 1,
+        loss: stats.loss,
+        lr,
+        tokensPerSecond: (blocksPerStep * h.blockSize) / ((performance.now() - t0) / 1000),
+        elapsed: elapsed(),
+      };
+      run.metrics.push(row);
+      const evalEvery = options.evalEvery ?? 0;
+      if (validBlocks > 0 && evalEvery > 0 && (step + 1) % evalEvery === 0 && step + 1 < totalSteps) {
+        row.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
+      }
+      emit({ type: 'step', row, totalSteps, stats });
+      const every = options.checkpointEvery ?? 0;
+      if (every > 0 && (step + 1) % every === 0 && step + 1 < totalSteps) {
+        await writeCheckpoint(run.ckptDir, model, trainer, run.users, checkpointState(run, step + 1, elapsed()));
+        emit({ type: 'checkpoint', dir: run.ckptDir, step: step + 1 });
+      }
     }
-    run.metrics.push(row);
-    emit({ type: 'step', row, totalSteps, stats });
-    const every = options.checkpointEvery ?? 0;
-    if (every > 0 && (step + 1) % every === 0 && step + 1 < totalSteps) {
-      await writeCheckpoint(run.ckptDir, model, trainer, run.users, checkpointState(run, step + 1, elapsed()));
-      emit({ type: 'checkpoint', dir: run.ckptDir, step: step + 1 });
-    }
+  } catch (err) {
+    throw await keepProgress(run, completed, elapsed(), err, emit);
   }
-  return { step, trainSeconds: elapsed() };
+  return { step: completed, trainSeconds: elapsed() };
 }
 
 /**
- * A stopped run writes its checkpoint. A finished one measures the validation loss,
- * samples posts, and writes the model directory with its card and run record.
+ * A stopped run writes its checkpoint. A finished one writes the trained model
+ * first, then measures the validation loss, samples posts and adds its card and
+ * run record: whatever fails after the weights are on disk (a tokenizer that
+ * cannot decode an id, a full disk while writing the report) loses no training.
  */
 async function finishRun(run: PreparedRun, end: LoopEnd, emit: (e: TrainEvent) => void): Promise<TrainResult> {
   const { options, model, dataset, h, metrics } = run;
@@ -380,31 +422,53 @@ async function finishRun(run: PreparedRun, end: LoopEnd, emit: (e: TrainEvent) =
     return { out: options.out, summary, interrupted: true, checkpoint: run.ckptDir };
   }
 
-  // -- after training: validation, samples, the model directory
-  const final: RunSummary['final'] = { trainLoss: lastLoss, validLossBefore: run.validLossBefore };
-  if (dataset.stats.validBlocks > 0) {
-    final.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
-    final.validPerplexity = Math.exp(final.validLoss);
-    if (metrics.length) metrics[metrics.length - 1].validLoss = final.validLoss;
-    emit({ type: 'validation', when: 'after', loss: final.validLoss, perplexity: final.validPerplexity });
+  // -- the trained weights, before anything else can fail
+  try {
+    await model.save(options.out, { force: options.force });
+  } catch (err) {
+    // e.g. a file the user put into --out during training: the weights go into a
+    // checkpoint at the last step, from which --resume only writes the model
+    throw await keepProgress(run, end.step, end.trainSeconds, err, emit);
   }
-  const prompt = options.samplePrompt ?? SAMPLING_DEFAULTS.prompt;
-  const nSamples = options.samples ?? TRAIN_DEFAULTS.samples;
-  const texts = nSamples > 0 ? await samplePosts(model, run.tokenizer, prompt, { n: nSamples, seed: h.seed, allowNewlines: options.allowNewlines }) : [];
-  const samples = texts.map((text) => ({ prompt, text }));
-  emit({ type: 'samples', samples });
+  emit({ type: 'weights', dir: options.out });
+  try {
+    await removeCheckpoint(run.ckptDir);
+  } catch (err) {
+    // a file of the user's in it keeps it: say so, but the run did not fail
+    emit({ type: 'note', message: `the checkpoint ${run.ckptDir} was left in place: ${(err as Error).message}` });
+  }
 
-  const summary = runSummary(run, end, final, samples);
-  const postsJsonl = run.users.flatMap((u) => u.posts.map((p) => JSON.stringify(p))).join('\n') + '\n';
-  await model.save(options.out, {
-    addFiles: async (tmp) => {
-      summary.hashes = await writeRunRecord(join(tmp, 'run'), summary, { postsJsonl, trainText: dataset.trainText, validText: dataset.validText || undefined });
-      await writeFile(join(tmp, 'README.md'), renderModelCard(summary));
-    },
-  });
-  await removeCheckpoint(run.ckptDir);
-  emit({ type: 'saved', dir: options.out });
-  return { out: options.out, summary, interrupted: false };
+  try {
+    // -- after training: validation, samples, the card and the run record
+    const final: RunSummary['final'] = { trainLoss: lastLoss, validLossBefore: run.validLossBefore };
+    if (dataset.stats.validBlocks > 0) {
+      final.validLoss = await meanLoss(model, dataset.validBlocks, h.blockSize, h.batchSize);
+      final.validPerplexity = Math.exp(final.validLoss);
+      if (metrics.length) metrics[metrics.length - 1].validLoss = final.validLoss;
+      emit({ type: 'validation', when: 'after', loss: final.validLoss, perplexity: final.validPerplexity });
+    }
+    const prompt = options.samplePrompt ?? SAMPLING_DEFAULTS.prompt;
+    const nSamples = options.samples ?? TRAIN_DEFAULTS.samples;
+    const texts = nSamples > 0 ? await samplePosts(model, run.tokenizer, prompt, { n: nSamples, seed: h.seed, allowNewlines: options.allowNewlines }) : [];
+    const samples = texts.map((text) => ({ prompt, text }));
+    emit({ type: 'samples', samples });
+
+    const summary = runSummary(run, end, final, samples);
+    const postsJsonl = run.users.flatMap((u) => u.posts.map((p) => JSON.stringify(p))).join('\n') + '\n';
+    // into the model folder now in place, each file written whole (run-record.ts, writeFileIntoOutput)
+    summary.hashes = await writeRunRecord(join(options.out, RUN_RECORD_DIR), summary, {
+      postsJsonl,
+      trainText: dataset.trainText,
+      validText: dataset.validText || undefined,
+    });
+    await syncTree(join(options.out, RUN_RECORD_DIR));
+    await writeFileIntoOutput(options.out, 'README.md', renderModelCard(summary));
+    emit({ type: 'saved', dir: options.out });
+    return { out: options.out, summary, interrupted: false };
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    throw new Error(`the trained model is saved in ${options.out}, but finishing its samples, card or run record failed: ${error.message}`, { cause: error });
+  }
 }
 
 /** What a checkpoint written after `step` steps records. */

@@ -18,6 +18,7 @@ interface DatasetCommandOptions {
   minCharacters: number;
   warnCharacters: number;
   tokenizer?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -27,7 +28,8 @@ const ENVIRONMENT = `Environment:
   TWEETSMITH_BSKY_URL       Bluesky AppView URL (default https://public.api.bsky.app)
   TWEETSMITH_MASTODON_URL   Mastodon server URL instead of https://HOST (for local testing)
 
-Output (DIR is replaced as a whole, never left half-written):
+Output (DIR is new, empty, or an earlier tweetsmith dataset, which is replaced as a whole
+once the new one is complete; a folder holding other files, a file or a link is refused):
   posts.jsonl  the posts as read     train.txt  the training text
   train.bin    token blocks, uint32 little-endian, --block-size tokens each
   valid.txt, valid.bin (with --valid-split)     stats.json  counts, seed, settings
@@ -38,7 +40,8 @@ export function registerDataset(program: Command): void {
     .command('dataset')
     .description('Collect the posts of 1 to 3 people, clean them as huggingtweets did, and write the training text and its token blocks')
     .argument('<source...>', 'where the posts come from (see below)')
-    .requiredOption('--out <dir>', 'folder to write the dataset to')
+    .requiredOption('--out <dir>', 'folder to write the dataset to (never one holding files tweetsmith did not write)')
+    .option('--force', 'also replace another kind of tweetsmith output (a model, a checkpoint) at --out')
     .option('--epochs <n>', 'shuffled copies of the data in the training text', wholeNumber(1), TRAIN_DEFAULTS.epochs)
     .option('--seed <n>', 'seed of the shuffles (default: random, recorded in stats.json)', wholeNumber(0))
     .option('--block-size <n>', 'tokens per training block', wholeNumber(1), DEFAULT_BLOCK_SIZE)
@@ -63,6 +66,7 @@ export function registerDataset(program: Command): void {
         minCharacters: options.minCharacters,
         warnCharacters: options.warnCharacters,
         tokenizer,
+        force: options.force,
         progress: process.stderr,
       });
       process.stderr.write(

@@ -39,7 +39,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('Run the whole pipeline offline on a fictional archive shipped with tweetsmith (a few minutes on 2 cores)')
-    .option('--out <dir>', 'where to write the demo model', 'tweetsmith-demo')
+    .option('--out <dir>', 'where to write the demo model: new, empty, or a model tweetsmith wrote (a folder holding other files is refused)', 'tweetsmith-demo')
     .option('--max-steps <n>', 'stop after this many steps (a quicker, rougher demo)', wholeNumber(1))
     .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
     .option('--device <name>', DEVICE_HELP, deviceName)

@@ -5,7 +5,8 @@ import { SAMPLING_DEFAULTS } from '../../defaults.js';
 import { GPT2 } from '../../engine/gpt2.js';
 import { SAMPLING_WEIGHTS, type SamplingWeights } from '../../engine/generate.js';
 import { samplePosts, tweetIntentUrl } from '../../generate/samples.js';
-import { Tokenizer } from '../../tokenizer/index.js';
+import { locateOutput } from '../../fs/safe-output.js';
+import { modelTokenizer } from '../../model/model-tokenizer.js';
 import type { DeviceRequest } from '../../engine/device.js';
 import { DEVICE_HELP, deviceName, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
 
@@ -50,7 +51,9 @@ export function registerGenerate(program: Command): void {
       const model = await GPT2.load(o.model, { threads: o.threads, device: o.device });
       if (!o.json) process.stderr.write(`tweetsmith: device: ${model.device} (${model.deviceInfo().reason})\n`);
       try {
-        const tokenizer = await Tokenizer.fromDir(o.model).catch(() => Tokenizer.gpt2());
+        // the model's own tokenizer, or a clear error: never GPT-2's in place of an unreadable one
+        const { tokenizer, note } = await modelTokenizer(await locateOutput(o.model), model.config);
+        if (note) process.stderr.write(`tweetsmith: ${note}\n`);
         // one post streams token by token on a terminal; several print as each is finished
         const stream = !o.json && o.n === 1 && Boolean(process.stdout.isTTY);
         let shown = '';

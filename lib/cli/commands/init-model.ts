@@ -1,6 +1,7 @@
 // `tweetsmith init-model`: a randomly initialised GPT-2 in a model directory.
 import { Command } from 'commander';
 import { GPT2 } from '../../engine/gpt2.js';
+import { assertOutputWritable } from '../../fs/safe-output.js';
 import { PRESETS, presetConfig, type PresetName } from '../../model/config.js';
 import { countParameters } from '../../model/parameters.js';
 import { oneOf, wholeNumber } from '../option-parsers.js';
@@ -14,6 +15,7 @@ interface InitModelOptions {
   nEmbd?: number;
   nCtx?: number;
   threads?: number;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -21,7 +23,8 @@ export function registerInitModel(program: Command): void {
   program
     .command('init-model')
     .description("Write a GPT-2 with random weights (initialised as Hugging Face does) and GPT-2's tokenizer files")
-    .requiredOption('--out <dir>', 'the model directory to write (replaced as a whole if it exists)')
+    .requiredOption('--out <dir>', 'the model directory to write: new, empty, or a model tweetsmith wrote (replaced as a whole); a folder holding other files is refused')
+    .option('--force', 'also replace another kind of tweetsmith output (a dataset, a checkpoint) at --out; never files tweetsmith did not write')
     .option('--size <name>', `one of ${Object.keys(PRESETS).join(', ')}`, oneOf(Object.keys(PRESETS) as PresetName[]), 'tiny')
     .option('--seed <n>', 'seed of the initialisation', wholeNumber(0), 0)
     .option('--n-layer <n>', 'override the number of layers', wholeNumber(1))
@@ -44,10 +47,14 @@ export function registerInitModel(program: Command): void {
         ...(options.nCtx !== undefined && { nPositions: options.nCtx }),
       };
       const config = presetConfig(options.size, overrides);
+      await assertOutputWritable(options.out, 'model', { force: options.force }); // before the initialisation's work
       const started = Date.now();
       const model = await GPT2.init(config, { seed: options.seed, threads: options.threads });
-      await model.save(options.out);
-      await model.dispose();
+      try {
+        await model.save(options.out, { force: options.force });
+      } finally {
+        await model.dispose();
+      }
       const parameters = countParameters(config);
       const summary = { out: options.out, size: options.size, seed: options.seed, parameters, config };
       if (options.json) process.stdout.write(JSON.stringify(summary) + '\n');

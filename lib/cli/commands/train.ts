@@ -37,6 +37,7 @@ interface TrainCommandOptions {
   resume?: boolean;
   samples: number;
   maxPosts?: number;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -81,7 +82,8 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('Fine-tune GPT-2 on 1 to 3 people\'s posts and write a Hugging Face model directory with its model card')
     .argument('<source...>', 'whose posts (see below)')
-    .requiredOption('--out <dir>', 'the model directory to write')
+    .requiredOption('--out <dir>', 'the model directory to write: new, empty, or a model tweetsmith wrote (replaced once the new one is complete); a folder holding other files is refused')
+    .option('--force', 'also replace another kind of tweetsmith output (a dataset, a checkpoint) at --out; never files tweetsmith did not write')
     .option('--base <model>', 'a local model directory or a Hugging Face hub id', 'gpt2')
     .option('--epochs <n>', 'shuffled copies of the data in the training text', wholeNumber(1), TRAIN_DEFAULTS.epochs)
     .option('--lr <rate>', 'peak learning rate', positiveNumber, TRAIN_DEFAULTS.lr)
@@ -108,6 +110,8 @@ export function registerTrain(program: Command): void {
     .addHelpText(
       'after',
       `\n${SOURCE_SYNTAX}\n\n${describeDefaults()}\n\n` +
+        `The trained weights are written to --out first, then the samples, model card and run report; an error\n` +
+        `during training leaves a checkpoint in OUT.checkpoint that --resume continues.\n\n` +
         `Examples:\n  tweetsmith train twitter-archive.zip --base gpt2 --out models/me\n` +
         `  tweetsmith train @alice @bob --out models/alice-bob --valid-split 0.1\n  tweetsmith train @alice --out models/alice --resume\n`,
     )
@@ -135,6 +139,7 @@ export function registerTrain(program: Command): void {
         checkpointEvery: o.checkpointEvery,
         evalEvery: o.evalEvery,
         resume: o.resume,
+        force: o.force,
         samples: o.samples,
         sourceOptions: { maxPosts: o.maxPosts },
       });
