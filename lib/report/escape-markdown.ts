@@ -15,16 +15,22 @@ const HTML_CHARACTERS: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>'
 // A line break could start a new block (a heading, a list, a fence, or end a table row).
 const LINE_BREAKS = /\r\n?|[\n\u2028\u2029]/g;
 
+// Spaces and tabs that start the text: four would make an indented code block
+// after a list marker. As character references they are text, not indentation.
+const LEADING_BLANKS = /^[ \t]+/;
+
 /**
  * Inline Markdown that renders as `text`, literally, on one line: line breaks
  * become spaces. Safe anywhere inside a line and at its start (a heading or a
- * list marker is escaped too), and inside a table cell (`|` is escaped).
+ * list marker is escaped too, and leading blanks cannot indent), and inside a
+ * table cell (`|` is escaped).
  */
 export function escapeMarkdown(text: string): string {
   return text
     .replace(LINE_BREAKS, ' ')
     .replace(MARKDOWN_PUNCTUATION, (c) => `\\${c}`)
-    .replace(/[&<>]/g, (c) => HTML_CHARACTERS[c]!);
+    .replace(/[&<>]/g, (c) => HTML_CHARACTERS[c]!)
+    .replace(LEADING_BLANKS, (blanks) => blanks.replace(/ /g, '&#32;').replace(/\t/g, '&#9;'));
 }
 
 /** Multi-line text (a sample) as inline Markdown: each line escaped, lines joined with <br>. */
