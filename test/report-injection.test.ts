@@ -47,6 +47,8 @@ const ATTACKS = [
   '---',
   '***',
   '    indented code',
+  '\tindented by a tab',
+  '   - three spaces and a dash',
   '| a | b |\n| --- | --- |\n| c | d |',
   '&lt;b&gt;entity&lt;/b&gt; &amp; &#60;i&#62;',
   'line one\n\n<div onclick=alert(7)>block</div>\n\nline two',

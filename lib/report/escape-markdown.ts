@@ -15,9 +15,15 @@ const HTML_CHARACTERS: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>'
 // A line break could start a new block (a heading, a list, a fence, or end a table row).
 const LINE_BREAKS = /\r\n?|[\n\u2028\u2029]/g;
 
-// Spaces and tabs that start the text: four would make an indented code block
-// after a list marker. As character references they are text, not indentation.
+// Spaces and tabs that start the text: four columns of them would make an
+// indented code block after a list marker (fewer are only the marker's gap). As
+// character references they are text, not indentation.
 const LEADING_BLANKS = /^[ \t]+/;
+
+function leadingBlanks(blanks: string): string {
+  if (blanks.length < 4 && !blanks.includes('\t')) return blanks;
+  return blanks.replace(/ /g, '&#32;').replace(/\t/g, '&#9;');
+}
 
 /**
  * Inline Markdown that renders as `text`, literally, on one line: line breaks
@@ -30,7 +36,7 @@ export function escapeMarkdown(text: string): string {
     .replace(LINE_BREAKS, ' ')
     .replace(MARKDOWN_PUNCTUATION, (c) => `\\${c}`)
     .replace(/[&<>]/g, (c) => HTML_CHARACTERS[c]!)
-    .replace(LEADING_BLANKS, (blanks) => blanks.replace(/ /g, '&#32;').replace(/\t/g, '&#9;'));
+    .replace(LEADING_BLANKS, leadingBlanks);
 }
 
 /** Multi-line text (a sample) as inline Markdown: each line escaped, lines joined with <br>. */
