@@ -215,7 +215,7 @@ test('card: every section of the seed card that applies, in order', (t) => {
 
 test('card: the data table has one column per person and the exact counts', (t) => {
   const card = renderModelCard(cyborgSummary());
-  t.true(card.includes('| Data | Alice &lt;Dev&gt; \\| ML | @bob |'));
+  t.true(card.includes('| Data | Alice &lt;Dev&gt; \\| ML | \\@bob |'));
   t.true(card.includes('| Tweets downloaded | 3250 | 1020 |'));
   t.true(card.includes('| Retweets | 266 | 118 |'));
   t.true(card.includes('| Short tweets | 394 | 152 |'));
@@ -284,8 +284,8 @@ test('card: user strings are escaped', (t) => {
   t.false(card.includes('<Dev>'));
   t.true(card.includes('Alice &lt;Dev&gt; &#124; ML 🤖') || card.includes('Alice &lt;Dev&gt; &#124; ML &amp; @bob 🤖'));
   t.true(card.includes('<strong>My dream is</strong> to ship a model \\| not a notebook 🚀'));
-  t.true(card.includes("&lt;script&gt;alert('pwned')&lt;/script&gt; &amp; a quiet weekend"));
-  t.true(card.includes('<strong>My dream is</strong> that every paper has code 🤖✨ #opensource'));
+  t.true(card.includes("&lt;script&gt;alert\\('pwned'\\)&lt;/script&gt; &amp; a quiet weekend"));
+  t.true(card.includes('<strong>My dream is</strong> that every paper has code 🤖✨ \\#opensource'));
   // a Markdown table row never gets an unescaped pipe from a sample
   for (const line of card.split('\n').filter((l) => l.includes('not a notebook'))) t.false(/[^\\]\|/.test(line.replace(/^\d+\. /, '')));
 });
@@ -305,7 +305,7 @@ test('card: a demo bot from a random initialisation says so, and has no broken a
   t.false(card.includes('/home/someone'), 'a local base is named by its folder only');
   t.true(card.includes('`tiny-random`'));
   t.false(card.includes('Validation loss'));
-  t.true(card.includes('- @bob: 61230 characters of tweets; results may be poor under 40000'));
+  t.true(card.includes('- \\@bob\\: 61230 characters of tweets; results may be poor under 40000'));
   t.true(card.includes('Training was interrupted after 60 of 80 steps'));
 });
 
@@ -365,14 +365,15 @@ test('report: samples escaped, each with a URL-encoded tweet-intent link', (t) =
   }
 });
 
-test('report: no http reference but the tweet intents and the avatars', (t) => {
+test('report: loads nothing from the network: no http reference but the tweet intents, and a remote avatar left out', (t) => {
   for (const summary of [cyborgSummary(), demoBotSummary()]) {
     const html = renderReportHtml(summary);
     const refs = [...html.matchAll(/https?:\/\/[^"'\s<>)]+/g)].map((m) => m[0]);
-    for (const ref of refs) t.true(ref.startsWith('https://twitter.com/intent/tweet?text=') || ref === ALICE_AVATAR, ref);
-    t.is(refs.filter((r) => r === ALICE_AVATAR).length, summary.modelName === 'bob' ? 0 : 1);
-    if (summary.modelName !== 'bob') t.true(html.includes(`<div class="avatar placeholder" aria-hidden="true">A<span class="photo" style="background-image: url('${ALICE_AVATAR}')"></span></div>`));
+    for (const ref of refs) t.true(ref.startsWith('https://twitter.com/intent/tweet?text='), ref);
+    t.false(html.includes('pbs.twimg.com'));
+    t.false(html.includes('url('), 'no background picture');
   }
+  t.true(renderReportHtml(cyborgSummary()).includes('<div class="avatar placeholder" aria-hidden="true">A</div>'), "Alice's initial instead of her remote picture");
 });
 
 test('report: data table, sizes, hyper-parameters, metrics and timing', (t) => {
@@ -452,7 +453,7 @@ test('writeRunRecord: exactly the listed files, one JSON a line, hashes of the f
 
   // the card lists them once they are passed on
   const card = renderModelCard({ ...summary, hashes });
-  t.true(card.includes(`| [train.txt](run/train.txt) | \`${hashes['train.txt']}\` |`));
+  t.true(card.includes(`| [train\\.txt](run/train.txt) | \`${hashes['train.txt']}\` |`));
 });
 
 test('writeRunRecord: without a validation text there is no valid.txt, not even an old one', async (t) => {
@@ -467,7 +468,7 @@ test('writeRunRecord: without a validation text there is no valid.txt, not even 
 // ---------------------------------------------------------------- pieces
 
 test('escaping: Markdown, URLs and the HTML data table', (t) => {
-  t.is(escapeMarkdown('a|b <i>*x*</i> [l](u) `c` \\ _'), 'a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; \\[l\\](u) \\`c\\` \\\\ \\_');
+  t.is(escapeMarkdown('a|b <i>*x*</i> [l](u) `c` \\ _'), 'a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; \\[l\\]\\(u\\) \\`c\\` \\\\ \\_');
   t.is(escapeMarkdown('one\ntwo'), 'one two');
   t.is(safeHttpUrl('javascript:alert(1)'), undefined);
   t.is(safeHttpUrl('data:image/png;base64,AAAA'), undefined);

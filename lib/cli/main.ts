@@ -9,6 +9,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
 import { registerPush } from './commands/push.js';
 import { readPackageVersion } from '../version.js';
+import { terminalText } from '../terminal-text.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,7 +17,9 @@ export function buildProgram(): Command {
     .name('tweetsmith')
     .description("Turn someone's posts into a GPT-2 that writes like them, on your own machine.")
     .version(readPackageVersion())
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // commander's errors quote the arguments (an unknown option, a bad value): shown as text, never obeyed.
+    .configureOutput({ outputError: (text, write) => write(terminalText(text, { multiline: true })) });
   registerInitModel(program);
   registerDataset(program);
   registerTrain(program);
@@ -37,8 +40,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(`tweetsmith: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (process.env.TWEETSMITH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    // A message may quote the input (a file name, a line of a file, a server's reply): printed as text, never obeyed.
+    process.stderr.write(`tweetsmith: ${terminalText(err instanceof Error ? err.message : String(err), { multiline: true })}\n`);
+    if (process.env.TWEETSMITH_DEBUG && err instanceof Error) process.stderr.write(`${terminalText(err.stack ?? '', { multiline: true })}\n`);
     process.exitCode = 1;
   }
 }

@@ -1,7 +1,10 @@
 // Shows a training run's events on stderr: the data table, a progress bar with
 // loss, tokens/s and ETA, a loss line every few steps, validation, checkpoints.
+// What came from outside (names and handles in the table and warnings, hub file
+// names, paths, device names from drivers) is printed through terminalText.
 import type { TrainEvent, TrainingRun } from '../train/train.js';
 import { ProgressBar } from './progress-bar.js';
+import { terminalText as safe } from '../terminal-text.js';
 
 export async function showTrainingProgress(run: TrainingRun, options: { logEvery: number; quiet?: boolean }): Promise<void> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -15,24 +18,24 @@ export async function showTrainingProgress(run: TrainingRun, options: { logEvery
       case 'download':
         if (download?.file !== e.file) {
           download?.bar.finish();
-          download = { file: e.file, bar: new ProgressBar(`downloading ${e.file}`) };
+          download = { file: e.file, bar: new ProgressBar(`downloading ${safe(e.file)}`) };
         }
         if (e.total) download.bar.update({ done: Math.round(e.received / 2 ** 20), total: Math.round(e.total / 2 ** 20), detail: `${mib(e.received)} of ${mib(e.total)} MiB` });
         break;
       case 'base':
         download?.bar.finish();
         download = undefined;
-        err(`tweetsmith: base model: ${e.dir}`);
+        err(`tweetsmith: base model: ${safe(e.dir)}`);
         break;
       case 'device':
-        err(`tweetsmith: device: ${e.device} (${e.reason})`);
-        if (e.fallbackOps.length > 0) err(`tweetsmith: operations this device lacks ran on the CPU: ${e.fallbackOps.join(', ')}`);
+        err(`tweetsmith: device: ${safe(`${e.device} (${e.reason})`)}`);
+        if (e.fallbackOps.length > 0) err(`tweetsmith: operations this device lacks ran on the CPU: ${safe(e.fallbackOps.join(', '))}`);
         break;
       case 'dataset':
-        err(`\n${e.table}\n`);
+        err(`\n${safe(e.table, { multiline: true })}\n`);
         err(`training text: ${e.stats.trainCharacters.toLocaleString('en')} characters, ${e.stats.trainTokens.toLocaleString('en')} tokens, ` +
           `${e.stats.trainBlocks} blocks of ${e.stats.blockSize} (seed ${e.stats.seed})`);
-        for (const w of e.warnings) err(`warning: ${w}`);
+        for (const w of e.warnings) err(`warning: ${safe(w)}`);
         break;
       case 'validation':
         (bar ?? { log: err }).log(`validation loss ${e.when} training: ${e.loss.toFixed(4)} (perplexity ${e.perplexity.toFixed(1)})`);
@@ -51,7 +54,7 @@ export async function showTrainingProgress(run: TrainingRun, options: { logEvery
         break;
       }
       case 'checkpoint':
-        (bar ?? { log: err }).log(`checkpoint at step ${e.step}: ${e.dir}`);
+        (bar ?? { log: err }).log(`checkpoint at step ${e.step}: ${safe(e.dir)}`);
         break;
       case 'samples':
         bar?.finish();
@@ -66,7 +69,7 @@ export async function showTrainingProgress(run: TrainingRun, options: { logEvery
         err(`tweetsmith: trained model written to ${e.dir}; now its samples, card and run report`);
         break;
       case 'saved':
-        err(`tweetsmith: model written to ${e.dir} (model card: README.md, run record: run/report.html)`);
+        err(`tweetsmith: model written to ${safe(e.dir)} (model card: README.md, run record: run/report.html)`);
         break;
     }
   }

@@ -3,8 +3,10 @@
 // The original was a handful of Python regular expressions applied in a fixed
 // order; their order matters (each works on the previous one's output), so
 // they are reproduced one by one rather than merged into a "better" regex
-// that would clean some tweets differently and change the counts.
-import { PY_WHITESPACE_CLASS, pySplit, pyStrip } from './python-text.js';
+// that would clean some tweets differently and change the counts. Each is
+// written as a scan rather than a JavaScript regex, so that no text, however
+// hostile, makes one rescan what it has read (see removeUrls).
+import { isPyWhitespace, pySplit, pyStrip } from './python-text.js';
 
 /** `fix_text`: undo the three HTML escapes that X puts in tweet text, and only those. */
 export function fixText(text: string): string {
@@ -16,26 +18,70 @@ export interface CleanOptions {
   allowNewlines?: boolean;
 }
 
-const nonSpace = `[^${PY_WHITESPACE_CLASS}]+`;
-
 /**
- * For each URL scheme, the five substitutions of the original, in its order:
- * the URL with the space before it; a URL followed by a space (a tweet that
- * starts with one); a URL on a new line followed by a space; a URL alone at
- * the end of a line; any URL left.
+ * For each URL scheme, the five substitutions of the original, in its order
+ * (each a Python `re.sub`, with `\S+` for the URL):
+ * - ` http:\S+` — the URL with the space before it;
+ * - `http:\S+ ` — a URL followed by a space (a tweet that starts with one);
+ * - `\nhttp:\S+ ` — a URL on a new line followed by a space;
+ * - `\nhttp:\S+` — a URL alone at the end of a line;
+ * - `http:\S+` — any URL left.
  */
-const urlRemovals: RegExp[] = ['http:', 'https:'].flatMap((scheme) => [
-  new RegExp(` ${scheme}${nonSpace}`, 'gu'),
-  new RegExp(`${scheme}${nonSpace} `, 'gu'),
-  new RegExp(`\\n${scheme}${nonSpace} `, 'gu'),
-  new RegExp(`\\n${scheme}${nonSpace}`, 'gu'),
-  new RegExp(`${scheme}${nonSpace}`, 'gu'),
+const urlRemovals: UrlRemoval[] = ['http:', 'https:'].flatMap((scheme) => [
+  { prefix: ` ${scheme}`, spaceAfter: false },
+  { prefix: scheme, spaceAfter: true },
+  { prefix: `\n${scheme}`, spaceAfter: true },
+  { prefix: `\n${scheme}`, spaceAfter: false },
+  { prefix: scheme, spaceAfter: false },
 ]);
 
-/** `clean_tweet`: drop URLs, collapse spaces (and, unless allowed, newlines), strip. */
+interface UrlRemoval {
+  /** What the match starts with: the scheme, after a space or a newline or not. */
+  prefix: string;
+  /** The URL must be followed by a space, which goes with it. */
+  spaceAfter: boolean;
+}
+
+/**
+ * One substitution, `re.sub(prefix + r'\S+' + (' ' if spaceAfter else ''), '', text)`,
+ * as a scan that reads each character once. A regex engine running
+ * `http:\S+ ` on a long run of non-space characters holding many "http:" and
+ * no space after it tries every "http:" and rescans the rest of the run from
+ * each: quadratic. But every match ends where its run of non-space ends (`\S+`
+ * is greedy and a space cannot be in it), so when one fails there, every other
+ * start in the same run fails too, and the scan moves past the run.
+ */
+function removeUrls(text: string, { prefix, spaceAfter }: UrlRemoval): string {
+  let out = '';
+  let kept = 0; // text[kept..] is not yet in out
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf(prefix, from);
+    if (at < 0) break;
+    const urlStart = at + prefix.length;
+    let urlEnd = urlStart;
+    while (urlEnd < text.length && !isPyWhitespace(text.charCodeAt(urlEnd))) urlEnd++;
+    const matches = urlEnd > urlStart && (!spaceAfter || text.charCodeAt(urlEnd) === 0x20);
+    if (matches) {
+      out += text.slice(kept, at);
+      kept = urlEnd + (spaceAfter ? 1 : 0);
+      from = kept;
+    } else {
+      // No match starts before the run's end; the scheme cannot overlap itself, so this is at least at + 1.
+      from = Math.max(at + 1, urlEnd);
+    }
+  }
+  return kept === 0 ? text : out + text.slice(kept);
+}
+
+/**
+ * `clean_tweet`: drop URLs, collapse spaces (and, unless allowed, newlines), strip.
+ * Linear in the tweet: every step reads each character a bounded number of times.
+ */
 export function cleanTweet(text: string, options: CleanOptions = {}): string {
   let tweet = text;
-  for (const removal of urlRemovals) tweet = tweet.replace(removal, '');
+  for (const removal of urlRemovals) tweet = removeUrls(tweet, removal);
+  // One regex, and a safe one: a run of spaces is matched once, from its first space.
   tweet = tweet.replace(/ +/g, ' ');
   if (!options.allowNewlines) tweet = pySplit(tweet).join(' ');
   return pyStrip(tweet);

@@ -9,6 +9,7 @@ import { readSource, type SourceOptions } from '../sources/read-source.js';
 import { parseSourceString, sourceKey, type SourceSpec } from '../sources/source-string.js';
 import { MAX_USERS, type DatasetUser } from './dataset.js';
 import { normalizeHandle } from './handles.js';
+import { terminalText } from '../terminal-text.js';
 
 export interface UserPosts extends DatasetUser {
   /** The source strings this person's posts came from. */
@@ -32,7 +33,8 @@ export async function collectPosts(sources: readonly string[], options: SourceOp
   const users = new Map<string, UserPosts>();
   const seenPosts = new Map<string, Set<string>>();
   for (const { source } of specs.values()) {
-    progress.write(`reading ${source}\n`);
+    // A file name from a glob can hold anything, escape sequences included.
+    progress.write(`reading ${terminalText(source)}\n`);
     const read = await readSource(source, { ...options, progress });
     const handle = normalizeHandle(read.profile.handle);
     const user = users.get(handle) ?? { handle, posts: [], sources: [] };

@@ -32,8 +32,13 @@ export function dataTable(users: readonly DataTableColumn[]): DataTable {
   };
 }
 
-/** The table in Markdown, as the card and `tweetsmith dataset` print it. */
-export function renderDataTable(users: readonly DataTableColumn[]): string {
+/**
+ * The table in Markdown, as the card and `tweetsmith dataset` print it. The
+ * headings are names and handles from the sources: `escapeCell` makes each one
+ * a cell (by default only `|` and line breaks are escaped, for a terminal; the
+ * card passes its Markdown escaper, so that no Markdown or HTML comes out).
+ */
+export function renderDataTable(users: readonly DataTableColumn[], escapeCell: (text: string) => string = plainCell): string {
   const { head, rows } = dataTable(users);
   const lines = [
     `| ${head.map(escapeCell).join(' | ')} |`,
@@ -43,6 +48,6 @@ export function renderDataTable(users: readonly DataTableColumn[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function escapeCell(text: string): string {
+function plainCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
 }

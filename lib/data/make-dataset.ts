@@ -4,6 +4,7 @@ import { Tokenizer } from '../tokenizer/index.js';
 import type { SourceOptions } from '../sources/read-source.js';
 import { collectPosts, type UserPosts } from './collect.js';
 import { buildDataset, type Dataset, type DatasetOptions } from './dataset.js';
+import { terminalText } from '../terminal-text.js';
 import { assertDatasetDirWritable, writeDatasetDir, type DatasetManifest } from './dataset-dir.js';
 
 export interface MakeDatasetOptions extends Omit<DatasetOptions, 'users' | 'tokenizer'>, SourceOptions {
@@ -27,7 +28,8 @@ export async function makeDataset(sources: readonly string[], options: MakeDatas
   const users = await collectPosts(sources, { ...options, progress });
   progress.write('cleaning and tokenizing\n');
   const dataset = await buildDataset({ ...options, users, tokenizer: options.tokenizer ?? Tokenizer.gpt2() });
-  for (const warning of dataset.stats.warnings) progress.write(`warning: ${warning}\n`);
+  // Warnings quote handles, which come from the sources.
+  for (const warning of dataset.stats.warnings) progress.write(`warning: ${terminalText(warning)}\n`);
   const manifest = await writeDatasetDir(
     options.out,
     users.flatMap((user) => user.posts),

@@ -5,17 +5,14 @@
 // Raw HTML inside Markdown ends at the first blank line, so the block has none.
 // Without a usable avatar URL a grey disc with the person's initial stands in:
 // an <img> or url() pointing nowhere would show as a broken picture.
-import { escapeHtml, safeHttpUrl } from './escape.js';
+import { escapeHtml, escapeHtmlLine, safeHttpUrl } from './escape-html.js';
 import { displayName, initialOf, kindLabel } from './run-facts.js';
 import type { RunSummary } from '../train/run-summary.js';
 
 type User = RunSummary['dataset']['users'][number];
 
-// HTML-escaped, and `|` as an entity too: harmless inside an HTML block, but a
-// renderer that mistook the line for a table row would split it there.
-function text(value: string): string {
-  return escapeHtml(value).replace(/\|/g, '&#124;');
-}
+// Names and handles: HTML-escaped and on one line (a blank line would end the block).
+const text = escapeHtmlLine;
 
 function avatar(user: User, size: number): string {
   const box = `width: ${size}px; height: ${size}px; border-radius: 50%`;

@@ -5,11 +5,12 @@
 // the run itself knows: the counts, the hyper-parameters, the losses, samples,
 // and the run record in run/ beside the card.
 //
-// Every string that came from a post or a profile goes through escape.ts.
+// Every string that came from a post, a profile, a file or the command line goes
+// through escape-markdown.ts (or escape-html.ts in the header's HTML block).
 import { renderDataTable } from '../data/index.js';
 import { SAMPLING_DEFAULTS } from '../defaults.js';
 import { renderCardHeader } from './card-header.js';
-import { escapeMarkdown, escapeMarkdownLines } from './escape.js';
+import { codeSpan, escapeMarkdown, escapeMarkdownLines } from './escape-markdown.js';
 import { formatDate, formatDuration, formatInt, formatLoss, formatParameters, formatPercent, formatPerplexity } from './format.js';
 import {
   baseModelLabel,
@@ -76,7 +77,7 @@ function frontMatter(summary: RunSummary): string {
 
 function intro(summary: RunSummary): string {
   const lines = [
-    `I was made with **tweetsmith** ${escapeMarkdown(summary.tweetsmithVersion)}, a Node.js package that fine-tunes GPT-2 on someone's posts on your own machine. ` +
+    `I was made with **tweetsmith** ${summary.tweetsmithVersion}, a Node.js package that fine-tunes GPT-2 on someone's posts on your own machine. ` +
       `It re-creates [huggingtweets](${HUGGINGTWEETS_URL}), the original idea.`,
     '',
     'Create your own bot based on your favorite user: `npx tweetsmith demo` runs the whole pipeline offline in a few minutes, ' +
@@ -150,16 +151,16 @@ function handles(summary: RunSummary): string {
 
 function trainingData(summary: RunSummary): string {
   const ds = summary.dataset;
-  // renderDataTable escapes `|` itself; everything else that Markdown or HTML acts on is escaped here.
   const table = renderDataTable(
     ds.users.map((user) => ({
-      handle: escapeMarkdown(user.handle, { pipes: false }),
-      ...(user.name?.trim() ? { name: escapeMarkdown(displayName(user), { pipes: false }) } : {}),
+      handle: user.handle,
+      ...(user.name?.trim() ? { name: displayName(user) } : {}),
       downloaded: user.downloaded,
       retweets: user.retweets,
       short: user.short,
       kept: user.kept,
     })),
+    escapeMarkdown,
   );
   const validTweets = ds.users.reduce((sum, user) => sum + user.validTweets, 0);
   const textParts = [
@@ -204,30 +205,35 @@ function runRecord(summary: RunSummary): string[] {
     lines.push(
       '| File | sha256 |',
       '| --- | --- |',
-      ...files.map(([file, hash]) => `| [${escapeMarkdown(file)}](${RUN_RECORD_DIR}/${encodeURIComponent(file)}) | \`${hash.replace(/[^0-9a-fA-F]/g, '')}\` |`),
+      ...files.map(([file, hash]) => `| [${escapeMarkdown(file)}](${RUN_RECORD_DIR}/${linkPath(file)}) | \`${hash.replace(/[^0-9a-fA-F]/g, '')}\` |`),
       '',
     );
   }
   return lines;
 }
 
+/** A file name as a link destination: percent-encoded, `(`, `)` and the rest of what encodeURIComponent leaves included. */
+function linkPath(file: string): string {
+  return encodeURIComponent(file).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 // ---------------------------------------------------------------- training procedure
 
 function baseStatement(summary: RunSummary): string {
   const who = handles(summary);
-  const label = escapeMarkdown(baseModelLabel(summary.baseModel));
+  const label = codeSpan(baseModelLabel(summary.baseModel));
   if (summary.baseIsRandom) {
     return (
-      `**This model was trained from a random initialisation, for a demo**: it started from random weights (base: \`${label}\`), not from a pre-trained GPT-2, ` +
+      `**This model was trained from a random initialisation, for a demo**: it started from random weights (base: ${label}), not from a pre-trained GPT-2, ` +
       `so all it knows of language is what ${formatInt(summary.dataset.trainTokens)} tokens of posts could teach it. ` +
       'Real results need a pre-trained base such as `gpt2` (`--base gpt2`).'
     );
   }
   const published = publishedBase(summary.baseModel);
   if (published) {
-    return `The model is based on a pre-trained [GPT-2](${HUB}/${published}) (\`${label}\`), which is fine-tuned on ${who}'s posts.`;
+    return `The model is based on a pre-trained [GPT-2](${HUB}/${published}) (${label}), which is fine-tuned on ${who}'s posts.`;
   }
-  return `The model starts from \`${label}\`, a GPT-2 model, which is fine-tuned on ${who}'s posts.`;
+  return `The model starts from ${label}, a GPT-2 model, which is fine-tuned on ${who}'s posts.`;
 }
 
 function trainingProcedure(summary: RunSummary, facts: RunFacts): string {
@@ -260,11 +266,12 @@ function trainingProcedure(summary: RunSummary, facts: RunFacts): string {
     '',
     '| Hyper-parameter | Value |',
     '| --- | --- |',
-    ...hyperparameterRows(summary, facts).map(({ label, value }) => `| ${label} | ${escapeMarkdown(value)} |`),
+    // Our own numbers and words as they are (readable in the raw card); a device name from a driver escaped.
+    ...hyperparameterRows(summary, facts).map(({ label, value, fromOutside }) => `| ${label} | ${fromOutside ? escapeMarkdown(value) : value} |`),
     '',
     '| Result | Value |',
     '| --- | --- |',
-    ...metrics.map(([label, value]) => `| ${label} | ${escapeMarkdown(value)} |`),
+    ...metrics.map(([label, value]) => `| ${label} | ${value} |`),
     '',
     `The loss and learning-rate curves are in [the run report](${RUN_RECORD_DIR}/report.html); every logged step is in [metrics.jsonl](${RUN_RECORD_DIR}/metrics.jsonl), ` +
       `and every setting in [config.json](${RUN_RECORD_DIR}/config.json).`,
@@ -384,7 +391,7 @@ function about(summary: RunSummary): string {
   return [
     '## About',
     '',
-    `*Built with tweetsmith ${escapeMarkdown(summary.tweetsmithVersion)}*, trained ${formatDate(summary.finishedAt)} ` +
+    `*Built with tweetsmith ${summary.tweetsmithVersion}*, trained ${formatDate(summary.finishedAt)} ` +
       `on ${escapeMarkdown(summary.hyperparameters.device)} in ${formatDuration(summary.trainSeconds)}.`,
     '',
     `tweetsmith re-creates [huggingtweets](${HUGGINGTWEETS_URL}) by Boris Dayma as a Node.js package with a native GPT-2 engine, ` +

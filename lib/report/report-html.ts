@@ -1,12 +1,16 @@
 // report.html: one training run as a page a person would rather read than
 // JSON. One self-contained file (inline CSS and SVG, no script, no font or
-// image to fetch), so it opens offline and prints. Its only links out are
-// the "Tweet" buttons of the samples (the original tool's tweet-intent
-// link) and the avatars, when their URL is http(s).
+// image to fetch), so it opens offline and prints. It loads nothing from the
+// network: its Content-Security-Policy allows only its own inline style and
+// data: images, so opening it tells no server that it was opened. An avatar is
+// shown only when the source gave it as a data: image; a remote picture (a URL
+// on X's, Bluesky's or a Mastodon server's CDN) is left out and the person's
+// initial stands in. Its only links out are the "Tweet" buttons of the samples
+// (the original tool's tweet-intent link), followed only when clicked.
 //
 // Every string that came from a post, a profile or a file name is escaped.
 import { dataTable, type DataTableColumn } from '../data/index.js';
-import { escapeHtml, safeHttpUrl } from './escape.js';
+import { escapeHtml, safeDataImageUrl } from './escape-html.js';
 import {
   formatDate,
   formatDuration,
@@ -35,6 +39,9 @@ import { renderLineChart, type ChartSeries } from './svg-line-chart.js';
 
 const TWEET_INTENT = 'https://twitter.com/intent/tweet?text=';
 
+/** Nothing from the network, no script, no plugin, no form, no <base>: only our inline CSS and data: images. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
 export function renderReportHtml(summary: RunSummary): string {
   const facts = runFacts(summary);
   const title = `${summary.modelName} · tweetsmith training report`;
@@ -43,8 +50,10 @@ export function renderReportHtml(summary: RunSummary): string {
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
+    // First in <head>, before anything it governs.
+    `<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    // The page reaches nothing by itself; the avatars are the only pictures it may load.
+    // The tweet links, when clicked, do not tell X where they were clicked from.
     '<meta name="referrer" content="no-referrer">',
     `<title>${escapeHtml(title)}</title>`,
     `<style>${REPORT_CSS}</style>`,
@@ -75,11 +84,11 @@ export function renderReportHtml(summary: RunSummary): string {
 
 type User = RunSummary['dataset']['users'][number];
 
-// A disc with the person's initial, and the picture (when its URL is http(s))
-// laid over it as a background: offline, or if the picture is gone, the
-// initial shows through instead of a broken-image icon.
+// A disc with the person's initial, and the picture laid over it as a
+// background when the source gave it inline (a data: image); a remote picture
+// is never loaded (see the top of this file), and the initial shows instead.
 function avatar(user: User): string {
-  const url = safeHttpUrl(user.avatarUrl);
+  const url = safeDataImageUrl(user.avatarUrl);
   const photo = url ? `<span class="photo" style="background-image: url('${escapeHtml(url)}')"></span>` : '';
   return `<div class="avatar placeholder" aria-hidden="true">${escapeHtml(initialOf(user))}${photo}</div>`;
 }

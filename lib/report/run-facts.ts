@@ -99,8 +99,10 @@ const SCHEDULES: Record<RunSummary['hyperparameters']['schedule'], string> = {
 
 export interface LabelledValue {
   label: string;
-  /** Plain text: the renderer escapes it. */
+  /** Plain text: report.html escapes every value, the card those from outside. */
   value: string;
+  /** The value holds text from outside tweetsmith (a device name from a driver), not only our numbers and words. */
+  fromOutside?: boolean;
 }
 
 /** The hyper-parameter table, in the order a reader checks a run against another. */
@@ -123,7 +125,7 @@ export function hyperparameterRows(summary: RunSummary, facts: RunFacts = runFac
     { label: 'Gradient clipping', value: hp.maxGradNorm > 0 ? `global norm ${formatNumber(hp.maxGradNorm)}` : 'none' },
     { label: 'Optimizer steps', value: steps },
     { label: 'Seed', value: String(hp.seed) },
-    { label: 'Device', value: device },
+    { label: 'Device', value: device, fromOutside: true },
     {
       label: 'Precision',
       value: hp.precision === 'bf16' ? 'mixed: bf16 matrix products, fp32 weights, gradients and optimizer state' : 'fp32',

@@ -7,7 +7,7 @@
 // The SVG has no xmlns attribute: inline in HTML it needs none, and the page
 // then holds no http reference but the ones it means to.
 import { linearScale, niceAxis } from './chart-scale.js';
-import { escapeHtml } from './escape.js';
+import { escapeHtml } from './escape-html.js';
 
 export type Point = readonly [x: number, y: number];
 

@@ -18,9 +18,28 @@ const NAMED_ENTITIES: Record<string, string> = {
 export function htmlToText(html: string): string {
   const text = html
     .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/p>\s*<p(\s[^>]*)?>/gi, '\n\n')
-    .replace(/<[^>]*>/g, '');
-  return decodeEntities(text);
+    .replace(/<\/p>\s*<p(\s[^>]*)?>/gi, '\n\n');
+  return decodeEntities(dropTags(text));
+}
+
+/**
+ * `text.replace(/<[^>]*>/g, '')` in one pass. The regex, on a text with many
+ * `<` and no `>` after them ("<<<<…"), scans to the end from every `<`:
+ * quadratic. Here: each tag runs from a `<` to the first `>` after it, and once
+ * a `<` has no `>` after it, no later one has either.
+ */
+function dropTags(text: string): string {
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('<', from);
+    if (open < 0) break;
+    const close = text.indexOf('>', open + 1);
+    if (close < 0) break;
+    out += text.slice(from, open);
+    from = close + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 function decodeEntities(text: string): string {

@@ -1,14 +1,15 @@
 // GPT-2's byte-level BPE tokenizer: the same ids as Hugging Face's GPT2Tokenizer(Fast)
 // and OpenAI's encoder for any text.
 //
-// encode: cut out added tokens (`<|endoftext|>` → 50256, as Hugging Face does) → split
+// encode: cut out added tokens (`<|endoftext|>` → 50256, as Hugging Face does; added-tokens.ts) → split
 // each remaining piece into words by GPT-2's regex (run as a scanner, word-scanner.ts) →
 // UTF-8 bytes of each word → BPE merges (bpe-merge.ts), or the word cache → ids.
 // decode: ids → bytes → UTF-8, each invalid run replaced by U+FFFD (as Python's
 // errors="replace" and Rust's from_utf8_lossy do: one U+FFFD per maximal invalid subpart).
 import { END_OF_TEXT } from './files.js';
+import { AddedTokenMatcher } from './added-tokens.js';
 import { BpeMerger } from './bpe-merge.js';
-import { type AddedToken, TokenizerFileError } from './load.js';
+import { TokenizerFileError } from './load.js';
 import { gpt2Source, readTokenizerDir } from './read-dir.js';
 import { TokenizerTables } from './tables.js';
 import { WordCache } from './word-cache.js';
@@ -32,6 +33,7 @@ export class Tokenizer {
 
   private readonly tables: TokenizerTables;
   private readonly merger: BpeMerger;
+  private readonly added: AddedTokenMatcher;
   private readonly cache = new WordCache(CACHE_ENTRY_LIMIT);
   /** The UTF-8 bytes of the word being merged, as single-byte token ids; grows as needed. */
   private symbols = new Int32Array(256);
@@ -42,6 +44,7 @@ export class Tokenizer {
   private constructor(tables: TokenizerTables, where: string) {
     this.tables = tables;
     this.merger = new BpeMerger(tables.pairs);
+    this.added = new AddedTokenMatcher(tables.addedTokens);
     this.vocabSize = tables.vocabSize;
     const eos = tables.tokenToIdMap.get(END_OF_TEXT);
     if (eos === undefined) throw new TokenizerFileError(where, `the vocabulary has no ${END_OF_TEXT} token`);
@@ -63,12 +66,10 @@ export class Tokenizer {
     const out: number[] = [];
     // Added tokens first; the text between them is encoded as if the rest were not there.
     let start = 0;
-    for (;;) {
-      const found = this.nextAddedToken(text, start);
-      if (found === undefined) break;
-      this.encodeOrdinary(text, start, found.at, out);
-      out.push(found.token.id);
-      start = found.at + found.token.content.length;
+    for (const { at, token } of this.added.matches(text)) {
+      this.encodeOrdinary(text, start, at, out);
+      out.push(token.id);
+      start = at + token.content.length;
     }
     this.encodeOrdinary(text, start, text.length, out);
     return out;
@@ -102,17 +103,6 @@ export class Tokenizer {
 
   idToToken(id: number): string | undefined {
     return this.tables.idToTokenList[id];
-  }
-
-  /** The first added token at or after `from`; the longest one where several start together. */
-  private nextAddedToken(text: string, from: number): { at: number; token: AddedToken } | undefined {
-    let best: { at: number; token: AddedToken } | undefined;
-    // addedTokens is sorted longest first, so a later token only wins by starting earlier.
-    for (const token of this.tables.addedTokens) {
-      const at = text.indexOf(token.content, from);
-      if (at >= 0 && (best === undefined || at < best.at)) best = { at, token };
-    }
-    return best;
   }
 
   /** text[start, end), which holds no added token: split into words, each merged or found in the cache. */

@@ -6,6 +6,15 @@
 // Open addressing with linear probing; the ids of all entries live in one Int32Array pool.
 // When the cache holds `maxEntries` words it is emptied (simpler than LRU, and as good for
 // the one-pass-over-a-corpus pattern that matters here).
+//
+// A lookup looks at MAX_PROBES slots at most, and a word whose slot and the ones after it
+// are taken that far is not cached. The hash is no secret: posts written to collide would
+// otherwise pile into one run of slots, and every lookup would walk the whole run
+// (quadratic in the number of such words). At half load an honest run is rarely longer
+// than a few slots, so the bound costs nothing on real text.
+
+/** Slots a lookup or an insertion looks at, at most. */
+export const MAX_PROBES = 16;
 
 export class WordCache {
   private readonly mask: number;
@@ -46,7 +55,7 @@ export class WordCache {
   pushIfCached(text: string, start: number, end: number, hash: number, out: number[]): boolean {
     const length = end - start;
     let slot = hash & this.mask;
-    for (;;) {
+    for (let probe = 0; probe < MAX_PROBES; probe++) {
       const key = this.keys[slot];
       if (key === undefined) return false;
       if (this.hashes[slot] === hash && key.length === length && sameChars(key, text, start)) {
@@ -56,19 +65,25 @@ export class WordCache {
       }
       slot = (slot + 1) & this.mask;
     }
+    return false;
   }
 
   /** Remember `ids` (the slice `idsStart..` of `ids`) for `word`, which has hash `hash`. */
   set(word: string, hash: number, ids: readonly number[], idsStart: number): void {
     if (this.entries >= this.maxEntries) this.clear();
+    let slot = hash & this.mask;
+    let probe = 0;
+    while (this.keys[slot] !== undefined && probe < MAX_PROBES) {
+      slot = (slot + 1) & this.mask;
+      probe++;
+    }
+    if (probe === MAX_PROBES) return;
     const count = ids.length - idsStart;
     if (this.poolUsed + count > this.pool.length) {
       const grown = new Int32Array(Math.max(this.pool.length * 2, this.poolUsed + count));
       grown.set(this.pool.subarray(0, this.poolUsed));
       this.pool = grown;
     }
-    let slot = hash & this.mask;
-    while (this.keys[slot] !== undefined) slot = (slot + 1) & this.mask;
     this.keys[slot] = word;
     this.hashes[slot] = hash;
     this.starts[slot] = this.poolUsed;

@@ -6,6 +6,7 @@ import { DEFAULT_BLOCK_SIZE, makeDataset, MIN_CHARACTERS, renderDataTable, WARN_
 import { SOURCE_SYNTAX } from '../../sources/index.js';
 import { Tokenizer } from '../../tokenizer/index.js';
 import { fraction, wholeNumber } from '../option-parsers.js';
+import { terminalJson, terminalText } from '../../terminal-text.js';
 
 interface DatasetCommandOptions {
   out: string;
@@ -70,10 +71,11 @@ export function registerDataset(program: Command): void {
         progress: process.stderr,
       });
       process.stderr.write(
-        `wrote ${options.out}: ${manifest.trainBlocks} training blocks of ${manifest.blockSize} tokens` +
+        `wrote ${terminalText(options.out)}: ${manifest.trainBlocks} training blocks of ${manifest.blockSize} tokens` +
           `${manifest.validSplit > 0 ? `, ${manifest.validBlocks} validation blocks` : ''} (seed ${manifest.seed})\n`,
       );
-      if (options.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
-      else process.stdout.write(renderDataTable(manifest.users));
+      // The table holds names and handles as the sources gave them.
+      if (options.json) process.stdout.write(`${terminalJson(manifest)}\n`);
+      else process.stdout.write(terminalText(renderDataTable(manifest.users), { multiline: true }));
     });
 }

@@ -14,6 +14,7 @@ import { train } from '../../train/train.js';
 import type { DeviceRequest } from '../../engine/device.js';
 import { DEVICE_HELP, deviceName, wholeNumber } from '../option-parsers.js';
 import { runTrainingFromCli } from './train.js';
+import { terminalJson, terminalText } from '../../terminal-text.js';
 
 export const DEMO_ARCHIVE = join(packageRoot, 'demo', 'archive');
 
@@ -85,10 +86,10 @@ export function registerDemo(program: Command): void {
           err(`\nvalidation loss: ${f.validLossBefore.toFixed(3)} before → ${f.validLoss.toFixed(3)} after (perplexity ${f.validPerplexity!.toFixed(1)})`);
         }
         err(`\nSamples ("${SAMPLING_DEFAULTS.prompt}" …):`);
-        for (const s of result.summary.samples) err(`  ${s.text}`);
+        for (const s of result.summary.samples) err(`  ${terminalText(s.text)}`);
         err(`\nThe model, its card and its run report are in ${o.out}/ (open ${o.out}/run/report.html).`);
         err(`Try: tweetsmith generate --model ${o.out} "The tide"`);
-        if (o.json) process.stdout.write(JSON.stringify({ out: result.out, final: f, samples: result.summary.samples }) + '\n');
+        if (o.json) process.stdout.write(terminalJson({ out: result.out, final: f, samples: result.summary.samples }) + '\n');
       } finally {
         rmSync(work, { recursive: true, force: true });
       }

@@ -8,6 +8,7 @@ import { samplePosts, tweetIntentUrl } from '../../generate/samples.js';
 import { locateOutput } from '../../fs/safe-output.js';
 import { modelTokenizer } from '../../model/model-tokenizer.js';
 import type { DeviceRequest } from '../../engine/device.js';
+import { terminalJson, terminalText } from '../../terminal-text.js';
 import { DEVICE_HELP, deviceName, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
 
 interface GenerateCommandOptions {
@@ -49,7 +50,7 @@ export function registerGenerate(program: Command): void {
     .addHelpText('after', `\nExample: tweetsmith generate --model models/me "My dream is" -n 5 --seed 1\n`)
     .action(async (prompt: string, o: GenerateCommandOptions) => {
       const model = await GPT2.load(o.model, { threads: o.threads, device: o.device });
-      if (!o.json) process.stderr.write(`tweetsmith: device: ${model.device} (${model.deviceInfo().reason})\n`);
+      if (!o.json) process.stderr.write(`tweetsmith: device: ${terminalText(`${model.device} (${model.deviceInfo().reason})`)}\n`);
       try {
         // the model's own tokenizer, or a clear error: never GPT-2's in place of an unreadable one
         const { tokenizer, note } = await modelTokenizer(await locateOutput(o.model), model.config);
@@ -57,8 +58,10 @@ export function registerGenerate(program: Command): void {
         // one post streams token by token on a terminal; several print as each is finished
         const stream = !o.json && o.n === 1 && Boolean(process.stdout.isTTY);
         let shown = '';
+        // A sample is text a model wrote after learning from strangers' posts: printed, never obeyed by the terminal.
+        const multiline = o.allowNewlines === true;
         const print = (text: string) => {
-          process.stdout.write(`${text}\n`);
+          process.stdout.write(`${terminalText(text, { multiline })}\n`);
           if (o.tweetLinks) process.stdout.write(`  ${tweetIntentUrl(text)}\n`);
         };
         const samples = await samplePosts(model, tokenizer, prompt, {
@@ -73,7 +76,8 @@ export function registerGenerate(program: Command): void {
           allowNewlines: o.allowNewlines,
           onText: (_sequence, text) => {
             if (!stream) return;
-            process.stdout.write(text.slice(shown.length));
+            // Every character a terminal obeys is one UTF-16 unit, so escaping the new part alone is the same as escaping the whole.
+            process.stdout.write(terminalText(text.slice(shown.length), { multiline }));
             shown = text;
           },
           onFinished: (_sequence, text) => {
@@ -84,7 +88,7 @@ export function registerGenerate(program: Command): void {
             } else print(text);
           },
         });
-        if (o.json) process.stdout.write(JSON.stringify({ prompt, samples }) + '\n');
+        if (o.json) process.stdout.write(terminalJson({ prompt, samples }) + '\n');
       } finally {
         await model.dispose();
       }

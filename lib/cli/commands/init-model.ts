@@ -5,6 +5,7 @@ import { assertOutputWritable } from '../../fs/safe-output.js';
 import { PRESETS, presetConfig, type PresetName } from '../../model/config.js';
 import { countParameters } from '../../model/parameters.js';
 import { oneOf, wholeNumber } from '../option-parsers.js';
+import { terminalJson, terminalText } from '../../terminal-text.js';
 
 interface InitModelOptions {
   size: PresetName;
@@ -57,10 +58,10 @@ export function registerInitModel(program: Command): void {
       }
       const parameters = countParameters(config);
       const summary = { out: options.out, size: options.size, seed: options.seed, parameters, config };
-      if (options.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      if (options.json) process.stdout.write(terminalJson(summary) + '\n');
       else {
         process.stderr.write(
-          `tweetsmith: wrote ${options.out}: ${options.size} GPT-2, ${(parameters / 1e6).toFixed(2)}M parameters, seed ${options.seed} ` +
+          `tweetsmith: wrote ${terminalText(options.out)}: ${options.size} GPT-2, ${(parameters / 1e6).toFixed(2)}M parameters, seed ${options.seed} ` +
             `(${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
         );
       }

@@ -12,6 +12,7 @@ import { train, type TrainResult } from '../../train/train.js';
 import type { DeviceRequest } from '../../engine/device.js';
 import { DEVICE_HELP, deviceName, fraction, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
 import { showTrainingProgress } from '../train-progress.js';
+import { terminalJson, terminalText } from '../../terminal-text.js';
 
 interface TrainCommandOptions {
   base: string;
@@ -148,11 +149,11 @@ export function registerTrain(program: Command): void {
         process.stderr.write(`tweetsmith: stopped at step ${result.summary.metrics.length}; continue with the same command and --resume\n`);
         process.exitCode = 130;
       } else if (!o.json) {
-        for (const s of result.summary.samples) process.stderr.write(`  ${s.text}\n`);
+        for (const s of result.summary.samples) process.stderr.write(`  ${terminalText(s.text, { multiline: o.allowNewlines === true })}\n`);
       }
       if (o.json) {
         const { dataset, metrics, ...rest } = result.summary;
-        process.stdout.write(JSON.stringify({ out: result.out, interrupted: result.interrupted, ...rest, dataset, steps: metrics.length }) + '\n');
+        process.stdout.write(terminalJson({ out: result.out, interrupted: result.interrupted, ...rest, dataset, steps: metrics.length }) + '\n');
       }
     });
 }
