@@ -12,7 +12,7 @@ import { headFile } from './file-metadata.js';
 import { makeHubClient } from './hub-client.js';
 import { errorFromResponse, HubError, type HubErrorCode } from './hub-error.js';
 import { hubCacheDir, hubEndpoint, hubOffline, hubToken } from './hub-settings.js';
-import { isRepoId, resolveUrl } from './repo-id.js';
+import { isRepoId, isRevisionName, resolveUrl } from './repo-id.js';
 
 export interface ResolveModelOptions {
   /** Branch, tag or commit; default "main". */
@@ -75,8 +75,7 @@ async function localModelDir(model: string): Promise<string | undefined> {
 }
 
 function checkRevision(repo: string, revision: string): void {
-  const parts = revision.split('/');
-  if (!revision || revision.includes('\\') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+  if (!isRevisionName(revision)) {
     throw new HubError('bad-model-name', repo, `${repo}: "${revision}" is not a revision (a branch, tag or commit id)`);
   }
 }
