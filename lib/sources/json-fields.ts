@@ -30,6 +30,7 @@ export class FieldReader {
 
   /** An object where `value` must be one, else the error. */
   static of(source: string, where: string, value: unknown, what = 'an object'): FieldReader {
+    if (value === undefined) throw new SourceError(source, `${where} is not JSON`, DAMAGED_HINT);
     if (!isObject(value)) throw new SourceError(source, `${where} is ${describeJson(value)}, not ${what}`, DAMAGED_HINT);
     return new FieldReader(source, where, value);
   }
