@@ -213,7 +213,7 @@ test('fuzz: X API replies', async (t) => {
   const timeline = anyOf(maybe({ data: anyOf(fc.array(tweet, { maxLength: 4 })), meta: anyOf(maybe({ next_token: anyOf(fc.string()) })) }));
   await fc.assert(
     fc.asyncProperty(lookup, timeline, status, async (lookupBody, timelineBody, code) => {
-      server.set((url) => {
+      server.set((url): RawReply => {
         if (url.pathname.includes('/by/username/')) return { json: lookupBody };
         const headers: Record<string, string> = code === 429 ? { 'x-rate-limit-reset': String(now / 1000 + 10) } : {};
         return { status: code, headers, json: timelineBody };
@@ -258,7 +258,7 @@ test('fuzz: Mastodon replies', async (t) => {
   const link = fc.option(fc.oneof(fc.string(), fc.constant('</api/v1/accounts/42/statuses?max_id=1>; rel="next"')), { nil: undefined });
   await fc.assert(
     fc.asyncProperty(account, statuses, status, link, async (accountBody, statusesBody, code, linkHeader) => {
-      server.set((url) => {
+      server.set((url): RawReply => {
         if (url.pathname.endsWith('/lookup')) return { json: accountBody };
         return { status: code, headers: linkHeader === undefined ? {} : { link: linkHeader }, json: statusesBody };
       });
