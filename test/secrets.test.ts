@@ -106,7 +106,8 @@ test('a train run that fails on the hub prints neither token', async (t) => {
   const dir = scratch(t);
   const hub = await startHostileHub('etag-path');
   t.teardown(() => hub.close());
-  const env = { ...process.env, X_BEARER_TOKEN: X_TOKEN, HF_TOKEN, HF_ENDPOINT: hub.url, HF_HOME: join(dir, 'hf') };
+  // Every address local: the X API URL points at a closed port, should the command ever get that far.
+  const env = { ...process.env, X_BEARER_TOKEN: X_TOKEN, TWEETSMITH_X_API_URL: 'http://127.0.0.1:9', HF_TOKEN, HF_ENDPOINT: hub.url, HF_HOME: join(dir, 'hf') };
   const failed = await run(process.execPath, [cli, 'train', '@SampleUser', '--base', 'someone/model', '--out', join(dir, 'out')], { env, cwd: dir }).then(
     () => undefined,
     (err: { stdout: string; stderr: string; code: number }) => err,

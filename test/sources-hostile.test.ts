@@ -4,6 +4,11 @@
 // past the cap are cut off after reading no more than the cap, fields of the
 // wrong type and path-like ids are errors that name the URL.
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { readSource, SourceError, type SourceOptions } from '../lib/sources/index.js';
 import { captureProgress, fakeClock } from './helpers/servers/fake-clock.js';
 import {
@@ -81,6 +86,28 @@ test('a rate-limit reset a day away is an error that says when to retry, after n
     t.true(err.message.startsWith(`${source}: rate limited until ${DAY_LATER_ISO}`), err.message);
     t.regex(err.message, /further away than the longest wait allowed \(15:00\)\. try again after \d{4}-/);
     t.deepEqual(clock.sleeps, [], source);
+  }
+});
+
+test('the CLI: --rate-limit-wait sets the cap (default 15 minutes), and a reset past it fails the command at once', async (t) => {
+  const server = await serve(t, startHostileXApi('far-reset', Date.now()));
+  const dir = mkdtempSync(join(tmpdir(), 'tweetsmith-hostile-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cli = join(import.meta.dirname, '..', 'bin', 'tweetsmith.js');
+  // Offline, with a local base: nothing but the fake server is ever asked.
+  const env = { ...process.env, X_BEARER_TOKEN: TOKEN, TWEETSMITH_X_API_URL: server.url, HF_HUB_OFFLINE: '1', HF_HOME: dir };
+  const base = join(import.meta.dirname, 'fixtures', 'torch-tiny');
+  for (const [command, extra, shown] of [
+    ['dataset', [], '15:00'],
+    ['train', ['--rate-limit-wait', '1', '--base', base], '1:00'],
+  ] as const) {
+    const failed = await promisify(execFile)(process.execPath, [cli, command, '@SampleUser', '--out', join(dir, command), ...extra], { env }).then(
+      () => undefined,
+      (err: { stderr: string; code: number }) => err,
+    );
+    t.truthy(failed, command);
+    t.regex(failed!.stderr, new RegExp(`@SampleUser: rate limited until \\S+, further away than the longest wait allowed \\(${shown}\\)\\. try again after`), command);
+    t.false(failed!.stderr.includes(TOKEN));
   }
 });
 
