@@ -18,7 +18,8 @@ import { captureProgress, fakeClock } from './helpers/servers/fake-clock.js';
 import { startRawServer, type RawReply } from './helpers/servers/hostile.js';
 
 const SAMPLE = fileURLToPath(new URL('./fixtures/archive/sample', import.meta.url));
-const RUNS = 200;
+/** Cases per parser: a few hundred inside the suite; TWEETSMITH_FUZZ_RUNS sets more for a longer run. */
+const RUNS = Number(process.env.TWEETSMITH_FUZZ_RUNS) || 200;
 
 async function tempDir(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tweetsmith-fuzz-'));
@@ -255,7 +256,13 @@ test('fuzz: Mastodon replies', async (t) => {
   const account = anyOf(maybe({ id: anyOf(fc.oneof(fc.constant('42'), fc.string())), username: anyOf(fc.string()), display_name: anyOf(fc.string()), avatar: anyOf(fc.string()) }));
   const toot = maybe({ id: anyOf(fc.string()), content: anyOf(fc.string()), created_at: anyOf(fc.string()), reblog: anyOf(maybe({ content: anyOf(fc.string()) })) });
   const statuses = anyOf(fc.array(toot, { maxLength: 4 }));
-  const link = fc.option(fc.oneof(fc.string(), fc.constant('</api/v1/accounts/42/statuses?max_id=1>; rel="next"')), { nil: undefined });
+  const link = fc.option(
+    fc.oneof(
+      fc.string(),
+      fc.constantFrom('</api/v1/accounts/42/statuses?max_id=1>; rel="next"', '<http://[::1>; rel="next"', '<https://elsewhere.example/x>; rel=next', '<>; rel="next"'),
+    ),
+    { nil: undefined },
+  );
   await fc.assert(
     fc.asyncProperty(account, statuses, status, link, async (accountBody, statusesBody, code, linkHeader) => {
       server.set((url): RawReply => {

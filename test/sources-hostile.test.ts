@@ -241,3 +241,18 @@ test('fields of the wrong type are errors naming the source, the URL and the fie
     t.regex(err.message, message);
   }
 });
+
+test('Mastodon: a Link rel="next" that is no URL is not followed (and is no TypeError)', async (t) => {
+  const server = await serve(
+    t,
+    startRawServer((url) =>
+      url.pathname.endsWith('/lookup')
+        ? { json: { id: '42' } }
+        : { headers: { link: '<http://[::1>; rel="next"' }, json: url.searchParams.has('max_id') ? [] : [{ id: '7', content: '<p>hi</p>' }] },
+    ),
+  );
+  const read = await readSource('mastodon:@a@b.example', { mastodonUrl: server.url, progress: captureProgress() });
+  t.deepEqual(read.posts.map((p) => p.text), ['hi']);
+  // It went on by max_id on its own server, not to the broken link.
+  t.is(new URL(server.requests.at(-1)!.url, server.url).searchParams.get('max_id'), '7');
+});

@@ -129,8 +129,9 @@ function nextPageUrl(
     for (const part of link.split(',')) {
       const match = /<([^>]+)>\s*;(.*)/.exec(part.trim());
       if (match && /rel="?next"?/.test(match[2]!)) {
-        const url = new URL(match[1]!, baseUrl);
-        return url.origin === origin ? url.href : statusesUrl(baseUrl, accountId, lastId);
+        // The header is the server's: a link that is no URL is treated as one elsewhere.
+        const url = URL.canParse(match[1]!, baseUrl) ? new URL(match[1]!, baseUrl) : undefined;
+        return url?.origin === origin ? url.href : statusesUrl(baseUrl, accountId, lastId);
       }
     }
     return undefined;
