@@ -24,7 +24,7 @@ export {
   renderDataTable,
   type DatasetStats,
 } from './data/index.js';
-export { SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from './defaults.js';
+export { SAMPLING_DEFAULTS, SOURCE_LIMITS, TRAIN_DEFAULTS } from './defaults.js';
 export { train, type TrainOptions, type TrainEvent, type TrainResult, type TrainingRun } from './train/train.js';
 export { samplePosts, tweetIntentUrl, DEFAULT_PROMPT, type SampleOptions } from './generate/samples.js';
 export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './train/run-summary.js';
