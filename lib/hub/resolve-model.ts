@@ -52,8 +52,14 @@ export async function resolveModel(model: string, options: ResolveModelOptions =
   try {
     return await resolveHubModel(model, options, env, token);
   } catch (err) {
-    // Belt and braces: nothing above puts the token in a message, and nothing may.
-    if (token && err instanceof Error && err.message.includes(token)) err.message = err.message.split(token).join('***');
+    // Belt and braces: nothing above puts the token in a message, and nothing may,
+    // not even in a cause (fetch's own errors come along as causes).
+    if (token) {
+      for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+        if (e.message.includes(token)) e.message = e.message.split(token).join('***');
+        if (e.stack?.includes(token)) e.stack = e.stack.split(token).join('***');
+      }
+    }
     throw err;
   }
 }
