@@ -2,13 +2,19 @@
 // server, so a server that hands back a cursor it gave before, or pages with
 // nothing new on them, would otherwise keep a run asking forever: both end
 // the reading (with a line on the progress sink that says why), as does a
-// page count far beyond any real timeline.
+// page count far beyond any real timeline. A real service may send a page
+// emptied by deleted or filtered posts (X says so of its timelines), so only
+// a few such pages in a row end it.
 import { SOURCE_LIMITS } from '../defaults.js';
 import type { ProgressSink } from './rate-limit-wait.js';
+
+/** Pages in a row with nothing new after which the reading ends. */
+export const MAX_PAGES_WITHOUT_NEW_POSTS = 3;
 
 export class Pagination {
   private readonly seen = new Set<string>();
   private pages = 0;
+  private emptyInARow = 0;
 
   constructor(
     private readonly source: string,
@@ -28,7 +34,8 @@ export class Pagination {
       return undefined;
     };
     if (this.seen.has(cursor)) return stop('the server gave a page cursor it had given before');
-    if (newPosts === 0) return stop('the server gave a page with no new posts');
+    this.emptyInARow = newPosts === 0 ? this.emptyInARow + 1 : 0;
+    if (this.emptyInARow >= MAX_PAGES_WITHOUT_NEW_POSTS) return stop(`the server gave ${MAX_PAGES_WITHOUT_NEW_POSTS} pages in a row with no new posts`);
     if (this.pages >= this.maxPages) return stop(`read ${this.maxPages} pages, the most tweetsmith reads from one source`);
     this.seen.add(cursor);
     return cursor;
