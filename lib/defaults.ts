@@ -60,3 +60,18 @@ export const TRAIN_DEFAULTS = frozen({
   /** sample posts written into the model card */
   samples: 5,
 });
+
+/**
+ * Bounds on what servers and archives may make tweetsmith wait for or hold
+ * (issue 11 §4): each is an option of the reader it bounds, with this default.
+ */
+export const SOURCE_LIMITS = frozen({
+  /** the longest rate-limit wait sat out: X's window is 15 minutes; a reset further away is an error */
+  maxRateLimitWaitMs: 15 * 60 * 1000,
+  /** a JSON reply from a service (X API, Bluesky, Mastodon) */
+  maxJsonReplyBytes: 32 * 1024 * 1024,
+  /** one JSON entry of an X archive, uncompressed (big accounts have large tweets.js) */
+  maxArchiveEntryBytes: 2 * 1024 * 1024 * 1024,
+  /** pages read from one network source: 3,200 posts at 100 a page is 32; a timeline of 100,000 statuses at 40 a page is 2,500 */
+  maxPages: 10_000,
+});

@@ -27,7 +27,7 @@ export {
 } from './data/index.js';
 export { OutputRefusedError, locateOutput, type OutputKind, type OutputOptions } from './fs/safe-output.js';
 export { replaceFileSafely, type ReplaceFileOptions } from './fs/replace-file.js';
-export { SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from './defaults.js';
+export { SAMPLING_DEFAULTS, SOURCE_LIMITS, TRAIN_DEFAULTS } from './defaults.js';
 export { train, type TrainOptions, type TrainEvent, type TrainResult, type TrainingRun } from './train/train.js';
 export { samplePosts, tweetIntentUrl, DEFAULT_PROMPT, type SampleOptions } from './generate/samples.js';
 export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './train/run-summary.js';

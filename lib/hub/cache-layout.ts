@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { isCommitHash, repoFolderName } from './repo-id.js';
+import { HubError } from './hub-error.js';
+import { isBlobEtag, isCommitHash, isRepoFileName, isRevisionName, repoFolderName } from './repo-id.js';
 
 export class RepoCache {
   /** The repository's folder: `<cache>/models--…`. */
@@ -22,25 +23,42 @@ export class RepoCache {
     this.locksDir = join(cacheDir, '.locks', repoFolderName(repo));
   }
 
+  /**
+   * Every name below comes from the hub (commit, etag) or the user (revision,
+   * file): the callers check them as they arrive, and each path is checked
+   * again here, the one place that turns names into paths, so that no value
+   * can name a path outside the repository's folder.
+   */
+  private check(kind: string, value: string, ok: (value: string) => boolean): string {
+    if (!ok(value)) {
+      throw new HubError('bad-response', this.repo, `${this.repo}: ${JSON.stringify(value.slice(0, 100))} is not a ${kind}, so it cannot name anything in the cache ${this.root}`);
+    }
+    return value;
+  }
+
   blobPath(etag: string): string {
-    return join(this.root, 'blobs', etag);
+    return join(this.root, 'blobs', this.check('file hash', etag, isBlobEtag));
   }
 
   snapshotDir(commit: string): string {
-    return join(this.root, 'snapshots', commit);
+    return join(this.root, 'snapshots', this.check('commit id', commit, isCommitHash));
   }
 
   /** The file's path in the snapshot (a "pointer" in huggingface_hub's words). */
   pointerPath(commit: string, file: string): string {
-    return join(this.snapshotDir(commit), ...file.split('/'));
+    return join(this.snapshotDir(commit), ...this.check('file name', file, isRepoFileName).split('/'));
   }
 
   noExistPath(commit: string, file: string): string {
-    return join(this.root, '.no_exist', commit, ...file.split('/'));
+    return join(this.root, '.no_exist', this.check('commit id', commit, isCommitHash), ...this.check('file name', file, isRepoFileName).split('/'));
   }
 
   lockPath(etag: string): string {
-    return join(this.locksDir, `${etag}.lock`);
+    return join(this.locksDir, `${this.check('file hash', etag, isBlobEtag)}.lock`);
+  }
+
+  private refPath(revision: string): string {
+    return join(this.root, 'refs', ...this.check('revision', revision, isRevisionName).split('/'));
   }
 
   async ensureDirs(): Promise<void> {
@@ -56,13 +74,19 @@ export class RepoCache {
     return existsSync(this.noExistPath(commit, file));
   }
 
-  /** The commit a revision names: itself when it is a commit hash, else what refs/<revision> recorded. */
+  /**
+   * The commit a revision names: itself when it is a commit hash, else what
+   * refs/<revision> recorded (when that is a commit id: a damaged ref file
+   * counts as no ref).
+   */
   async commitFor(revision: string): Promise<string | undefined> {
     if (isCommitHash(revision)) return revision;
     try {
       // Python writes the ref without a newline; a hand-edited one may have one.
-      return (await readFile(join(this.root, 'refs', ...revision.split('/')), 'utf8')).trim() || undefined;
-    } catch {
+      const commit = (await readFile(this.refPath(revision), 'utf8')).trim();
+      return isCommitHash(commit) ? commit : undefined;
+    } catch (err) {
+      if (err instanceof HubError) throw err;
       return undefined;
     }
   }
@@ -70,7 +94,8 @@ export class RepoCache {
   /** Records which commit a branch or tag name pointed to; a commit hash needs no ref. */
   async saveRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
-    const ref = join(this.root, 'refs', ...revision.split('/'));
+    this.check('commit id', commit, isCommitHash);
+    const ref = this.refPath(revision);
     if ((await this.commitFor(revision)) === commit) return;
     await mkdir(dirname(ref), { recursive: true });
     await writeFile(ref, commit);

@@ -62,27 +62,48 @@ export async function downloadBlob(download: BlobDownload, client: HubClient, ct
       throw errorFromResponse(response, ctx);
     }
 
+    // The file may be no larger than the hub announced (X-Linked-Size or
+    // Content-Length on the HEAD); when the HEAD said nothing, the GET's own
+    // Content-Length is the announcement. Bytes are counted as they come and
+    // the download stops at the first byte past it.
+    const getLength = response.headers.get('content-length');
+    const getSize = getLength !== null && /^\d{1,15}$/.test(getLength) ? Number(getLength) : undefined;
+    const announced = expectedSize ?? getSize;
+    if (announced === undefined) {
+      await response.body.cancel().catch(() => {});
+      return await fail(`${ctx.file} from ${shortUrl(url)} came without a size (no X-Linked-Size nor Content-Length), so how much to accept is unknown`);
+    }
+    if (getSize !== undefined && getSize > announced) {
+      await response.body.cancel().catch(() => {});
+      return await fail(`${ctx.file} from ${shortUrl(url)} announced ${getSize} bytes, more than the ${announced} the hub announced`);
+    }
+
     const hash = SHA256.test(etag) ? createHash('sha256') : undefined;
     const out = await open(incompletePath, 'w');
     try {
-      progress?.({ file: ctx.file, received, total: expectedSize });
+      progress?.({ file: ctx.file, received, total: announced });
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         fed();
+        received += chunk.byteLength;
+        // Past the announced size: stop before writing a byte of it.
+        if (received > announced) break;
         await out.write(chunk);
         hash?.update(chunk);
-        received += chunk.byteLength;
-        if (expectedSize !== undefined && received > expectedSize) break;
-        progress?.({ file: ctx.file, received, total: expectedSize });
+        progress?.({ file: ctx.file, received, total: announced });
       }
     } catch (err) {
       await out.close();
-      const total = expectedSize === undefined ? '' : ` of ${expectedSize}`;
+      const total = ` of ${announced}`;
       return await fail(`the download of ${ctx.file} was cut off after ${received}${total} bytes (${describeNetworkError(err)})`, err);
     }
     await out.close();
 
-    if (expectedSize !== undefined && received !== expectedSize) {
-      await fail(`${ctx.file} from ${shortUrl(url)} came with ${received} bytes instead of the ${expectedSize} the hub announced`);
+    if (received > announced) {
+      await response.body.cancel().catch(() => {});
+      await fail(`${ctx.file} from ${shortUrl(url)} came with more than the ${announced} bytes the hub announced`);
+    }
+    if (received !== announced) {
+      await fail(`${ctx.file} from ${shortUrl(url)} came with ${received} bytes instead of the ${announced} the hub announced`);
     }
     if (hash && hash.digest('hex') !== etag) {
       await fail(`${ctx.file} from ${shortUrl(url)} does not match its sha256 ${etag}`);

@@ -6,6 +6,7 @@
 // that describe the file are on that redirect itself (X-Linked-Etag,
 // X-Linked-Size), not on the CDN's answer.
 import { errorFromResponse, HubError, unreachable, type RequestContext } from './hub-error.js';
+import { isBlobEtag, isCommitHash } from './repo-id.js';
 
 export interface FileMetadata {
   /** The commit the revision resolved to (X-Repo-Commit). */
@@ -39,10 +40,6 @@ export function normalizeEtag(etag: string | null): string | undefined {
   return etag.replace(/^W\//, '').replace(/^"|"$/g, '') || undefined;
 }
 
-/** The etag and commit become file names in the cache: refuse anything that could leave it. */
-function safeName(name: string | undefined): name is string {
-  return name !== undefined && /^[A-Za-z0-9._-]+$/.test(name) && name !== '.' && name !== '..';
-}
 
 function isRelative(location: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:/i.test(location) && !location.startsWith('//');
@@ -74,23 +71,41 @@ export async function headFile(url: string, client: HubClient, ctx: RequestConte
     if (response.status === 404) {
       const code = response.headers.get('x-error-code');
       if (code === null || code === 'EntryNotFound') {
-        return { kind: 'absent', commit: response.headers.get('x-repo-commit') ?? undefined, response };
+        // The commit names a folder (.no_exist/<commit>): kept only when it has a commit's shape.
+        const commit = response.headers.get('x-repo-commit') ?? '';
+        return { kind: 'absent', commit: isCommitHash(commit) ? commit : undefined, response };
       }
     }
     if (!response.ok && !redirected) throw errorFromResponse(response, ctx);
 
-    const commit = response.headers.get('x-repo-commit') ?? undefined;
-    const etag = normalizeEtag(response.headers.get('x-linked-etag') ?? response.headers.get('etag'));
-    const sizeHeader = response.headers.get('x-linked-size') ?? response.headers.get('content-length');
-    const size = sizeHeader !== null && /^\d+$/.test(sizeHeader) ? Number(sizeHeader) : undefined;
-    if (!safeName(commit) || !safeName(etag)) {
-      const missing = !commit ? 'an X-Repo-Commit header' : !etag ? 'an ETag' : 'a usable commit id and ETag';
+    // The commit and the etag become names in the cache (snapshots/<commit>,
+    // blobs/<etag>): each must have the one shape the hub gives it, so that a
+    // hostile server's header can never name a path outside the cache.
+    const commitHeader = response.headers.get('x-repo-commit');
+    const etagHeader = response.headers.has('x-linked-etag') ? 'X-Linked-Etag' : 'ETag';
+    const etag = normalizeEtag(response.headers.get(etagHeader));
+    const sizeName = response.headers.has('x-linked-size') ? 'X-Linked-Size' : 'Content-Length';
+    const sizeHeader = response.headers.get(sizeName);
+    if (commitHeader === null || etag === undefined) {
+      const missing = commitHeader === null ? 'an X-Repo-Commit header' : 'an ETag';
       throw new HubError(
         'bad-response',
         ctx.repo,
         `${ctx.repo}: ${ctx.endpoint} answered for ${ctx.file} without ${missing}, so it does not look like a Hugging Face hub; check HF_ENDPOINT`,
       );
     }
+    const bad = (header: string, value: string, shape: string) =>
+      new HubError(
+        'bad-response',
+        ctx.repo,
+        `${ctx.repo}: the answer from ${current} has ${header} ${JSON.stringify(value.slice(0, 100))}, not ${shape}; ` +
+          'nothing was written. The server is not a Hugging Face hub or is misbehaving: check HF_ENDPOINT',
+      );
+    if (!isCommitHash(commitHeader)) throw bad('X-Repo-Commit', commitHeader, 'a commit id (40 hex digits)');
+    if (!isBlobEtag(etag)) throw bad(etagHeader, etag, 'a file hash (40 or 64 hex digits)');
+    if (sizeHeader !== null && !/^\d{1,15}$/.test(sizeHeader)) throw bad(sizeName, sizeHeader, 'a size in bytes');
+    const commit = commitHeader;
+    const size = sizeHeader === null ? undefined : Number(sizeHeader);
     return {
       kind: 'found',
       metadata: { commit, etag, size, location: redirected ? new URL(location, current).href : current },

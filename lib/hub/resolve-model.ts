@@ -12,7 +12,7 @@ import { headFile } from './file-metadata.js';
 import { makeHubClient } from './hub-client.js';
 import { errorFromResponse, HubError, type HubErrorCode } from './hub-error.js';
 import { hubCacheDir, hubEndpoint, hubOffline, hubToken } from './hub-settings.js';
-import { isRepoId, resolveUrl } from './repo-id.js';
+import { isRepoId, isRevisionName, resolveUrl } from './repo-id.js';
 
 export interface ResolveModelOptions {
   /** Branch, tag or commit; default "main". */
@@ -52,8 +52,14 @@ export async function resolveModel(model: string, options: ResolveModelOptions =
   try {
     return await resolveHubModel(model, options, env, token);
   } catch (err) {
-    // Belt and braces: nothing above puts the token in a message, and nothing may.
-    if (token && err instanceof Error && err.message.includes(token)) err.message = err.message.split(token).join('***');
+    // Belt and braces: nothing above puts the token in a message, and nothing may,
+    // not even in a cause (fetch's own errors come along as causes).
+    if (token) {
+      for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+        if (e.message.includes(token)) e.message = e.message.split(token).join('***');
+        if (e.stack?.includes(token)) e.stack = e.stack.split(token).join('***');
+      }
+    }
     throw err;
   }
 }
@@ -75,8 +81,7 @@ async function localModelDir(model: string): Promise<string | undefined> {
 }
 
 function checkRevision(repo: string, revision: string): void {
-  const parts = revision.split('/');
-  if (!revision || revision.includes('\\') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+  if (!isRevisionName(revision)) {
     throw new HubError('bad-model-name', repo, `${repo}: "${revision}" is not a revision (a branch, tag or commit id)`);
   }
 }

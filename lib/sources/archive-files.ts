@@ -2,10 +2,22 @@
 // sends or the folder it unpacks to. The zip is read in place (central
 // directory, then only the entries asked for): archives with media run to
 // gigabytes, and only a few small .js files are needed.
+//
+// An entry is read as a stream and its bytes counted: the size the zip
+// declares is checked first but not trusted (a 1 MB zip may inflate to 1 GB,
+// and its header may say 1 KB), so an entry is cut off the moment it passes
+// `maxEntryBytes`, never inflated whole into memory first.
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
 import { basename, join } from 'node:path';
 import { openPromise, type Entry, type ZipFile } from 'yauzl';
+import { SOURCE_LIMITS } from '../defaults.js';
 import { SourceError } from './errors.js';
+
+export interface ArchiveOptions {
+  /** The largest data/ file read, uncompressed (default SOURCE_LIMITS.maxArchiveEntryBytes: 2 GiB). */
+  maxEntryBytes?: number;
+}
 
 export interface ArchiveFiles {
   /** File names directly inside data/ (`tweets.js`, `account.js`, …). */
@@ -18,7 +30,8 @@ export interface ArchiveFiles {
 const DOWNLOAD_HINT =
   'Download it again from X (Settings → Your account → Download an archive of your data) and pass the .zip or the folder it unpacks to';
 
-export async function openArchiveFolder(source: string, folder: string): Promise<ArchiveFiles> {
+export async function openArchiveFolder(source: string, folder: string, options: ArchiveOptions = {}): Promise<ArchiveFiles> {
+  const maxBytes = options.maxEntryBytes ?? SOURCE_LIMITS.maxArchiveEntryBytes;
   let dataDir = join(folder, 'data');
   if (!(await isDirectory(dataDir))) {
     // Someone may point at data/ itself rather than the folder around it.
@@ -28,12 +41,18 @@ export async function openArchiveFolder(source: string, folder: string): Promise
   const dataFiles = (await readdir(dataDir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
   return {
     dataFiles,
-    readDataFile: (name) => readFile(join(dataDir, name), 'utf8'),
+    async readDataFile(name) {
+      const path = join(dataDir, name);
+      const size = (await stat(path)).size;
+      if (size > maxBytes) throw entryTooLarge(source, name, `${size} bytes`, maxBytes);
+      return decode(source, name, await readFile(path));
+    },
     close: () => {},
   };
 }
 
-export async function openArchiveZip(source: string, zipPath: string): Promise<ArchiveFiles> {
+export async function openArchiveZip(source: string, zipPath: string, options: ArchiveOptions = {}): Promise<ArchiveFiles> {
+  const maxBytes = options.maxEntryBytes ?? SOURCE_LIMITS.maxArchiveEntryBytes;
   let zip: ZipFile;
   try {
     zip = await openPromise(zipPath, { autoClose: false, strictFileNames: false });
@@ -60,13 +79,24 @@ export async function openArchiveZip(source: string, zipPath: string): Promise<A
       async readDataFile(name) {
         const entry = entries.get(name);
         if (!entry) throw new SourceError(source, `has no data/${name}`);
+        if (entry.uncompressedSize > maxBytes) throw entryTooLarge(source, name, `${entry.uncompressedSize} bytes (as the zip declares)`, maxBytes);
+        const chunks: Buffer[] = [];
+        let received = 0;
         try {
-          const chunks: Buffer[] = [];
-          for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
-          return Buffer.concat(chunks).toString('utf8');
+          const stream = await zip.openReadStreamPromise(entry);
+          for await (const chunk of stream) {
+            received += (chunk as Buffer).length;
+            if (received > maxBytes) {
+              stream.destroy();
+              throw entryTooLarge(source, name, `more than ${maxBytes} bytes`, maxBytes);
+            }
+            chunks.push(chunk as Buffer);
+          }
         } catch (err) {
+          if (err instanceof SourceError) throw err;
           throw new SourceError(source, `is a damaged zip file: data/${name} cannot be read (${(err as Error).message})`, DOWNLOAD_HINT);
         }
+        return decode(source, name, Buffer.concat(chunks));
       },
       close: () => zip.close(),
     };
@@ -74,6 +104,28 @@ export async function openArchiveZip(source: string, zipPath: string): Promise<A
     zip.close();
     if (err instanceof SourceError) throw err;
     throw new SourceError(source, `is a damaged zip file (${(err as Error).message})`, DOWNLOAD_HINT);
+  }
+}
+
+function entryTooLarge(source: string, name: string, size: string, maxBytes: number): SourceError {
+  return new SourceError(
+    source,
+    `data/${name} unpacks to ${size}, more than the ${maxBytes} bytes tweetsmith reads from one archive file`,
+    'an archive from X is not like this: download it again, or allow more (maxArchiveEntryBytes)',
+  );
+}
+
+/** The bytes as UTF-8 text; a file past the longest string JavaScript can hold is an error, not a crash. */
+function decode(source: string, name: string, bytes: Buffer): string {
+  try {
+    return bytes.toString('utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STRING_TOO_LONG') throw err;
+    throw new SourceError(
+      source,
+      `data/${name} is ${bytes.length} bytes, more text than one JavaScript string can hold (${bufferConstants.MAX_STRING_LENGTH} characters)`,
+      'split the posts into smaller files (a .jsonl per year, say) and pass those instead',
+    );
   }
 }
 

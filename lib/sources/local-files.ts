@@ -6,6 +6,7 @@ import { basename, extname } from 'node:path';
 import { CsvSyntaxError, parseCsv } from './csv-parse.js';
 import { toIsoDate } from './dates.js';
 import { SourceError } from './errors.js';
+import { describeJson, FieldReader } from './json-fields.js';
 import { looksLikeRetweet, type Author, type Post, type SourcePosts } from './post.js';
 
 /** JSON Lines: one object a line with a `text` string; optional `id`, `created_at`, `is_retweet`. */
@@ -27,7 +28,7 @@ export async function readJsonLinesFile(source: string, path: string): Promise<S
     }
     rows.push({ line, value: value as Record<string, unknown> });
   });
-  const author = jsonLinesAuthor(rows.map((row) => row.value)) ?? authorFromFileName(path);
+  const author = jsonLinesAuthor(source, rows) ?? authorFromFileName(path);
   const posts = rows.map(({ line, value }) => {
     if (typeof value.text !== 'string') {
       throw new SourceError(source, `line ${line} has no "text" string`, 'each line must be one JSON object like {"text": "…"}');
@@ -104,20 +105,27 @@ function authorFromFileName(path: string): Author {
   return { handle: basename(path, extname(path)).toLowerCase() };
 }
 
-/** The author that every line names, if they all name the same one (a posts.jsonl of one person). */
-function jsonLinesAuthor(values: Array<Record<string, unknown>>): Author | undefined {
+/**
+ * The author that every line names, if they all name the same one (a
+ * posts.jsonl of one person). An `author` of the wrong shape is an error that
+ * names the line, not a silent fallback to the file's name.
+ */
+function jsonLinesAuthor(source: string, rows: Array<{ line: number; value: Record<string, unknown> }>): Author | undefined {
   let found: Author | undefined;
-  for (const value of values) {
-    const author = value.author as Partial<Author> | undefined;
-    if (typeof author?.handle !== 'string') return undefined;
-    if (found && found.handle !== author.handle) return undefined;
-    found ??= {
-      handle: author.handle,
-      ...(typeof author.name === 'string' ? { name: author.name } : {}),
-      ...(typeof author.avatarUrl === 'string' ? { avatarUrl: author.avatarUrl } : {}),
-    };
+  let everyLine = true;
+  for (const { line, value } of rows) {
+    if (value.author === undefined || value.author === null) {
+      everyLine = false;
+      continue;
+    }
+    const author = FieldReader.of(source, `line ${line}: "author"`, value.author);
+    const handle = author.string('handle');
+    const name = author.optionalString('name');
+    const avatarUrl = author.optionalString('avatarUrl');
+    if (found && found.handle !== handle) everyLine = false;
+    found ??= { handle, ...(name !== undefined ? { name } : {}), ...(avatarUrl !== undefined ? { avatarUrl } : {}) };
   }
-  return found;
+  return everyLine ? found : undefined;
 }
 
 interface RawFields {
@@ -132,18 +140,21 @@ function toPost(source: string, where: string, author: Author, raw: RawFields): 
   let createdAt = '';
   if (raw.createdAt !== undefined && raw.createdAt !== null && raw.createdAt !== '') {
     const iso = typeof raw.createdAt === 'string' ? toIsoDate(raw.createdAt) : undefined;
-    if (!iso) throw new SourceError(source, `${where}: created_at ${JSON.stringify(raw.createdAt)} is not a date`, 'use ISO 8601 (2023-08-12T16:10:37Z)');
+    if (!iso) throw new SourceError(source, `${where}: created_at ${describeJson(raw.createdAt)} is not a date`, 'use ISO 8601 (2023-08-12T16:10:37Z)');
     createdAt = iso;
   }
-  const id = typeof raw.id === 'string' || typeof raw.id === 'number' ? String(raw.id) : raw.fallbackId;
+  if (raw.id !== undefined && raw.id !== null && typeof raw.id !== 'string' && typeof raw.id !== 'number') {
+    throw new SourceError(source, `${where}: id is ${describeJson(raw.id)}, not a string or a number`);
+  }
+  const id = raw.id === undefined || raw.id === null ? raw.fallbackId : String(raw.id);
   return { id, text: raw.text, createdAt, isRetweet: readFlag(source, where, raw.isRetweet) ?? looksLikeRetweet(raw.text), author };
 }
 
 function readFlag(source: string, where: string, value: unknown): boolean | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'boolean') return value;
-  const text = String(value).trim().toLowerCase();
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value).trim().toLowerCase() : '';
   if (['true', '1', 'yes'].includes(text)) return true;
   if (['false', '0', 'no'].includes(text)) return false;
-  throw new SourceError(source, `${where}: is_retweet ${JSON.stringify(value)} is not true or false`);
+  throw new SourceError(source, `${where}: is_retweet ${describeJson(value)} is not true or false`);
 }

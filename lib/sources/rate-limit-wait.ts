@@ -1,5 +1,9 @@
 // Waiting out a rate limit with a countdown the user can see on stderr.
 // The clock and the sleep are injectable so tests run a 15-minute wait in no time.
+// The wait has a cap: the reset time comes from the server, and a server (or a
+// daily quota) that says "come back tomorrow" must not hang a run for a day.
+import { SOURCE_LIMITS } from '../defaults.js';
+import { SourceError } from './errors.js';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -21,13 +25,27 @@ export interface ProgressSink {
 
 const NON_TTY_INTERVAL_S = 30;
 
-/** Waits until `resumeAtMs` (plus a second of margin), showing "LABEL: rate limited, resuming in m:ss". */
+/**
+ * Waits until `resumeAtMs` (plus a second of margin), showing "LABEL: rate
+ * limited, resuming in m:ss". A reset more than `maxWaitMs` away (or no
+ * number at all) is a SourceError that says when to try again.
+ */
 export async function waitForRateLimit(
   label: string,
   resumeAtMs: number,
   clock: Clock,
   progress: ProgressSink,
+  maxWaitMs: number = SOURCE_LIMITS.maxRateLimitWaitMs,
 ): Promise<void> {
+  const start = clock.now();
+  if (!Number.isFinite(resumeAtMs) || resumeAtMs - start > maxWaitMs) {
+    const when = Number.isFinite(resumeAtMs) && Math.abs(resumeAtMs) < 8.64e15 ? new Date(resumeAtMs).toISOString() : 'an unreadable time';
+    throw new SourceError(
+      label,
+      `rate limited until ${when}, further away than the longest wait allowed (${formatDuration(Math.round(maxWaitMs / 1000))})`,
+      `try again after ${when}, or allow a longer wait (maxRateLimitWaitMs)`,
+    );
+  }
   const deadline = resumeAtMs + 1000;
   let lastPrinted = Number.POSITIVE_INFINITY;
   for (let left = deadline - clock.now(); left > 0; left = deadline - clock.now()) {

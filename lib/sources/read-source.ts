@@ -24,26 +24,39 @@ export interface SourceOptions {
   clock?: Clock;
   /** Progress and waits (default: process.stderr). */
   progress?: ProgressSink;
+  /** The longest rate-limit wait sat out (default SOURCE_LIMITS.maxRateLimitWaitMs: 15 minutes). */
+  maxRateLimitWaitMs?: number;
+  /** The largest JSON reply read from a service (default SOURCE_LIMITS.maxJsonReplyBytes: 32 MiB). */
+  maxJsonReplyBytes?: number;
+  /** The largest JSON entry of an X archive, uncompressed (default SOURCE_LIMITS.maxArchiveEntryBytes: 2 GiB). */
+  maxArchiveEntryBytes?: number;
 }
 
 /** Reads one source; an account or file with no posts at all is an error. */
 export async function readSource(source: string | SourceSpec, options: SourceOptions = {}): Promise<SourcePosts> {
   const label = typeof source === 'string' ? source : describe(source);
   const spec = typeof source === 'string' ? parseSourceString(source) : source;
-  const common = { clock: options.clock, progress: options.progress, maxPosts: options.maxPosts };
+  const common = {
+    clock: options.clock,
+    progress: options.progress,
+    maxPosts: options.maxPosts,
+    fetch: options.fetch,
+    maxRateLimitWaitMs: options.maxRateLimitWaitMs,
+    maxJsonReplyBytes: options.maxJsonReplyBytes,
+  };
   let result: SourcePosts;
   switch (spec.kind) {
     case 'x-api':
       result = await readXTimeline(label, spec.handle, { ...common, bearerToken: options.xBearerToken, baseUrl: options.xApiUrl });
       break;
     case 'x-archive':
-      result = await readXArchive(label, spec.path);
+      result = await readXArchive(label, spec.path, { maxEntryBytes: options.maxArchiveEntryBytes });
       break;
     case 'bluesky':
-      result = await readBlueskyFeed(label, spec.actor, { ...common, baseUrl: options.bskyUrl, fetch: options.fetch });
+      result = await readBlueskyFeed(label, spec.actor, { ...common, baseUrl: options.bskyUrl });
       break;
     case 'mastodon':
-      result = await readMastodonStatuses(label, spec.username, spec.host, { ...common, baseUrl: options.mastodonUrl, fetch: options.fetch });
+      result = await readMastodonStatuses(label, spec.username, spec.host, { ...common, baseUrl: options.mastodonUrl });
       break;
     case 'jsonl':
       result = await readJsonLinesFile(label, spec.path);

@@ -1,8 +1,9 @@
 // Posts from the X archive a user downloads themselves (formats-and-apis.md §1).
 import { stat } from 'node:fs/promises';
-import { openArchiveFolder, openArchiveZip, type ArchiveFiles } from './archive-files.js';
+import { openArchiveFolder, openArchiveZip, type ArchiveFiles, type ArchiveOptions } from './archive-files.js';
 import { parseTwitterDate } from './dates.js';
 import { SourceError } from './errors.js';
+import { FieldReader, isObject } from './json-fields.js';
 import { looksLikeRetweet, type Author, type Post, type SourcePosts } from './post.js';
 
 // tweets.js (tweet.js before late 2022), then tweets-part1.js, tweets-part2.js, …
@@ -42,14 +43,14 @@ export function parseArchiveScript(text: string): unknown[] | undefined {
   }
 }
 
-export async function readXArchive(source: string, path: string): Promise<SourcePosts> {
+export async function readXArchive(source: string, path: string, options: ArchiveOptions = {}): Promise<SourcePosts> {
   let isFolder: boolean;
   try {
     isFolder = (await stat(path)).isDirectory();
   } catch {
     throw new SourceError(source, 'no such file or folder');
   }
-  const files = isFolder ? await openArchiveFolder(source, path) : await openArchiveZip(source, path);
+  const files = isFolder ? await openArchiveFolder(source, path, options) : await openArchiveZip(source, path, options);
   try {
     const profile = await readProfile(source, files);
     const tweetFiles = tweetFilesInOrder(files.dataFiles);
@@ -79,45 +80,47 @@ async function readScript(source: string, files: ArchiveFiles, name: string): Pr
   return items;
 }
 
-interface ArchiveAccount {
-  account?: { username?: string; accountDisplayName?: string };
-}
-interface ArchiveProfile {
-  profile?: { avatarMediaUrl?: string };
+/** The first item's `key` object of data/NAME (`[{"account": {…}}]`), or undefined when there is none. */
+async function firstRecord(source: string, files: ArchiveFiles, name: string, key: string): Promise<FieldReader | undefined> {
+  const items = await readScript(source, files, name);
+  if (items.length === 0) return undefined;
+  return FieldReader.of(source, `data/${name}: item 1`, items[0]).optionalObject(key);
 }
 
 async function readProfile(source: string, files: ArchiveFiles): Promise<Author> {
   if (!files.dataFiles.includes('account.js')) {
     throw new SourceError(source, 'has no data/account.js, so whose tweets these are is unknown', 'is this the whole archive X sent?');
   }
-  const account = ((await readScript(source, files, 'account.js'))[0] as ArchiveAccount | undefined)?.account;
-  if (!account?.username) throw new SourceError(source, 'data/account.js names no account (no username)');
-  const author: Author = { handle: account.username };
-  if (account.accountDisplayName) author.name = account.accountDisplayName;
+  const account = await firstRecord(source, files, 'account.js', 'account');
+  const username = account?.optionalString('username');
+  if (!username) throw new SourceError(source, 'data/account.js names no account (no username)');
+  const author: Author = { handle: username };
+  const name = account!.optionalString('accountDisplayName');
+  if (name) author.name = name;
   if (files.dataFiles.includes('profile.js')) {
-    const profile = ((await readScript(source, files, 'profile.js'))[0] as ArchiveProfile | undefined)?.profile;
-    if (profile?.avatarMediaUrl) author.avatarUrl = profile.avatarMediaUrl;
+    const avatar = (await firstRecord(source, files, 'profile.js', 'profile'))?.optionalString('avatarMediaUrl');
+    if (avatar) author.avatarUrl = avatar;
   }
   return author;
-}
-
-interface ArchiveTweet {
-  tweet?: { id_str?: string; id?: string; full_text?: string; text?: string; created_at?: string };
 }
 
 async function readTweetFile(source: string, files: ArchiveFiles, name: string, author: Author): Promise<Post[]> {
   const items = await readScript(source, files, name);
   return items.map((item, index) => {
-    const tweet = (item as ArchiveTweet).tweet ?? (item as ArchiveTweet['tweet']);
-    const id = tweet?.id_str ?? tweet?.id;
-    const text = tweet?.full_text ?? tweet?.text;
-    if (typeof id !== 'string' || typeof text !== 'string') {
-      throw new SourceError(source, `data/${name}: item ${index + 1} is not a tweet (no id or full_text)`);
+    const where = `data/${name}: item ${index + 1}`;
+    // Each item is {"tweet": {…}}; some older archives have the tweet itself.
+    const outer = FieldReader.of(source, where, item, 'a tweet');
+    const tweet = isObject(outer.object.tweet) ? outer.optionalObject('tweet')! : outer;
+    const id = tweet.optionalString('id_str') ?? tweet.optionalString('id');
+    const text = tweet.optionalString('full_text') ?? tweet.optionalString('text');
+    if (id === undefined || text === undefined) {
+      throw new SourceError(source, `${where} is not a tweet (no id or full_text)`);
     }
+    const createdAt = tweet.optionalString('created_at');
     return {
       id,
       text,
-      createdAt: (tweet!.created_at && parseTwitterDate(tweet!.created_at)) || '',
+      createdAt: (createdAt && parseTwitterDate(createdAt)) || '',
       // The archive's `retweeted` flag says nothing; the text is the only sign.
       isRetweet: looksLikeRetweet(text),
       author,

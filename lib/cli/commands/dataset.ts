@@ -1,11 +1,11 @@
 // `tweetsmith dataset SOURCE... --out DIR`: posts → cleaned training text and token blocks.
 // A thin shell over makeDataset (lib/data): parse options, run, print.
 import { Command } from 'commander';
-import { TRAIN_DEFAULTS } from '../../defaults.js';
+import { SOURCE_LIMITS, TRAIN_DEFAULTS } from '../../defaults.js';
 import { DEFAULT_BLOCK_SIZE, makeDataset, MIN_CHARACTERS, renderDataTable, WARN_CHARACTERS } from '../../data/index.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
 import { Tokenizer } from '../../tokenizer/index.js';
-import { fraction, wholeNumber } from '../option-parsers.js';
+import { fraction, wholeNumber, positiveNumber } from '../option-parsers.js';
 import { terminalJson, terminalText } from '../../terminal-text.js';
 
 interface DatasetCommandOptions {
@@ -16,6 +16,7 @@ interface DatasetCommandOptions {
   validSplit: number;
   allowNewlines?: boolean;
   maxPosts?: number;
+  rateLimitWait: number;
   minCharacters: number;
   warnCharacters: number;
   tokenizer?: string;
@@ -49,6 +50,7 @@ export function registerDataset(program: Command): void {
     .option('--valid-split <fraction>', "fraction of each person's tweets held out for validation", fraction, TRAIN_DEFAULTS.validSplit)
     .option('--allow-newlines', 'keep line breaks inside tweets')
     .option('--max-posts <n>', 'read at most this many posts from each network source (X: at most 3200)', wholeNumber(1))
+    .option('--rate-limit-wait <minutes>', 'the longest rate-limit wait sat out; a later reset is an error that says when to retry', positiveNumber, SOURCE_LIMITS.maxRateLimitWaitMs / 60_000)
     .option('--min-characters <n>', "refuse a person with fewer characters of kept tweets", wholeNumber(0), MIN_CHARACTERS)
     .option('--warn-characters <n>', 'warn about a person with fewer characters of kept tweets', wholeNumber(0), WARN_CHARACTERS)
     .option('--tokenizer <dir>', "a model folder whose tokenizer to use (default: GPT-2's)")
@@ -64,6 +66,7 @@ export function registerDataset(program: Command): void {
         validSplit: options.validSplit,
         allowNewlines: options.allowNewlines ?? false,
         maxPosts: options.maxPosts,
+        maxRateLimitWaitMs: options.rateLimitWait * 60_000,
         minCharacters: options.minCharacters,
         warnCharacters: options.warnCharacters,
         tokenizer,

@@ -2,7 +2,7 @@
 // the original tool's defaults. Ctrl-C or SIGTERM finishes the current step,
 // writes a checkpoint and exits; --resume continues from it.
 import { Command } from 'commander';
-import { TRAIN_DEFAULTS } from '../../defaults.js';
+import { SOURCE_LIMITS, TRAIN_DEFAULTS } from '../../defaults.js';
 import { PRECISIONS } from '../../engine/gpt2.js';
 import type { Precision } from '../../engine/native.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
@@ -39,6 +39,7 @@ interface TrainCommandOptions {
   samples: number;
   maxPosts?: number;
   force?: boolean;
+  rateLimitWait: number;
   json?: boolean;
 }
 
@@ -107,6 +108,7 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue an interrupted run from OUT.checkpoint')
     .option('--samples <n>', 'sample posts to write into the model card', wholeNumber(0), TRAIN_DEFAULTS.samples)
     .option('--max-posts <n>', 'read at most this many posts from each network source', wholeNumber(1))
+    .option('--rate-limit-wait <minutes>', 'the longest rate-limit wait sat out; a later reset is an error that says when to retry', positiveNumber, SOURCE_LIMITS.maxRateLimitWaitMs / 60_000)
     .option('--json', 'print the run summary as one JSON document on stdout')
     .addHelpText(
       'after',
@@ -142,7 +144,7 @@ export function registerTrain(program: Command): void {
         resume: o.resume,
         force: o.force,
         samples: o.samples,
-        sourceOptions: { maxPosts: o.maxPosts },
+        sourceOptions: { maxPosts: o.maxPosts, maxRateLimitWaitMs: o.rateLimitWait * 60_000 },
       });
       const result = await runTrainingFromCli(run, TRAIN_DEFAULTS.logEvery);
       if (result.interrupted) {
