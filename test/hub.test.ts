@@ -395,9 +395,13 @@ test('a stale lock (Python-style, ten minutes old) or one left by a dead process
   const dead = spawnSync(process.execPath, ['-e', '']).pid;
   await writeFile(weightsLock, JSON.stringify({ pid: dead, host: hostname(), id: 'crashed' }));
 
-  const started = Date.now();
-  const dir = await resolveModel('openai-community/gpt2', options);
-  t.true(Date.now() - started < 2000);
+  // A lock judged live is waited for until it goes stale (ten minutes), so a
+  // download that finishes at all within the minute took both locks over.
+  // The bound is generous on purpose: this is not a speed test.
+  const dir = await Promise.race([
+    resolveModel('openai-community/gpt2', options),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the locks were waited for, not taken over')), 60_000).unref()),
+  ]);
   t.true(existsSync(join(dir, 'model.safetensors')));
   t.deepEqual(readdirSync(locks), []);
 });
