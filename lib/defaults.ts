@@ -60,3 +60,15 @@ export const TRAIN_DEFAULTS = frozen({
   /** sample posts written into the model card */
   samples: 5,
 });
+
+/** LoRA fine-tuning (`train --lora`): the adapters' shape, as PEFT's LoraConfig names it. */
+export const LORA_DEFAULTS = frozen({
+  /** r: the adapters' inner dimension */
+  rank: 8,
+  /** the update is scaled by alpha / rank */
+  alpha: 16,
+  /** dropout on each adapter's input while training */
+  dropout: 0,
+  /** GPT-2's modules that get adapters (PEFT's target_modules; "c_proj" is both attention's and the MLP's) */
+  targets: Object.freeze(['c_attn', 'c_proj', 'c_fc']) as readonly string[],
+});

@@ -64,6 +64,13 @@ export interface NativeModel {
   setPrecision(precision: Precision): void;
   cancel(): void;
   dispose(): void;
+  /** adds LoRA adapters (A random from `seed`, B zero) and freezes the base; `targets` is lora_set.h's bitmask */
+  enableLora(config: { rank: number; alpha: number; dropout: number; targets: number }, seed: number): void;
+  /** the adapters or their gradients in PEFT's layout, keyed "h.0.attn.c_attn.lora_A.weight"; null without adapters */
+  readLora(which: 'param' | 'grad'): Record<string, Float32Array> | null;
+  writeLora(name: string, values: Float32Array): void;
+  /** W += (alpha/r)·B·A for every adapter, then drops them */
+  mergeLora(): Promise<void>;
 }
 
 /** 'fp32': exact fp32; 'bf16': bf16 matrix products with fp32 weights, gradients and optimizer state */

@@ -117,8 +117,9 @@ AdamWStepResult AdamW::step(float lr) {
     const float plain[7] = {lr, config_.beta1, config_.beta2, config_.eps, 0.0f, bc1, bc2};
     clip_coef_ = coef;
     if (clip_tensor_) ggml_backend_tensor_set(clip_tensor_, &coef, 0, sizeof(coef));
-    ggml_backend_tensor_set(decay_params_, decay, 0, sizeof(decay));
-    ggml_backend_tensor_set(plain_params_, plain, 0, sizeof(plain));
+    // a group with no member (LoRA's adapters are all decayed) is not in the graph, so not allocated
+    if (decay_params_->buffer) ggml_backend_tensor_set(decay_params_, decay, 0, sizeof(decay));
+    if (plain_params_->buffer) ggml_backend_tensor_set(plain_params_, plain, 0, sizeof(plain));
     model_.compute(update_graph_, /*cancellable*/ false);
     model_.zero_grads();
     return result;
