@@ -7,6 +7,7 @@ import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
+import { registerMerge } from './commands/merge.js';
 import { readPackageVersion } from '../version.js';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDataset(program);
   registerTrain(program);
   registerGenerate(program);
+  registerMerge(program);
   registerDemo(program);
   registerBench(program);
   return program;

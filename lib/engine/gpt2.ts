@@ -410,11 +410,13 @@ export class GPT2 {
 
   /**
    * An AdamW trainer for this model (see Trainer). With `lora` the model first gets
-   * adapters (addLora), unless it has them already, and the trainer updates only them.
+   * adapters (addLora), unless it has them already (a loaded adapter: then only
+   * `lora.seed`, the dropout's, applies), and the trainer updates only them.
    */
   trainer(options: TrainerOptions & { lora?: LoraOptions & { seed?: number; base?: string } } = {}): Trainer {
     const { lora, ...rest } = options;
     if (lora && !this.adapters) this.addLora(lora);
+    else if (lora?.seed !== undefined && this.adapters) this.engine().setLoraDropoutSeed(lora.seed);
     return new Trainer(this.engine(), rest, (work) => this.exclusive(work));
   }
 

@@ -71,6 +71,8 @@ export interface NativeModel {
   writeLora(name: string, values: Float32Array): void;
   /** W += (alpha/r)·B·A for every adapter, then drops them */
   mergeLora(): Promise<void>;
+  /** a loaded adapter's dropout masks follow this seed from now on */
+  setLoraDropoutSeed(seed: number): void;
 }
 
 /** 'fp32': exact fp32; 'bf16': bf16 matrix products with fp32 weights, gradients and optimizer state */
@@ -88,6 +90,10 @@ export interface NativeAdamW {
   step(lr: number): Promise<{ gradNorm: number; clipCoef: number; step: number }>;
   saveState(mPath: string, vPath: string): number;
   loadState(mPath: string, vPath: string, steps: number): void;
+  /** with LoRA: AdamW's moments of the adapters (keyed as readLora keys them); null when it trains the whole model */
+  loraMoments(): { m: Record<string, Float32Array>; v: Record<string, Float32Array>; steps: number; dropoutRuns: number } | null;
+  /** also sets how many dropout masks the model has drawn (each training pass draws its own from the seed and this count) */
+  setLoraMoments(m: Record<string, Float32Array>, v: Record<string, Float32Array>, steps: number, dropoutRuns: number): void;
 }
 
 export interface NativeSamplingOptions {

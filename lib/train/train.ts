@@ -24,6 +24,7 @@ import type { DeviceRequest } from '../engine/device.js';
 import type { Precision } from '../engine/native.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/index.js';
 import { countParameters } from '../model/parameters.js';
+import { loraSettings, type LoraOptions } from '../model/lora-adapter.js';
 import { renderModelCard, writeRunRecord } from '../report/index.js';
 import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from './run-summary.js';
 import type { SourceOptions } from '../sources/index.js';
@@ -57,6 +58,11 @@ export interface TrainOptions {
   device?: DeviceRequest;
   /** 'fp32' (default, exact) or 'bf16' (mixed precision, faster on CPUs with AVX512-BF16 or AMX) */
   precision?: Precision;
+  /**
+   * train LoRA adapters instead of every weight ({} for LORA_DEFAULTS): the base is
+   * frozen, and OUT is an adapter in PEFT's layout that names the base
+   */
+  lora?: LoraOptions;
   /** fraction of each person's posts held out for validation loss and perplexity */
   validSplit?: number;
   allowNewlines?: boolean;
@@ -163,6 +169,7 @@ function readHyperparameters(options: TrainOptions, blockSize: number, seed: num
     threads,
     device,
     precision: options.precision ?? TRAIN_DEFAULTS.precision,
+    ...(options.lora ? { lora: loraSettings(options.lora) as TrainHyperparameters['lora'] } : {}),
   };
   checkHyperparameters(h, options.maxSteps);
   return h;
@@ -187,6 +194,11 @@ async function meanLoss(model: GPT2, blocks: Uint32Array, blockSize: number, bat
 function baseName(options: TrainOptions): string {
   if (options.baseLabel) return options.baseLabel;
   return existsSync(options.base) ? basename(resolve(options.base)) : options.base;
+}
+
+/** How a LoRA adapter names its base: a hub id as given, a local folder by its absolute path (PEFT's base_model_name_or_path). */
+function adapterBase(base: string): string {
+  return existsSync(base) ? resolve(base) : base;
 }
 
 // ---------------------------------------------------------------- the run: prepare → loop → finish
@@ -286,8 +298,10 @@ async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void):
     h.steps = totalSteps;
 
     // -- the optimizer, where a resumed run left it
+    // with LoRA the adapters' init and dropout follow the run's seed; a resumed run's model has its adapters already
+    const lora = h.lora ? { ...h.lora, seed: h.seed, base: adapterBase(options.base) } : undefined;
     const trainer: Trainer = model.trainer({
-      beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, maxGradNorm: h.maxGradNorm, gradAccum: h.gradAccum,
+      beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, maxGradNorm: h.maxGradNorm, gradAccum: h.gradAccum, lora,
     });
     const startStep = resumed?.state.step ?? 0;
     if (resumed) await loadOptimizerState(ckptDir, trainer, startStep);

@@ -28,6 +28,7 @@ Napi::Function AddonModel::Define(Napi::Env env) {
                            InstanceMethod("readLora", &AddonModel::ReadLora),
                            InstanceMethod("writeLora", &AddonModel::WriteLora),
                            InstanceMethod("mergeLora", &AddonModel::MergeLora),
+                           InstanceMethod("setLoraDropoutSeed", &AddonModel::SetLoraDropoutSeed),
                        });
 }
 
@@ -275,6 +276,15 @@ Napi::Value AddonModel::WriteLora(const Napi::CallbackInfo & info) {
         throw Napi::RangeError::New(env, name + " has " + std::to_string(ggml_nelements(e->tensor)) + " values, got " +
                                              std::to_string(values.ElementLength()));
     set->write(*e, values.Data());
+    return env.Undefined();
+}
+
+// setLoraDropoutSeed(seed)
+Napi::Value AddonModel::SetLoraDropoutSeed(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "setLoraDropoutSeed(seed)");
+    slot_->check_idle(env);
+    slot_->get(env).set_dropout_seed(uint64_t(info[0].As<Napi::Number>().Int64Value()));
     return env.Undefined();
 }
 

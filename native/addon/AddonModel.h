@@ -38,6 +38,7 @@ private:
     Napi::Value ReadLora(const Napi::CallbackInfo & info);
     Napi::Value WriteLora(const Napi::CallbackInfo & info);
     Napi::Value MergeLora(const Napi::CallbackInfo & info);
+    Napi::Value SetLoraDropoutSeed(const Napi::CallbackInfo & info);
     // Runs `work` on the model off the JS thread; the promise resolves to undefined.
     Napi::Value RunOnModel(Napi::Env env, std::function<void(GPT2Model &)> work);
 

@@ -188,8 +188,8 @@ void GPT2Model::enable_lora(const LoraConfig & config, uint64_t seed) {
     lora_ = std::move(lora);
     lora_grads_.reset();
     grads_.reset();  // the base is frozen: its gradients are never computed again
-    // the dropout's own stream, so that the same seed gives the same masks
-    dropout_rng_ = std::make_unique<Rng>(seed ^ 0x4C6F5241u);
+    lora_seed_ = seed;
+    dropout_runs_ = 0;
 }
 
 LoraSet & GPT2Model::lora_grads() {
@@ -231,7 +231,6 @@ void GPT2Model::merge_lora() {
     release_graphs();
     lora_grads_.reset();
     lora_.reset();
-    dropout_rng_.reset();
 }
 
 // The loss graph (per-token losses of B sequences of T tokens) and, when
@@ -312,12 +311,14 @@ double GPT2Model::run_loss_graph(LossGraph & lg, const int32_t * tokens) {
         // inverted dropout, as torch.nn.Dropout: kept inputs scaled by 1/(1-p)
         const double p = double(lora_->config().dropout);
         const float kept = float(1.0 / (1.0 - p));
+        // this pass's own stream: the same seed and pass give the same masks, resumed or not
+        Rng rng(lora_seed_ ^ (0xD1B54A32D192ED03ull * (dropout_runs_++ + 1)));
         std::vector<float> mask;
         for (const auto & masks : lg.dropout)
             for (ggml_tensor * m : masks) {
                 if (!m) continue;
                 mask.resize(size_t(ggml_nelements(m)));
-                for (float & v : mask) v = dropout_rng_->uniform() < p ? 0.0f : kept;
+                for (float & v : mask) v = rng.uniform() < p ? 0.0f : kept;
                 ggml_backend_tensor_set(m, mask.data(), 0, mask.size() * sizeof(float));
             }
     }

@@ -88,6 +88,12 @@ public:
     void enable_lora(const LoraConfig & config, uint64_t seed);
     LoraSet * lora() { return lora_.get(); }
     LoraSet & lora_grads();
+    // Training passes run with LoRA dropout so far: each pass's masks are drawn from
+    // (seed, this count), so a resumed run sets it and draws the masks it would have.
+    uint64_t dropout_runs() const { return dropout_runs_; }
+    void set_dropout_runs(uint64_t n) { dropout_runs_ = n; }
+    // A loaded adapter's dropout follows `seed` from here (enable_lora's seed otherwise).
+    void set_dropout_seed(uint64_t seed) { lora_seed_ = seed; }
     // W ← W + (alpha/r)·B·A for every adapter, then drops the adapters: a plain model
     // again, computing the same function.
     void merge_lora();
@@ -125,7 +131,8 @@ private:
     std::unique_ptr<ParameterSet> grads_;
     std::unique_ptr<LoraSet> lora_;
     std::unique_ptr<LoraSet> lora_grads_;
-    std::unique_ptr<Rng> dropout_rng_;
+    uint64_t lora_seed_ = 0;
+    uint64_t dropout_runs_ = 0;
     CachedGraph logits_graph_;
     LossGraph train_graph_;
     LossGraph loss_graph_;
