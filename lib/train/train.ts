@@ -33,6 +33,7 @@ import { readPackageVersion } from '../version.js';
 import { CHECKPOINT_VERSION, checkpointDir, loadOptimizerState, readCheckpoint, removeCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
 import { EventQueue } from './event-queue.js';
 import { learningRateAt, warmupSteps, type ScheduleName } from './schedule.js';
+import { availableMemory, checkTrainingFits } from './memory-estimate.js';
 
 export interface TrainOptions {
   /** 1 to 3 people's posts: source strings as `tweetsmith dataset` takes them */
@@ -63,6 +64,8 @@ export interface TrainOptions {
    * frozen, and OUT is an adapter in PEFT's layout that names the base
    */
   lora?: LoraOptions;
+  /** refuse a run that will not fit in the memory the CPU has available (default true; GPU memory is not checked yet) */
+  memoryCheck?: boolean;
   /** fraction of each person's posts held out for validation loss and perplexity */
   validSplit?: number;
   allowNewlines?: boolean;
@@ -298,6 +301,10 @@ async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void):
     h.steps = totalSteps;
 
     // -- the optimizer, where a resumed run left it
+    // before the gradients, AdamW state and activations are allocated: will they fit?
+    if ((options.memoryCheck ?? true) && model.deviceInfo().backend === 'cpu') {
+      checkTrainingFits(model.config, { batchSize: h.batchSize, blockSize: h.blockSize, lora: h.lora }, availableMemory());
+    }
     // with LoRA the adapters' init and dropout follow the run's seed; a resumed run's model has its adapters already
     const lora = h.lora ? { ...h.lora, seed: h.seed, base: adapterBase(options.base) } : undefined;
     const trainer: Trainer = model.trainer({
