@@ -41,6 +41,7 @@ test('train --lora writes a PEFT adapter and leaves the base alone; generate and
   const card = readFileSync(join(out, 'README.md'), 'utf8');
   t.regex(card, /\*\*LoRA adapter\.\*\*/);
   t.regex(card, /library_name: peft/);
+  t.regex(card, /- gpt2\n- lora\n- peft\nwidget:/, 'the tags stay one YAML list');
 
   const gen = JSON.parse((await run(process.execPath, [cli, 'generate', '--model', out, 'The tide', '-n', '2', '--seed', '5', '--max-length', '16', '--json'])).stdout);
   t.is(gen.samples.length, 2);
