@@ -258,6 +258,7 @@ async function runTraining(options: TrainOptions, emit: (e: TrainEvent) => void,
  */
 async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void): Promise<PreparedRun> {
   const startedAt = new Date().toISOString();
+  if (options.lora) loraSettings(options.lora); // bad LoRA options fail before any download
   const ckptDir = checkpointDir(options.out);
   const resumed = options.resume ? await readCheckpoint(ckptDir) : undefined;
 

@@ -3,6 +3,7 @@
 // writes a checkpoint and exits; --resume continues from it.
 import { Command, InvalidArgumentError } from 'commander';
 import { LORA_DEFAULTS, TRAIN_DEFAULTS } from '../../defaults.js';
+import { targetBits } from '../../model/lora-adapter.js';
 import { PRECISIONS } from '../../engine/gpt2.js';
 import type { Precision } from '../../engine/native.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
@@ -48,6 +49,11 @@ interface TrainCommandOptions {
 function targetList(value: string): string[] {
   const targets = value.split(',').map((t) => t.trim()).filter(Boolean);
   if (targets.length === 0) throw new InvalidArgumentError('name at least one module: c_attn, c_proj, c_fc');
+  try {
+    targetBits(targets);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
   return targets;
 }
 
