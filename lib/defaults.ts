@@ -75,3 +75,15 @@ export const SOURCE_LIMITS = frozen({
   /** pages read from one network source: 3,200 posts at 100 a page is 32; a timeline of 100,000 statuses at 40 a page is 2,500 */
   maxPages: 10_000,
 });
+
+/** LoRA fine-tuning (`train --lora`): the adapters' shape, as PEFT's LoraConfig names it. */
+export const LORA_DEFAULTS = frozen({
+  /** r: the adapters' inner dimension */
+  rank: 8,
+  /** the update is scaled by alpha / rank */
+  alpha: 16,
+  /** dropout on each adapter's input while training */
+  dropout: 0,
+  /** GPT-2's modules that get adapters (PEFT's target_modules; "c_proj" is both attention's and the MLP's) */
+  targets: Object.freeze(['c_attn', 'c_proj', 'c_fc']) as readonly string[],
+});

@@ -1,6 +1,7 @@
 // tweetsmith's public Node API.
 export { GPT2, PRECISIONS, type ModelOptions, type InitOptions, type SaveOptions } from './engine/gpt2.js';
 export { Trainer, type TrainerOptions, type StepStats, type Batch } from './engine/trainer.js';
+export { type LoraOptions, type LoraSettings } from './model/lora-adapter.js';
 export { collectTokens, SAMPLING_WEIGHTS, type GenerateOptions, type TokenEvent, type SamplingWeights } from './engine/generate.js';
 export { loadNative, type BuildInfo, type Precision } from './engine/native.js';
 export { PRESETS, presetConfig, configFromHF, configToHF, type GPT2Config, type GPT2Shape, type PresetName } from './model/config.js';
@@ -27,7 +28,7 @@ export {
 } from './data/index.js';
 export { OutputRefusedError, locateOutput, type OutputKind, type OutputOptions } from './fs/safe-output.js';
 export { replaceFileSafely, type ReplaceFileOptions } from './fs/replace-file.js';
-export { SAMPLING_DEFAULTS, SOURCE_LIMITS, TRAIN_DEFAULTS } from './defaults.js';
+export { LORA_DEFAULTS, SAMPLING_DEFAULTS, SOURCE_LIMITS, TRAIN_DEFAULTS } from './defaults.js';
 export { train, type TrainOptions, type TrainEvent, type TrainResult, type TrainingRun } from './train/train.js';
 export { samplePosts, tweetIntentUrl, DEFAULT_PROMPT, type SampleOptions } from './generate/samples.js';
 export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './train/run-summary.js';

@@ -8,6 +8,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
 import { registerPush } from './commands/push.js';
+import { registerMerge } from './commands/merge.js';
 import { readPackageVersion } from '../version.js';
 import { terminalText } from '../terminal-text.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDataset(program);
   registerTrain(program);
   registerGenerate(program);
+  registerMerge(program);
   registerDemo(program);
   registerBench(program);
   registerPush(program);

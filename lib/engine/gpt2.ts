@@ -3,7 +3,7 @@
 // model; calls made meanwhile wait their turn.
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SAMPLING_DEFAULTS } from '../defaults.js';
 import {
   configToHF,
@@ -26,6 +26,21 @@ import {
   GENERATION_CONFIG_FILE,
 } from '../model/model-dir.js';
 import { locateOutput, writeOutputDir } from '../fs/safe-output.js';
+import {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  adapterConfigJson,
+  isAdapterDir,
+  locateBase,
+  loraSettings,
+  PEFT_PREFIX,
+  readAdapterConfig,
+  targetBits,
+  type LoraOptions,
+  type LoraSettings,
+} from '../model/lora-adapter.js';
+import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
+import { resolveModel } from '../hub/index.js';
 import { writeGpt2TokenizerFiles } from '../tokenizer/index.js';
 import { describeDevice, resolveDevice, type DeviceRequest } from './device.js';
 import { loadNative, type NativeDeviceInfo, type NativeModel, type Precision } from './native.js';
@@ -60,6 +75,8 @@ export interface InitOptions extends ModelOptions {
 }
 
 export interface SaveOptions {
+  /** a model with LoRA adapters saves only them (PEFT's layout): how adapter_config.json names the base (default: as addLora was told, or the folder it was loaded from) */
+  base?: string;
   /** extra fields merged into config.json */
   config?: Record<string, unknown>;
   /** called with the temporary directory before it is put in place, to add files */
@@ -117,6 +134,7 @@ export class GPT2 {
   private threadCount: number;
   private precisionMode: Precision;
   private deviceReason: string;
+  private adapters: { settings: LoraSettings; base?: string } | undefined;
 
   private constructor(config: GPT2Config, engine: { native: NativeModel; reason: string }, threads: number, precision: Precision, sourceDir?: string) {
     this.config = config;
@@ -146,12 +164,15 @@ export class GPT2 {
   }
 
   /**
-   * Loads a model directory in the Hugging Face layout (config.json + model.safetensors).
+   * Loads a model directory in the Hugging Face layout (config.json +
+   * model.safetensors), or a LoRA adapter in PEFT's layout (adapter_config.json +
+   * adapter_model.safetensors) with the base it names (a folder, or a hub id).
    * While a save is replacing `dir` (or after one was killed at that instant) the
    * previous model is read from its set-aside copy beside it.
    */
   static async load(dirOrOutput: string, options: ModelOptions = {}): Promise<GPT2> {
     const dir = await locateOutput(dirOrOutput);
+    if (isAdapterDir(dir)) return GPT2.loadAdapter(dir, options);
     const { config } = await readModelConfig(dir);
     const file = weightsPath(dir);
     const threads = defaultThreads(options.threads);
@@ -178,6 +199,68 @@ export class GPT2 {
     const threads = defaultThreads(options.threads);
     const precision = checkPrecision(options.precision);
     return GPT2.open(full, options, threads, precision, (native) => native.initRandom(seed));
+  }
+
+  private static async loadAdapter(dir: string, options: ModelOptions): Promise<GPT2> {
+    const { settings, base } = await readAdapterConfig(dir);
+    const file = join(dir, ADAPTER_WEIGHTS_FILE);
+    const tensors = await readSafetensors(file).catch((err: Error) => {
+      throw new Error(`${dir}: cannot read the adapter's weights (${err.message})`);
+    });
+    const baseDir = await resolveModel(locateBase(dir, base));
+    if (isAdapterDir(baseDir)) throw new Error(`${dir}: its base ${baseDir} is itself an adapter; merge that one first (tweetsmith merge)`);
+    const model = await GPT2.load(baseDir, options);
+    try {
+      model.engine().enableLora({ ...settings, targets: targetBits(settings.targets) }, 0);
+      model.adapters = { settings, base };
+      const expected = model.engine().readLora('param') ?? {};
+      const seen = new Set<string>();
+      for (const [key, t] of tensors) {
+        const name = key.startsWith(PEFT_PREFIX) ? key.slice(PEFT_PREFIX.length) : key;
+        if (!(name in expected)) {
+          throw new Error(`${file}: tensor ${key} is not an adapter of this model's ${settings.targets.join(', ')} with rank ${settings.rank} (adapter_config.json)`);
+        }
+        if (t.data.length !== expected[name].length) {
+          throw new Error(`${file}: tensor ${key} has shape [${t.shape.join(', ')}], which does not fit rank ${settings.rank} on this base`);
+        }
+        model.engine().writeLora(name, t.data);
+        seen.add(name);
+      }
+      const missing = Object.keys(expected).filter((n) => !seen.has(n));
+      if (missing.length) throw new Error(`${file}: ${missing.length} adapter tensor(s) missing, e.g. ${PEFT_PREFIX}${missing[0]}`);
+    } catch (err) {
+      await model.dispose();
+      throw err;
+    }
+    return model;
+  }
+
+  /** The model's LoRA settings, if it has adapters (see addLora). */
+  get lora(): LoraSettings | undefined {
+    return this.adapters?.settings;
+  }
+
+  /**
+   * Adds LoRA adapters and freezes the rest: from then on training updates only
+   * the adapters (A random from `seed`, B zero, so the model is unchanged until it
+   * trains), and every forward pass includes them. `base` is how the saved
+   * adapter names its base (default: the folder the model was loaded from).
+   */
+  addLora(options: LoraOptions & { seed?: number; base?: string } = {}): LoraSettings {
+    if (this.adapters) throw new Error('this model already has LoRA adapters');
+    const settings = loraSettings(options);
+    const seed = options.seed ?? 0;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+    this.engine().enableLora({ ...settings, targets: targetBits(settings.targets) }, seed);
+    this.adapters = { settings, base: options.base };
+    return settings;
+  }
+
+  /** Folds the adapters into the weights (W + (alpha/r)·B·A): a plain model again, that computes the same logits. */
+  async mergeLora(): Promise<void> {
+    if (!this.adapters) throw new Error('this model has no LoRA adapters to merge');
+    await this.exclusive((n) => n.mergeLora());
+    this.adapters = undefined;
   }
 
   // An engine model on the device the options ask for, its weights filled by `fill`.
@@ -214,8 +297,10 @@ export class GPT2 {
 
   /**
    * Writes the model directory: config.json, generation_config.json, model.safetensors
-   * and the tokenizer files. `dir` may be new, empty or a model tweetsmith wrote
-   * (replaced once the new one is complete and on disk); anything else is refused.
+   * and the tokenizer files; a model with LoRA adapters writes only them, as PEFT
+   * does (adapter_config.json, adapter_model.safetensors), with the tokenizer files.
+   * `dir` may be new, empty or a model tweetsmith wrote (replaced once the new one
+   * is complete and on disk); anything else is refused.
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     await writeOutputDir(dir, 'model', { force: options.force }, async (tmp) => {
@@ -228,12 +313,33 @@ export class GPT2 {
    * Writes the model's files into the existing folder `dir`, with no checks and no
    * staging: for writers that stage their own folder (a checkpoint). Use save().
    */
-  async writeFiles(dir: string, options: Pick<SaveOptions, 'config'> = {}): Promise<void> {
-    await this.exclusive((n) => n.save(join(dir, WEIGHTS_FILE)));
-    await writeJson(join(dir, CONFIG_FILE), configToHF(this.config, options.config));
-    await writeJson(join(dir, GENERATION_CONFIG_FILE), generationConfigToHF(this.config));
+  async writeFiles(dir: string, options: Pick<SaveOptions, 'config' | 'base'> = {}): Promise<void> {
+    if (this.adapters) {
+      await this.writeAdapterFiles(dir, options);
+    } else {
+      await this.exclusive((n) => n.save(join(dir, WEIGHTS_FILE)));
+      await writeJson(join(dir, CONFIG_FILE), configToHF(this.config, options.config));
+      await writeJson(join(dir, GENERATION_CONFIG_FILE), generationConfigToHF(this.config));
+    }
     const copied = this.sourceDir ? await copyTokenizerFiles(await locateOutput(this.sourceDir), dir) : [];
     if (copied.length === 0 && this.config.vocabSize === GPT2_VOCAB_SIZE) await writeGpt2TokenizerFiles(dir);
+  }
+
+  /** The adapters in PEFT's layout, naming the base they go with. */
+  private async writeAdapterFiles(dir: string, options: Pick<SaveOptions, 'base'>): Promise<void> {
+    const adapters = this.adapters!;
+    const base = options.base ?? adapters.base ?? (this.sourceDir ? resolve(this.sourceDir) : undefined);
+    if (!base) throw new Error('this model was not loaded from a folder: say how the adapter names its base (save(dir, { base }))');
+    const values = await this.exclusive(async (n) => n.readLora('param') ?? {});
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    const r = adapters.settings.rank;
+    for (const [name, data] of Object.entries(values)) {
+      // lora_A.weight [r, in], lora_B.weight [out, r]
+      const shape = name.endsWith('.lora_A.weight') ? [r, data.length / r] : [data.length / r, r];
+      tensors.set(PEFT_PREFIX + name, { shape, data });
+    }
+    await writeSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), tensors);
+    await writeJson(join(dir, ADAPTER_CONFIG_FILE), adapterConfigJson(adapters.settings, base));
   }
 
   /** Logits for one sequence: row-major [tokens.length, vocabSize]. */
@@ -255,14 +361,16 @@ export class GPT2 {
   /**
    * The loss GPT2LMHeadModel(input_ids, labels=input_ids) computes for one
    * sequence, and its gradient for every parameter, keyed by Hugging Face name
-   * without "transformer." and laid out as in model.safetensors.
+   * without "transformer." and laid out as in model.safetensors. With LoRA
+   * adapters, the gradients of the adapters only (the base is frozen), keyed and
+   * laid out as in adapter_model.safetensors without PEFT's prefix.
    */
   lossAndGrads(tokens: ArrayLike<number>): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
     const t = toInt32Tokens(tokens);
     return this.exclusive(async (n) => {
       n.zeroGrads();
       const loss = await n.forwardBackward(t, t.length, 1, 1);
-      return { loss, grads: n.readTensors('grad') };
+      return { loss, grads: this.adapters ? (n.readLora('grad') ?? {}) : n.readTensors('grad') };
     });
   }
 
@@ -287,6 +395,17 @@ export class GPT2 {
     return this.exclusive(async (n) => n.writeTensor(name, values));
   }
 
+  /** The LoRA adapters, keyed and laid out as in adapter_model.safetensors without PEFT's prefix. */
+  loraParameters(): Promise<Record<string, Float32Array>> {
+    if (!this.adapters) return Promise.reject(new Error('this model has no LoRA adapters'));
+    return this.exclusive(async (n) => n.readLora('param') ?? {});
+  }
+
+  /** Replaces one adapter matrix (named as loraParameters() names it). */
+  setLoraParameter(name: string, values: Float32Array): Promise<void> {
+    return this.exclusive(async (n) => n.writeLora(name, values));
+  }
+
   setThreads(threads: number): Promise<void> {
     return this.exclusive(async (n) => {
       n.setThreads(defaultThreads(threads));
@@ -307,9 +426,16 @@ export class GPT2 {
     });
   }
 
-  /** An AdamW trainer for this model (see Trainer). */
-  trainer(options: TrainerOptions = {}): Trainer {
-    return new Trainer(this.engine(), options, (work) => this.exclusive(work));
+  /**
+   * An AdamW trainer for this model (see Trainer). With `lora` the model first gets
+   * adapters (addLora), unless it has them already (a loaded adapter: then only
+   * `lora.seed`, the dropout's, applies), and the trainer updates only them.
+   */
+  trainer(options: TrainerOptions & { lora?: LoraOptions & { seed?: number; base?: string } } = {}): Trainer {
+    const { lora, ...rest } = options;
+    if (lora && !this.adapters) this.addLora(lora);
+    else if (lora?.seed !== undefined && this.adapters) this.engine().setLoraDropoutSeed(lora.seed);
+    return new Trainer(this.engine(), rest, (work) => this.exclusive(work));
   }
 
   /** Samples `n` continuations of the prompt at once; yields each new token as it is chosen. */

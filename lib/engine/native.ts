@@ -64,6 +64,15 @@ export interface NativeModel {
   setPrecision(precision: Precision): void;
   cancel(): void;
   dispose(): void;
+  /** adds LoRA adapters (A random from `seed`, B zero) and freezes the base; `targets` is lora_set.h's bitmask */
+  enableLora(config: { rank: number; alpha: number; dropout: number; targets: number }, seed: number): void;
+  /** the adapters or their gradients in PEFT's layout, keyed "h.0.attn.c_attn.lora_A.weight"; null without adapters */
+  readLora(which: 'param' | 'grad'): Record<string, Float32Array> | null;
+  writeLora(name: string, values: Float32Array): void;
+  /** W += (alpha/r)·B·A for every adapter, then drops them */
+  mergeLora(): Promise<void>;
+  /** a loaded adapter's dropout masks follow this seed from now on */
+  setLoraDropoutSeed(seed: number): void;
 }
 
 /** 'fp32': exact fp32; 'bf16': bf16 matrix products with fp32 weights, gradients and optimizer state */
@@ -81,6 +90,10 @@ export interface NativeAdamW {
   step(lr: number): Promise<{ gradNorm: number; clipCoef: number; step: number }>;
   saveState(mPath: string, vPath: string): number;
   loadState(mPath: string, vPath: string, steps: number): void;
+  /** with LoRA: AdamW's moments of the adapters (keyed as readLora keys them); null when it trains the whole model */
+  loraMoments(): { m: Record<string, Float32Array>; v: Record<string, Float32Array>; steps: number; dropoutRuns: number } | null;
+  /** also sets how many dropout masks the model has drawn (each training pass draws its own from the seed and this count) */
+  setLoraMoments(m: Record<string, Float32Array>, v: Record<string, Float32Array>, steps: number, dropoutRuns: number): void;
 }
 
 export interface NativeSamplingOptions {

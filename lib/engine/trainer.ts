@@ -2,6 +2,7 @@
 // when accumulating gradients), then global-norm clipping and AdamW, all in the
 // engine. The learning rate is given per step: the schedule lives in the caller.
 import { TRAIN_DEFAULTS } from '../defaults.js';
+import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
 import { loadNative, type NativeAdamW, type NativeModel } from './native.js';
 
 export interface TrainerOptions {
@@ -112,10 +113,24 @@ export class Trainer {
 
   /** Writes AdamW's moments (two safetensors files); returns the number of updates so far. */
   saveState(firstMomentPath: string, secondMomentPath: string): Promise<number> {
-    return this.exclusive(async () => this.adamw.saveState(firstMomentPath, secondMomentPath));
+    return this.exclusive(async () => {
+      const lora = this.adamw.loraMoments();
+      if (!lora) return this.adamw.saveState(firstMomentPath, secondMomentPath);
+      // the adapters' moments, named as the adapters are (1-D: only their values matter)
+      const asTensors = (values: Record<string, Float32Array>) =>
+        new Map(Object.entries(values).map(([name, data]) => [name, { shape: [data.length], data }]));
+      await writeSafetensors(firstMomentPath, asTensors(lora.m));
+      await writeSafetensors(secondMomentPath, asTensors(lora.v));
+      return lora.steps;
+    });
   }
 
   loadState(firstMomentPath: string, secondMomentPath: string, steps: number): Promise<void> {
-    return this.exclusive(async () => this.adamw.loadState(firstMomentPath, secondMomentPath, steps));
+    return this.exclusive(async () => {
+      if (!this.adamw.loraMoments()) return this.adamw.loadState(firstMomentPath, secondMomentPath, steps);
+      const read = async (file: string) => Object.fromEntries([...(await readSafetensors(file))].map(([name, t]) => [name, t.data]));
+      // every step ran gradAccum training passes, each drawing its own dropout masks
+      this.adamw.setLoraMoments(await read(firstMomentPath), await read(secondMomentPath), steps, steps * this.options.gradAccum);
+    });
   }
 }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DATASET_FILES, DATASET_FORMAT } from '../data/dataset-files.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../model/lora-adapter.js';
 import { CONFIG_FILE, GENERATION_CONFIG_FILE, TOKENIZER_FILES, WEIGHTS_FILE } from '../model/model-files.js';
 import { RUN_RECORD_DIR, RUN_RECORD_FILES, RUN_RECORD_FORMAT } from '../report/run-record-files.js';
 import { CHECKPOINT_FILES } from '../train/checkpoint-files.js';
@@ -22,7 +23,8 @@ export const OUTPUT_FORMAT = 'tweetsmith-output';
  */
 export const OUTPUT_TEMP_FILE = /^\.[^/\\]+\.\d+-[0-9a-f]{8}\.tmp$/;
 
-const MODEL_FILES = [CONFIG_FILE, WEIGHTS_FILE, GENERATION_CONFIG_FILE, ...TOKENIZER_FILES];
+// a LoRA run writes the adapter (PEFT's two files) in place of config and weights
+const MODEL_FILES = [CONFIG_FILE, WEIGHTS_FILE, GENERATION_CONFIG_FILE, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, ...TOKENIZER_FILES];
 
 interface Layout {
   /** file names allowed at the top level */

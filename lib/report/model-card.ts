@@ -63,10 +63,11 @@ function frontMatter(summary: RunSummary): string {
     '- tweetsmith',
     '- text-generation',
     '- gpt2',
+    ...(summary.hyperparameters.lora ? ['- lora', '- peft'] : []),
     'widget:',
     `- text: ${JSON.stringify(WIDGET_PROMPT)}`,
     'pipeline_tag: text-generation',
-    'library_name: transformers',
+    `library_name: ${summary.hyperparameters.lora ? 'peft' : 'transformers'}`,
     ...(base ? [`base_model: ${base}`] : []),
     '---',
     '',
@@ -84,6 +85,15 @@ function intro(summary: RunSummary): string {
       'and `npx tweetsmith train @user --base gpt2 --out my-bot` trains on an account (`npx tweetsmith --help` lists every source and option).',
     '',
   ];
+  const lora = summary.hyperparameters.lora;
+  if (lora) {
+    lines.push(
+      `> **LoRA adapter.** This folder holds a LoRA adapter in PEFT's layout (rank ${lora.rank}, alpha ${lora.alpha}, on ${lora.targets.join(', ')}), not a whole model: ` +
+        `it is applied to its base, ${escapeMarkdown(baseModelLabel(summary.baseModel))}, which \`adapter_config.json\` names. tweetsmith and PEFT load the two together; ` +
+        '`npx tweetsmith merge <this folder> --out merged` writes a whole model with the adapter folded into its weights.',
+      '',
+    );
+  }
   if (summary.baseIsRandom) {
     lines.push(
       '> **Demo model.** It was trained from a random initialisation, not from a pre-trained GPT-2, so its samples are only lightly shaped by the posts (see *Training procedure*).',
@@ -325,17 +335,34 @@ function howToUse(summary: RunSummary): string {
     'await model.dispose();',
     '```',
     '',
-    '### From Python, with transformers',
-    '',
-    'You can use this model directly with a pipeline for text generation:',
-    '',
-    '```python',
-    'from transformers import pipeline',
-    'generator = pipeline(\'text-generation\',',
-    `                     model='${dir}')`,
-    `generator("${WIDGET_PROMPT}", num_return_sequences=5)`,
-    '```',
-    '',
+    ...(summary.hyperparameters.lora
+      ? [
+          '### From Python, with PEFT',
+          '',
+          'The adapter loads with its base (which `adapter_config.json` names):',
+          '',
+          '```python',
+          'from peft import AutoPeftModelForCausalLM',
+          'from transformers import pipeline',
+          `model = AutoPeftModelForCausalLM.from_pretrained('${dir}')`,
+          `generator = pipeline('text-generation', model=model.merge_and_unload(), tokenizer='${dir}')`,
+          `generator("${WIDGET_PROMPT}", num_return_sequences=5)`,
+          '```',
+          '',
+        ]
+      : [
+          '### From Python, with transformers',
+          '',
+          'You can use this model directly with a pipeline for text generation:',
+          '',
+          '```python',
+          'from transformers import pipeline',
+          'generator = pipeline(\'text-generation\',',
+          `                     model='${dir}')`,
+          `generator("${WIDGET_PROMPT}", num_return_sequences=5)`,
+          '```',
+          '',
+        ]),
     "`model=` takes this folder, or the model's hub id once it is uploaded (`your-name/" + dir.slice(2) + '`).',
     '',
   ].join('\n');

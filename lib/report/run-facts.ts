@@ -131,6 +131,12 @@ export function hyperparameterRows(summary: RunSummary, facts: RunFacts = runFac
       value: hp.precision === 'bf16' ? 'mixed: bf16 matrix products, fp32 weights, gradients and optimizer state' : 'fp32',
     },
     { label: 'Tokens trained', value: `${formatInt(facts.tokensTrained)} (${formatInt(facts.tokensPerStep)} a step)` },
+    ...(hp.lora
+      ? [{
+          label: 'LoRA',
+          value: `rank ${hp.lora.rank}, alpha ${formatNumber(hp.lora.alpha)}, dropout ${formatNumber(hp.lora.dropout)}, on ${hp.lora.targets.join(', ')}; the base's weights frozen`,
+        }]
+      : []),
   ];
 }
 

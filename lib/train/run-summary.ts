@@ -25,6 +25,8 @@ export interface TrainHyperparameters {
   device: string;
   /** 'fp32' or 'bf16' (mixed); absent in runs from before precision modes: fp32 */
   precision?: string;
+  /** present when the run trained LoRA adapters (the base frozen) instead of every weight */
+  lora?: { rank: number; alpha: number; dropout: number; targets: string[] };
 }
 
 export interface MetricRow {

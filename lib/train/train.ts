@@ -26,6 +26,7 @@ import { assertOutputWritable, writeFileIntoOutput } from '../fs/safe-output.js'
 import { syncTree } from '../fs/sync.js';
 import { modelTokenizer } from '../model/model-tokenizer.js';
 import { countParameters } from '../model/parameters.js';
+import { loraSettings, type LoraOptions } from '../model/lora-adapter.js';
 import { renderModelCard, writeRunRecord } from '../report/index.js';
 import { RUN_RECORD_DIR } from '../report/run-record-files.js';
 import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from './run-summary.js';
@@ -35,6 +36,7 @@ import { readPackageVersion } from '../version.js';
 import { CHECKPOINT_VERSION, checkpointDir, loadOptimizerState, readCheckpoint, removeCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
 import { EventQueue } from './event-queue.js';
 import { learningRateAt, warmupSteps, type ScheduleName } from './schedule.js';
+import { availableMemory, checkTrainingFits } from './memory-estimate.js';
 
 export interface TrainOptions {
   /** 1 to 3 people's posts: source strings as `tweetsmith dataset` takes them */
@@ -62,6 +64,13 @@ export interface TrainOptions {
   device?: DeviceRequest;
   /** 'fp32' (default, exact) or 'bf16' (mixed precision, faster on CPUs with AVX512-BF16 or AMX) */
   precision?: Precision;
+  /**
+   * train LoRA adapters instead of every weight ({} for LORA_DEFAULTS): the base is
+   * frozen, and OUT is an adapter in PEFT's layout that names the base
+   */
+  lora?: LoraOptions;
+  /** refuse a run that will not fit in the memory the CPU has available (default true; GPU memory is not checked yet) */
+  memoryCheck?: boolean;
   /** fraction of each person's posts held out for validation loss and perplexity */
   validSplit?: number;
   allowNewlines?: boolean;
@@ -171,6 +180,7 @@ function readHyperparameters(options: TrainOptions, blockSize: number, seed: num
     threads,
     device,
     precision: options.precision ?? TRAIN_DEFAULTS.precision,
+    ...(options.lora ? { lora: loraSettings(options.lora) as TrainHyperparameters['lora'] } : {}),
   };
   checkHyperparameters(h, options.maxSteps);
   return h;
@@ -195,6 +205,11 @@ async function meanLoss(model: GPT2, blocks: Uint32Array, blockSize: number, bat
 function baseName(options: TrainOptions): string {
   if (options.baseLabel) return options.baseLabel;
   return existsSync(options.base) ? basename(resolve(options.base)) : options.base;
+}
+
+/** How a LoRA adapter names its base: a hub id as given, a local folder by its absolute path (PEFT's base_model_name_or_path). */
+function adapterBase(base: string): string {
+  return existsSync(base) ? resolve(base) : base;
 }
 
 // ---------------------------------------------------------------- the run: prepare → loop → finish
@@ -271,6 +286,7 @@ async function keepProgress(run: PreparedRun, step: number, trainSeconds: number
  */
 async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void): Promise<PreparedRun> {
   const startedAt = new Date().toISOString();
+  if (options.lora) loraSettings(options.lora); // bad LoRA options fail before any download
   const ckptDir = checkpointDir(options.out);
   // before any download or training: a wrong --out must cost nothing
   await assertOutputWritable(options.out, 'model', { force: options.force });
@@ -317,8 +333,14 @@ async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void):
     h.steps = totalSteps;
 
     // -- the optimizer, where a resumed run left it
+    // before the gradients, AdamW state and activations are allocated: will they fit?
+    if ((options.memoryCheck ?? true) && model.deviceInfo().backend === 'cpu') {
+      checkTrainingFits(model.config, { batchSize: h.batchSize, blockSize: h.blockSize, lora: h.lora }, availableMemory());
+    }
+    // with LoRA the adapters' init and dropout follow the run's seed; a resumed run's model has its adapters already
+    const lora = h.lora ? { ...h.lora, seed: h.seed, base: adapterBase(options.base) } : undefined;
     const trainer: Trainer = model.trainer({
-      beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, maxGradNorm: h.maxGradNorm, gradAccum: h.gradAccum,
+      beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, maxGradNorm: h.maxGradNorm, gradAccum: h.gradAccum, lora,
     });
     const startStep = resumed?.state.step ?? 0;
     if (resumed) await loadOptimizerState(resumed.at, trainer, startStep);

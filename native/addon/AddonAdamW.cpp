@@ -13,6 +13,8 @@ Napi::Function AddonAdamW::Define(Napi::Env env) {
                            InstanceMethod("step", &AddonAdamW::Step),
                            InstanceMethod("saveState", &AddonAdamW::SaveState),
                            InstanceMethod("loadState", &AddonAdamW::LoadState),
+                           InstanceMethod("loraMoments", &AddonAdamW::LoraMoments),
+                           InstanceMethod("setLoraMoments", &AddonAdamW::SetLoraMoments),
                        });
 }
 
@@ -95,9 +97,55 @@ Napi::Value AddonAdamW::LoadState(const Napi::CallbackInfo & info) {
         load_safetensors(info[0].As<Napi::String>(), opt.first_moment());
         load_safetensors(info[1].As<Napi::String>(), opt.second_moment());
         opt.set_steps_taken(info[2].As<Napi::Number>().Int64Value());
+    if (info[3].IsNumber()) slot_->get(env).set_dropout_runs(uint64_t(info[3].As<Napi::Number>().Int64Value()));
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
     }
+    return env.Undefined();
+}
+
+// loraMoments(): { m, v, steps } keyed as the adapters are, or null when the optimizer trains the whole model
+Napi::Value AddonAdamW::LoraMoments(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    AdamW & opt = optimizer(env);
+    if (!opt.lora_moment(0)) return env.Null();
+    slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
+    Napi::Object out = Napi::Object::New(env);
+    const char * keys[2] = {"m", "v"};
+    for (int which = 0; which < 2; which++) {
+        LoraSet & set = *opt.lora_moment(which);
+        Napi::Object o = Napi::Object::New(env);
+        for (const ParameterEntry & e : set.entries()) o.Set(e.name, float32_to_js(env, set.read(e)));
+        out.Set(keys[which], o);
+    }
+    out.Set("steps", double(opt.steps_taken()));
+    out.Set("dropoutRuns", double(slot_->get(env).dropout_runs()));
+    return out;
+}
+
+// setLoraMoments(m, v, steps, dropoutRuns): m and v as loraMoments() gives them
+Napi::Value AddonAdamW::SetLoraMoments(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    AdamW & opt = optimizer(env);
+    if (!opt.lora_moment(0)) throw Napi::Error::New(env, "this optimizer trains the whole model, not LoRA adapters");
+    if (!info[0].IsObject() || !info[1].IsObject() || !info[2].IsNumber()) throw Napi::TypeError::New(env, "setLoraMoments(m, v, steps)");
+    slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
+    for (int which = 0; which < 2; which++) {
+        Napi::Object o = info[which].As<Napi::Object>();
+        LoraSet & set = *opt.lora_moment(which);
+        for (const ParameterEntry & e : set.entries()) {
+            Napi::Value v = o.Get(e.name);
+            if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+                int64_t(v.As<Napi::Float32Array>().ElementLength()) != ggml_nelements(e.tensor))
+                throw Napi::RangeError::New(env, std::string("the optimizer state has no ") + std::to_string(ggml_nelements(e.tensor)) +
+                                                     "-value Float32Array for " + e.name);
+            set.write(e, v.As<Napi::Float32Array>().Data());
+        }
+    }
+    opt.set_steps_taken(info[2].As<Napi::Number>().Int64Value());
+    if (info[3].IsNumber()) slot_->get(env).set_dropout_runs(uint64_t(info[3].As<Napi::Number>().Int64Value()));
     return env.Undefined();
 }
 

@@ -21,6 +21,8 @@ private:
     Napi::Value Step(const Napi::CallbackInfo & info);
     Napi::Value SaveState(const Napi::CallbackInfo & info);
     Napi::Value LoadState(const Napi::CallbackInfo & info);
+    Napi::Value LoraMoments(const Napi::CallbackInfo & info);
+    Napi::Value SetLoraMoments(const Napi::CallbackInfo & info);
     AdamW & optimizer(Napi::Env env);
 
     std::shared_ptr<ModelSlot> slot_;

@@ -24,6 +24,11 @@ Napi::Function AddonModel::Define(Napi::Env env) {
                            InstanceMethod("setPrecision", &AddonModel::SetPrecision),
                            InstanceMethod("cancel", &AddonModel::Cancel),
                            InstanceMethod("dispose", &AddonModel::Dispose),
+                           InstanceMethod("enableLora", &AddonModel::EnableLora),
+                           InstanceMethod("readLora", &AddonModel::ReadLora),
+                           InstanceMethod("writeLora", &AddonModel::WriteLora),
+                           InstanceMethod("mergeLora", &AddonModel::MergeLora),
+                           InstanceMethod("setLoraDropoutSeed", &AddonModel::SetLoraDropoutSeed),
                        });
 }
 
@@ -217,6 +222,75 @@ Napi::Value AddonModel::Dispose(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     slot_->dispose(env);
     return env.Undefined();
+}
+
+// enableLora({rank, alpha, dropout, targets: bitmask (lora_set.h)}, seed)
+Napi::Value AddonModel::EnableLora(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "enableLora(config, seed)");
+    Napi::Object o = info[0].As<Napi::Object>();
+    LoraConfig c;
+    c.rank = integer_option(o, "rank", c.rank);
+    c.alpha = float(number_option(o, "alpha", c.alpha));
+    c.dropout = float(number_option(o, "dropout", c.dropout));
+    c.targets = uint32_t(integer_option(o, "targets", c.targets));
+    const uint64_t seed = uint64_t(info[1].As<Napi::Number>().Int64Value());
+    slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
+    try {
+        slot_->get(env).enable_lora(c, seed);
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+    return env.Undefined();
+}
+
+// readLora("param" | "grad"): { [name]: Float32Array } in PEFT's layout, or null without adapters
+Napi::Value AddonModel::ReadLora(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
+    GPT2Model & m = slot_->get(env);
+    if (!m.lora()) return env.Null();
+    const std::string which = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "param";
+    LoraSet & set = which == "grad" ? m.lora_grads() : *m.lora();
+    Napi::Object out = Napi::Object::New(env);
+    for (const ParameterEntry & e : set.entries()) out.Set(e.name, float32_to_js(env, set.read(e)));
+    return out;
+}
+
+// writeLora(name, Float32Array) in PEFT's layout
+Napi::Value AddonModel::WriteLora(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    slot_->check_idle(env);
+    auto turn = slot_->device_turn(env);
+    LoraSet * set = slot_->get(env).lora();
+    if (!set) throw Napi::Error::New(env, "this model has no LoRA adapters");
+    const std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    const ParameterEntry * e = set->find(name);
+    if (!e) throw Napi::Error::New(env, "no LoRA tensor named " + name);
+    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        throw Napi::TypeError::New(env, "values must be a Float32Array");
+    Napi::Float32Array values = info[1].As<Napi::Float32Array>();
+    if (int64_t(values.ElementLength()) != ggml_nelements(e->tensor))
+        throw Napi::RangeError::New(env, name + " has " + std::to_string(ggml_nelements(e->tensor)) + " values, got " +
+                                             std::to_string(values.ElementLength()));
+    set->write(*e, values.Data());
+    return env.Undefined();
+}
+
+// setLoraDropoutSeed(seed)
+Napi::Value AddonModel::SetLoraDropoutSeed(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "setLoraDropoutSeed(seed)");
+    slot_->check_idle(env);
+    slot_->get(env).set_dropout_seed(uint64_t(info[0].As<Napi::Number>().Int64Value()));
+    return env.Undefined();
+}
+
+// mergeLora(): Promise<void>
+Napi::Value AddonModel::MergeLora(const Napi::CallbackInfo & info) {
+    return RunOnModel(info.Env(), [](GPT2Model & m) { m.merge_lora(); });
 }
 
 }  // namespace tweetsmith::addon

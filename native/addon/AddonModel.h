@@ -34,6 +34,11 @@ private:
     Napi::Value SetPrecision(const Napi::CallbackInfo & info);
     Napi::Value Cancel(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
+    Napi::Value EnableLora(const Napi::CallbackInfo & info);
+    Napi::Value ReadLora(const Napi::CallbackInfo & info);
+    Napi::Value WriteLora(const Napi::CallbackInfo & info);
+    Napi::Value MergeLora(const Napi::CallbackInfo & info);
+    Napi::Value SetLoraDropoutSeed(const Napi::CallbackInfo & info);
     // Runs `work` on the model off the JS thread; the promise resolves to undefined.
     Napi::Value RunOnModel(Napi::Env env, std::function<void(GPT2Model &)> work);
 

@@ -10,10 +10,18 @@ AdamW::AdamW(GPT2Model & model, const AdamWConfig & config) : model_(model), con
     if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1))
         throw EngineError("AdamW betas must be in [0, 1)");
     if (!(config.eps > 0)) throw EngineError("AdamW eps must be positive");
-    m_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_m");
-    v_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_v");
-    m_->set_zero();
-    v_->set_zero();
+    trains_ = model.lora();
+    if (trains_) {
+        lm_ = std::make_unique<LoraSet>(model.config(), trains_->config(), model.buffer_type(), "adam_m");
+        lv_ = std::make_unique<LoraSet>(model.config(), trains_->config(), model.buffer_type(), "adam_v");
+        lm_->set_zero();
+        lv_->set_zero();
+    } else {
+        m_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_m");
+        v_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_v");
+        m_->set_zero();
+        v_->set_zero();
+    }
     build_graphs();
 }
 
@@ -22,10 +30,23 @@ AdamW::~AdamW() {
     update_graph_.release();
 }
 
+ParameterSet & AdamW::first_moment() {
+    if (!m_) throw EngineError("this optimizer trains LoRA adapters; their moments are lora_moment(0)");
+    return *m_;
+}
+
+ParameterSet & AdamW::second_moment() {
+    if (!v_) throw EngineError("this optimizer trains LoRA adapters; their moments are lora_moment(1)");
+    return *v_;
+}
+
 void AdamW::build_graphs() {
-    ParameterSet & p = model_.params();
-    ParameterSet & g = model_.grads();
-    const size_t n = p.entries().size();
+    // what trains: every parameter, or the adapters alone
+    const auto & p = trains_ ? trains_->entries() : model_.params().entries();
+    const auto & g = trains_ ? model_.lora_grads().entries() : model_.grads().entries();
+    const auto & m = trains_ ? lm_->entries() : m_->entries();
+    const auto & v = trains_ ? lv_->entries() : v_->entries();
+    const size_t n = p.size();
     const size_t max_nodes = n * 4;
 
     // Σg² of each parameter as partial sums, gathered into one small vector
@@ -33,7 +54,7 @@ void AdamW::build_graphs() {
     ng.ctx = new_graph_context(max_nodes);
     std::unique_ptr<Ops> norm_ops = model_.ops(ng.ctx);
     ggml_tensor * sums = nullptr;
-    for (const ParameterEntry & e : g.entries()) {
+    for (const ParameterEntry & e : g) {
         ggml_tensor * s = norm_ops->sum_of_squares(e.tensor);
         sums = sums ? ggml_concat(ng.ctx, sums, s, 0) : s;
     }
@@ -55,11 +76,11 @@ void AdamW::build_graphs() {
     }
     ug.graph = ggml_new_graph_custom(ug.ctx, max_nodes, false);
     for (size_t i = 0; i < n; i++) {
-        const ParameterEntry & e = p.entries()[i];
+        const ParameterEntry & e = p[i];
         ggml_set_param(e.tensor);
         // in place: the gradients are zeroed after the step anyway
-        ggml_tensor * clipped = update_ops->clip_in_place(g.entries()[i].tensor, clip_tensor_, &clip_coef_);
-        ggml_tensor * update = ggml_opt_step_adamw(ug.ctx, e.tensor, clipped, m_->entries()[i].tensor, v_->entries()[i].tensor,
+        ggml_tensor * clipped = update_ops->clip_in_place(g[i].tensor, clip_tensor_, &clip_coef_);
+        ggml_tensor * update = ggml_opt_step_adamw(ug.ctx, e.tensor, clipped, m[i].tensor, v[i].tensor,
                                                    e.weight_decay ? decay_params_ : plain_params_);
         ggml_build_forward_expand(ug.graph, update);
     }
@@ -77,6 +98,9 @@ double AdamW::grad_norm() {
 
 AdamWStepResult AdamW::step(float lr) {
     if (!(lr >= 0.0f) || !std::isfinite(lr)) throw EngineError("learning rate must be a finite number >= 0");
+    if (model_.lora() != trains_)
+        throw EngineError(trains_ ? "the model's LoRA adapters were merged or replaced since this optimizer was made; make a new trainer"
+                                  : "the model has LoRA adapters now; make a new trainer to train them");
     AdamWStepResult result;
     result.grad_norm = grad_norm();
     if (!std::isfinite(result.grad_norm))
@@ -93,8 +117,9 @@ AdamWStepResult AdamW::step(float lr) {
     const float plain[7] = {lr, config_.beta1, config_.beta2, config_.eps, 0.0f, bc1, bc2};
     clip_coef_ = coef;
     if (clip_tensor_) ggml_backend_tensor_set(clip_tensor_, &coef, 0, sizeof(coef));
-    ggml_backend_tensor_set(decay_params_, decay, 0, sizeof(decay));
-    ggml_backend_tensor_set(plain_params_, plain, 0, sizeof(plain));
+    // a group with no member (LoRA's adapters are all decayed) is not in the graph, so not allocated
+    if (decay_params_->buffer) ggml_backend_tensor_set(decay_params_, decay, 0, sizeof(decay));
+    if (plain_params_->buffer) ggml_backend_tensor_set(plain_params_, plain, 0, sizeof(plain));
     model_.compute(update_graph_, /*cancellable*/ false);
     model_.zero_grads();
     return result;

@@ -6,6 +6,8 @@
 //   θ ← θ - lr · (m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + ε)
 // The update itself is ggml's GGML_OP_OPT_STEP_ADAMW (the same formula), run as
 // one graph over every parameter; the norm is a second, smaller graph.
+// With LoRA (GPT2Model::enable_lora before the optimizer is made) the same runs
+// over the adapters only, with moments of their size.
 #pragma once
 #include "gpt2_model.h"
 
@@ -34,9 +36,10 @@ public:
     // Updates the model's parameters from its accumulated gradients, then zeroes them.
     AdamWStepResult step(float lr);
     int64_t steps_taken() const { return t_; }
-    // The moments, for checkpoints.
-    ParameterSet & first_moment() { return *m_; }
-    ParameterSet & second_moment() { return *v_; }
+    // The moments, for checkpoints (of the base parameters; with LoRA, lora_moment).
+    ParameterSet & first_moment();
+    ParameterSet & second_moment();
+    LoraSet * lora_moment(int which) { return which == 0 ? lm_.get() : lv_.get(); }
     void set_steps_taken(int64_t t) { t_ = t; }
 
 private:
@@ -47,6 +50,8 @@ private:
     AdamWConfig config_;
     int64_t t_ = 0;
     std::unique_ptr<ParameterSet> m_, v_;
+    std::unique_ptr<LoraSet> lm_, lv_;
+    const LoraSet * trains_ = nullptr;  // the adapters this optimizer was made for (null: the base)
     CachedGraph norm_graph_;       // output: partial sums of g² of every parameter
     CachedGraph update_graph_;
     float clip_coef_ = 1.0f;                // the CPU's clipping reads it when the update graph runs

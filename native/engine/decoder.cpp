@@ -38,7 +38,7 @@ Decoder::StepGraph & Decoder::graph_for(int64_t t, bool all_positions, const Hea
     StepGraph & s = *slot;
     CachedGraph & g = s.g;
     const GPT2Config & c = model_.config();
-    const size_t n_nodes = 64 * size_t(c.n_layer) + 64;
+    const size_t n_nodes = 96 * size_t(c.n_layer) + 64;  // room for LoRA's few nodes per linear layer
     g.ctx = new_graph_context(n_nodes);
     g.T = t;
     g.B = n_sequences_;
@@ -53,6 +53,7 @@ Decoder::StepGraph & Decoder::graph_for(int64_t t, bool all_positions, const Hea
     options.cache = &cache_;
     options.decode = &s.in;
     options.last_position_only = !all_positions;
+    options.lora = model_.lora();
     ggml_tensor * logits = gpt2_forward(*ops, c, model_.params(), g.tokens, g.positions, options).logits;
     g.output = head && !all_positions ? head(*ops, logits) : logits;
     ggml_set_output(g.output);

@@ -14,13 +14,13 @@ ggml_tensor * transformer_block(Ops & ops, const GPT2Config & c, const LayerTens
                                 ggml_type attention_type, const KVCacheLayer * cache, const DecodeInputs * decode) {
     const float eps = c.layer_norm_epsilon;
     L.ln_1_out = layernorm_forward(ops, x, w.ln_1_w, w.ln_1_b, eps, &L.ln_1);
-    L.qkv = linear_forward(ops, L.ln_1_out, L.w_qkv, w.attn_qkv_b);
+    L.qkv = linear_forward(ops, L.ln_1_out, L.w_qkv, w.attn_qkv_b, &L.lora[0], &L.lora_saved[0]);
     L.attn_out = cache ? ops.cached_attention(L.qkv, *cache, *decode) : attention_forward(ops, L.qkv, c.n_head, attention_type, &L.attn);
-    L.x_mid = ggml_add(ops.ctx, x, linear_forward(ops, L.attn_out, L.w_attn_proj, w.attn_proj_b));
+    L.x_mid = ggml_add(ops.ctx, x, linear_forward(ops, L.attn_out, L.w_attn_proj, w.attn_proj_b, &L.lora[1], &L.lora_saved[1]));
     L.ln_2_out = layernorm_forward(ops, L.x_mid, w.ln_2_w, w.ln_2_b, eps, &L.ln_2);
-    L.fc = linear_forward(ops, L.ln_2_out, L.w_fc, w.mlp_fc_b);
+    L.fc = linear_forward(ops, L.ln_2_out, L.w_fc, w.mlp_fc_b, &L.lora[2], &L.lora_saved[2]);
     L.fc_gelu = ops.gelu(L.fc);
-    return ggml_add(ops.ctx, L.x_mid, linear_forward(ops, L.fc_gelu, L.w_mlp_proj, w.mlp_proj_b));
+    return ggml_add(ops.ctx, L.x_mid, linear_forward(ops, L.fc_gelu, L.w_mlp_proj, w.mlp_proj_b, &L.lora[3], &L.lora_saved[3]));
 }
 
 }  // namespace
@@ -45,6 +45,16 @@ ForwardResult gpt2_forward(Ops & ops, const GPT2Config & c, ParameterSet & p, gg
             L.w_fc = as_multiplied(w.mlp_fc_w);
             L.w_mlp_proj = as_multiplied(w.mlp_proj_w);
         }
+        if (o.lora) {
+            const LoraLayer & a = o.lora->h[l];
+            const float s = o.lora->config().scale();
+            const LoraAdapter * adapters[4] = {&a.attn_qkv, &a.attn_proj, &a.mlp_fc, &a.mlp_proj};
+            for (int i = 0; i < 4; i++) {
+                L.lora[i].w = *adapters[i];
+                L.lora[i].scale = s;
+                if (o.lora_dropout && *adapters[i]) L.lora[i].mask = (*o.lora_dropout)[l][i];
+            }
+        }
         const KVCacheLayer * cache = o.cache ? &(*o.cache)[l] : nullptr;
         x = transformer_block(ops, c, w, L, x, o.converted ? GGML_TYPE_F32 : type, cache, o.decode);
     }
@@ -64,29 +74,40 @@ ForwardResult gpt2_forward(Ops & ops, const GPT2Config & c, ParameterSet & p, gg
     return r;
 }
 
-void gpt2_backward(Ops & ops, GradSink & sink, const GPT2Config & c, ParameterSet & p, ParameterSet & g, const ForwardResult & f,
-                   ggml_tensor * dlogits, ggml_tensor * tokens) {
+void gpt2_backward(Ops & ops, GradSink & sink, const GPT2Config & c, ParameterSet & p, ParameterSet * g, LoraSet * lora_grads,
+                   const ForwardResult & f, ggml_tensor * dlogits, ggml_tensor * tokens) {
     const float * eps = &c.layer_norm_epsilon;
-    ggml_tensor * dx = lm_head_backward(ops, sink, dlogits, f.final_norm_out, f.w_out, g.wte);
-    dx = layernorm_backward(ops, sink, dx, f.ln_f, p.ln_f_w, eps, g.ln_f_w, g.ln_f_b);
+    // A frozen parameter's gradient is null: its product is never built. (The graph
+    // holds only what the gradient updates need, so with LoRA the dx below the
+    // first adapter is never computed either.)
+    auto grad = [&](ggml_tensor * ParameterSet::*member) { return g ? g->*member : nullptr; };
+    ggml_tensor * dx = lm_head_backward(ops, sink, dlogits, f.final_norm_out, f.w_out, grad(&ParameterSet::wte));
+    dx = layernorm_backward(ops, sink, dx, f.ln_f, p.ln_f_w, eps, grad(&ParameterSet::ln_f_w), grad(&ParameterSet::ln_f_b));
+    const LayerTensors frozen{};
     for (size_t l = p.h.size(); l-- > 0;) {
         const LayerTensors & w = p.h[l];
-        const LayerTensors & dw = g.h[l];
+        const LayerTensors & dw = g ? g->h[l] : frozen;
         const ForwardResult::Layer & L = f.layers[l];
+        const LoraLayer * dl = lora_grads ? &lora_grads->h[l] : nullptr;
+        auto lora = [&](int i) { return &L.lora[i]; };
+        auto saved = [&](int i) { return &L.lora_saved[i]; };
         // x_out = x_mid + mlp(ln_2(x_mid))
-        ggml_tensor * d = linear_backward(ops, sink, dx, L.fc_gelu, L.w_mlp_proj, dw.mlp_proj_w, dw.mlp_proj_b);
+        ggml_tensor * d = linear_backward(ops, sink, dx, L.fc_gelu, L.w_mlp_proj, dw.mlp_proj_w, dw.mlp_proj_b, lora(3), saved(3),
+                                          dl ? &dl->mlp_proj : nullptr);
         d = ops.gelu_backward(d, L.fc);
-        d = linear_backward(ops, sink, d, L.ln_2_out, L.w_fc, dw.mlp_fc_w, dw.mlp_fc_b);
+        d = linear_backward(ops, sink, d, L.ln_2_out, L.w_fc, dw.mlp_fc_w, dw.mlp_fc_b, lora(2), saved(2), dl ? &dl->mlp_fc : nullptr);
         d = layernorm_backward(ops, sink, d, L.ln_2, w.ln_2_w, eps, dw.ln_2_w, dw.ln_2_b);
         ggml_tensor * dx_mid = ggml_add(ops.ctx, dx, d);
         // x_mid = x_in + attn(ln_1(x_in))
-        d = linear_backward(ops, sink, dx_mid, L.attn_out, L.w_attn_proj, dw.attn_proj_w, dw.attn_proj_b);
+        d = linear_backward(ops, sink, dx_mid, L.attn_out, L.w_attn_proj, dw.attn_proj_w, dw.attn_proj_b, lora(1), saved(1),
+                            dl ? &dl->attn_proj : nullptr);
         d = attention_backward(ops, d, L.attn, c.n_head);
-        d = linear_backward(ops, sink, d, L.ln_1_out, L.w_qkv, dw.attn_qkv_w, dw.attn_qkv_b);
+        d = linear_backward(ops, sink, d, L.ln_1_out, L.w_qkv, dw.attn_qkv_w, dw.attn_qkv_b, lora(0), saved(0),
+                            dl ? &dl->attn_qkv : nullptr);
         d = layernorm_backward(ops, sink, d, L.ln_1, w.ln_1_w, eps, dw.ln_1_w, dw.ln_1_b);
         dx = ggml_add(ops.ctx, dx_mid, d);
     }
-    embedding_backward(ops, sink, dx, tokens, g.wte, g.wpe);
+    if (g) embedding_backward(ops, sink, dx, tokens, g->wte, g->wpe);
 }
 
 }  // namespace tweetsmith

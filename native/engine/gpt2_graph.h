@@ -8,6 +8,7 @@
 #include "ops.h"
 #include "parameter_set.h"
 
+#include <array>
 #include <vector>
 
 namespace tweetsmith {
@@ -28,6 +29,10 @@ struct ForwardOptions {
     const DecodeInputs * decode = nullptr;
     // only each sequence's last position reaches the output layer (sampling)
     bool last_position_only = false;
+    // LoRA adapters beside the four linear layers of each block, and while training
+    // with dropout their masks (per layer: c_attn, attn.c_proj, c_fc, mlp.c_proj)
+    const LoraSet * lora = nullptr;
+    const std::vector<std::array<ggml_tensor *, 4>> * lora_dropout = nullptr;
 };
 
 struct ForwardResult {
@@ -41,6 +46,9 @@ struct ForwardResult {
         LayerNormSaved ln_1, ln_2;
         ggml_tensor * ln_1_out, * qkv, * attn_out, * x_mid, * ln_2_out, * fc, * fc_gelu;
         AttentionSaved attn;
+        // the adapters (empty where there is none) in the order of the four linear layers
+        std::array<LoraApplied, 4> lora;
+        std::array<LoraSaved, 4> lora_saved;
     };
     std::vector<Layer> layers;
 };
@@ -48,8 +56,10 @@ struct ForwardResult {
 ForwardResult gpt2_forward(Ops & ops, const GPT2Config & c, ParameterSet & p, ggml_tensor * tokens, ggml_tensor * positions,
                            const ForwardOptions & options);
 
-// The backward pass, last layer first; parameter gradients go into `g`.
-void gpt2_backward(Ops & ops, GradSink & sink, const GPT2Config & c, ParameterSet & p, ParameterSet & g, const ForwardResult & f,
-                   ggml_tensor * dlogits, ggml_tensor * tokens);
+// The backward pass, last layer first; parameter gradients go into `g`. With
+// LoRA `g` is null: the base is frozen, none of its gradient products are built,
+// and the adapters' gradients go into `lora_grads`.
+void gpt2_backward(Ops & ops, GradSink & sink, const GPT2Config & c, ParameterSet & p, ParameterSet * g, LoraSet * lora_grads,
+                   const ForwardResult & f, ggml_tensor * dlogits, ggml_tensor * tokens);
 
 }  // namespace tweetsmith

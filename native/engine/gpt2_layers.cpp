@@ -52,32 +52,52 @@ ggml_tensor * layernorm_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggm
 
 ggml_tensor * layernorm_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, const LayerNormSaved & saved, ggml_tensor * w,
                                  const float * eps, ggml_tensor * dw, ggml_tensor * db) {
-    sink.accumulate(dw, ops.sum_over_tokens(ggml_mul(ops.ctx, dy, saved.xhat)));
-    sink.accumulate(db, ops.sum_over_tokens(dy));
+    if (dw) sink.accumulate(dw, ops.sum_over_tokens(ggml_mul(ops.ctx, dy, saved.xhat)));
+    if (db) sink.accumulate(db, ops.sum_over_tokens(dy));
     return ops.layernorm_backward(dy, saved, w, eps);
 }
 
 // ---------------------------------------------------------------- linear
 
-ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b) {
+ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, const LoraApplied * lora, LoraSaved * saved) {
     // one product over all tokens of all sequences: ggml multiplies each sequence
     // separately otherwise, and a decode step's one token per sequence would miss
     // the fast matrix-matrix path
-    ggml_tensor * y = ggml_mul_mat(ops.ctx, w, as_rows(ops.ctx, x));
-    return ggml_add(ops.ctx, ggml_reshape_4d(ops.ctx, y, w->ne[1], x->ne[1], x->ne[2], x->ne[3]), b);
+    ggml_context * ctx = ops.ctx;
+    ggml_tensor * x2 = as_rows(ctx, x);
+    ggml_tensor * y = ggml_mul_mat(ctx, w, x2);
+    if (lora && *lora) {
+        ggml_tensor * x_in = lora->mask ? ggml_mul(ctx, x2, lora->mask) : x2;
+        ggml_tensor * h = ggml_mul_mat(ctx, lora->w.a, x_in);                                 // [r, N]
+        y = ggml_add(ctx, y, ggml_scale(ctx, ggml_mul_mat(ctx, lora->w.b, h), lora->scale));  // [out, N]
+        if (saved) *saved = {x_in, h};
+    }
+    return ggml_add(ctx, ggml_reshape_4d(ctx, y, w->ne[1], x->ne[1], x->ne[2], x->ne[3]), b);
 }
 
 ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml_tensor * x, ggml_tensor * w, ggml_tensor * dw,
-                              ggml_tensor * db) {
-    ggml_tensor * x2 = as_rows(ops.ctx, x);    // [in, N]
-    ggml_tensor * dy2 = as_rows(ops.ctx, dy);  // [out, N]
+                              ggml_tensor * db, const LoraApplied * lora, const LoraSaved * saved, const LoraAdapter * dlora) {
+    ggml_context * ctx = ops.ctx;
+    ggml_tensor * x2 = as_rows(ctx, x);    // [in, N]
+    ggml_tensor * dy2 = as_rows(ctx, dy);  // [out, N]
     // the products run in the weights' type (bf16 in mixed precision), into f32
     // dW[o][i] = Σ_n dy[n][o] x[n][i]
-    sink.accumulate(dw, sum_of_outer_products(ops, x2, dy2, w->type));
+    if (dw) sink.accumulate(dw, sum_of_outer_products(ops, x2, dy2, w->type));
     if (db) sink.accumulate(db, ops.sum_over_tokens(dy));
     // dx[n][i] = Σ_o dy[n][o] W[o][i]
-    ggml_tensor * dx = sum_of_outer_products(ops, w, ggml_transpose(ops.ctx, dy2), w->type);  // [in, N]
-    return ggml_reshape(ops.ctx, dx, x);
+    ggml_tensor * dx = sum_of_outer_products(ops, w, ggml_transpose(ctx, dy2), w->type);  // [in, N]
+    if (lora && *lora) {
+        // y += s·B·h, h = A·x_in:  dB = s·dy·hᵀ,  dh = s·Bᵀ·dy,  dA = dh·x_inᵀ,  dx_in = Aᵀ·dh
+        ggml_tensor * dys = ggml_scale(ctx, dy2, lora->scale);                                       // [out, N]
+        ggml_tensor * dh = ggml_mul_mat(ctx, ops.transposed(lora->w.b, GGML_TYPE_F32), dys);          // [r, N]
+        if (dlora) {
+            sink.accumulate(dlora->b, sum_of_outer_products(ops, saved->h, dys));    // [r, out]
+            sink.accumulate(dlora->a, sum_of_outer_products(ops, saved->x_in, dh));  // [in, r]
+        }
+        ggml_tensor * dx_in = ggml_mul_mat(ctx, ops.transposed(lora->w.a, GGML_TYPE_F32), dh);  // [in, N]
+        dx = ggml_add(ctx, dx, lora->mask ? ggml_mul(ctx, dx_in, lora->mask) : dx_in);
+    }
+    return ggml_reshape(ctx, dx, x);
 }
 
 // ---------------------------------------------------------------- attention
@@ -129,11 +149,13 @@ ggml_tensor * lm_head_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w_out, i
 ggml_tensor * lm_head_backward(Ops & ops, GradSink & sink, ggml_tensor * dlogits, ggml_tensor * x, ggml_tensor * w_out,
                                ggml_tensor * dwte) {
     ggml_context * ctx = ops.ctx;
-    const int64_t C = dwte->ne[0], V = dwte->ne[1];
-    ggml_tensor * x2 = as_rows(ctx, x);
-    // dwte[v][c] = Σ_n dlogits[n][v] x[n][c]; padding rows, if any, are dropped
-    ggml_tensor * dw = sum_of_outer_products(ops, x2, dlogits, w_out->type);  // [C, Vp]
-    sink.accumulate(dwte, dw->ne[1] == V ? dw : ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
+    if (dwte) {
+        const int64_t C = dwte->ne[0], V = dwte->ne[1];
+        ggml_tensor * x2 = as_rows(ctx, x);
+        // dwte[v][c] = Σ_n dlogits[n][v] x[n][c]; padding rows, if any, are dropped
+        ggml_tensor * dw = sum_of_outer_products(ops, x2, dlogits, w_out->type);  // [C, Vp]
+        sink.accumulate(dwte, dw->ne[1] == V ? dw : ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
+    }
     // dx[n][c] = Σ_v dlogits[n][v] wte[v][c], over the (padded) vocabulary
     ggml_tensor * w_t = ops.transposed(w_out, w_out->type);  // [Vp, C]
     return ggml_reshape(ctx, ggml_mul_mat(ctx, w_t, dlogits), x);

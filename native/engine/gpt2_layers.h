@@ -2,10 +2,12 @@
 // (llm.c's shape: the forward returns what the backward needs, named for what it is).
 // Activations are ggml tensors [features, tokens...] (ne0 = features).
 // Backward functions return the input gradient and add the parameter gradients
-// into the gradient tensors they are given (persistent, accumulated in place).
+// into the gradient tensors they are given (persistent, accumulated in place);
+// a null gradient tensor means a frozen parameter, whose gradient is not computed.
 // Every layer builds with plain ggml operations and the backend's Ops (ops.h).
 #pragma once
 #include "gpt2_config.h"
+#include "lora_set.h"
 #include "ops.h"
 
 #include <ggml.h>
@@ -28,9 +30,27 @@ ggml_tensor * layernorm_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, c
 // y = W·x + b, W ne = [in, out]. W is the weight as multiplied: the f32 parameter,
 // or its bf16 copy in mixed precision; the backward's products then run in bf16
 // too (f32 results), and dw (f32) gets the gradient.
-ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b);
+//
+// With a LoRA adapter (lora_set.h) y += scale · B·A·(x ⊙ mask), where the mask is
+// the dropout's (kept inputs scaled by 1/(1-p)), absent when not training or p = 0.
+// The adapter's products stay f32 whatever W's type.
+struct LoraApplied {
+    LoraAdapter w;
+    float scale = 0.0f;
+    ggml_tensor * mask = nullptr;  // [in, all tokens] or null
+    explicit operator bool() const { return bool(w); }
+};
+struct LoraSaved {
+    ggml_tensor * x_in = nullptr;  // the adapter's input after dropout [in, N]
+    ggml_tensor * h = nullptr;     // A·x_in [r, N]
+};
+ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, const LoraApplied * lora = nullptr,
+                             LoraSaved * saved = nullptr);
+// dw == nullptr: W is frozen, and its gradient product is skipped (LoRA training);
+// dx still flows through W. With an adapter, `dlora` (when given) gets dA and dB.
 ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml_tensor * x, ggml_tensor * w, ggml_tensor * dw,
-                              ggml_tensor * db);
+                              ggml_tensor * db, const LoraApplied * lora = nullptr, const LoraSaved * saved = nullptr,
+                              const LoraAdapter * dlora = nullptr);
 
 // ---------------------------------------------------------------- causal self-attention
 // qkv [3C, T, B] → y [C, T, B]: softmax(q·kᵀ/√hs + causal mask)·v per head.

@@ -29,9 +29,9 @@ GPT2Model::GPT2Model(const GPT2Config & config, int n_threads, const std::string
 }
 
 GPT2Model::~GPT2Model() {
-    logits_graph_.release();
-    train_graph_.release();
-    loss_graph_.release();
+    release_graphs();
+    lora_grads_.reset();
+    lora_.reset();
     grads_.reset();
     params_.reset();
     device_.reset();
@@ -42,12 +42,16 @@ void GPT2Model::set_threads(int n_threads) {
     n_threads_ = n_threads;
 }
 
+void GPT2Model::release_graphs() {
+    logits_graph_.release();
+    train_graph_.release();
+    loss_graph_.release();
+}
+
 void GPT2Model::set_precision(Precision precision) {
     if (precision == precision_) return;
     precision_ = precision;
-    logits_graph_.release();  // built for the other precision
-    train_graph_.release();
-    loss_graph_.release();
+    release_graphs();  // built for the other precision
 }
 
 ggml_type GPT2Model::matmul_type() const { return precision_ == Precision::kMixedBF16 ? GGML_TYPE_BF16 : GGML_TYPE_F32; }
@@ -118,6 +122,7 @@ void GPT2Model::build_logits_graph(int64_t T) {
     make_inputs(g.ctx, g, T, 1);
     ForwardOptions options;
     options.matmul_type = matmul_type();
+    options.lora = lora_.get();
     ForwardResult f = gpt2_forward(*ops(g.ctx), config_, *params_, g.tokens, g.positions, options);
     g.output = f.logits;
     ggml_set_output(g.output);
@@ -168,7 +173,65 @@ ParameterSet & GPT2Model::grads() {
     return *grads_;
 }
 
-void GPT2Model::zero_grads() { grads().set_zero(); }
+void GPT2Model::zero_grads() {
+    if (lora_) lora_grads().set_zero();
+    else grads().set_zero();
+}
+
+// ---------------------------------------------------------------- LoRA
+
+void GPT2Model::enable_lora(const LoraConfig & config, uint64_t seed) {
+    if (lora_) throw EngineError("this model already has LoRA adapters");
+    auto lora = std::make_unique<LoraSet>(config_, config, buffer_type(), "lora");
+    lora->init_random(seed);
+    release_graphs();
+    lora_ = std::move(lora);
+    lora_grads_.reset();
+    grads_.reset();  // the base is frozen: its gradients are never computed again
+    lora_seed_ = seed;
+    dropout_runs_ = 0;
+}
+
+LoraSet & GPT2Model::lora_grads() {
+    if (!lora_) throw EngineError("this model has no LoRA adapters");
+    if (!lora_grads_) {
+        lora_grads_ = std::make_unique<LoraSet>(config_, lora_->config(), buffer_type(), "lora_grad");
+        lora_grads_->set_zero();
+    }
+    return *lora_grads_;
+}
+
+void GPT2Model::merge_lora() {
+    if (!lora_) throw EngineError("this model has no LoRA adapters to merge");
+    const float s = lora_->config().scale();
+    const int64_t r = lora_->config().rank;
+    for (size_t l = 0; l < lora_->h.size(); l++) {
+        const LoraLayer & a = lora_->h[l];
+        const LayerTensors & w = params_->h[l];
+        const std::pair<const LoraAdapter *, ggml_tensor *> pairs[4] = {
+            {&a.attn_qkv, w.attn_qkv_w}, {&a.attn_proj, w.attn_proj_w}, {&a.mlp_fc, w.mlp_fc_w}, {&a.mlp_proj, w.mlp_proj_w}};
+        for (const auto & [adapter, weight] : pairs) {
+            if (!*adapter) continue;
+            // W ne [in, out] is row-major [out][in], the transpose of Conv1D's stored
+            // [in][out]: W[o][i] += s·Σ_k B[o][k]·A[k][i]
+            const int64_t in = weight->ne[0], out = weight->ne[1];
+            std::vector<float> W(size_t(in * out)), A(size_t(r * in)), B(size_t(out * r));
+            ggml_backend_tensor_get(weight, W.data(), 0, W.size() * sizeof(float));
+            ggml_backend_tensor_get(adapter->a, A.data(), 0, A.size() * sizeof(float));
+            ggml_backend_tensor_get(adapter->b, B.data(), 0, B.size() * sizeof(float));
+            for (int64_t o = 0; o < out; o++)
+                for (int64_t i = 0; i < in; i++) {
+                    double sum = 0.0;
+                    for (int64_t k = 0; k < r; k++) sum += double(B[size_t(o * r + k)]) * double(A[size_t(k * in + i)]);
+                    W[size_t(o * in + i)] += float(double(s) * sum);
+                }
+            ggml_backend_tensor_set(weight, W.data(), 0, W.size() * sizeof(float));
+        }
+    }
+    release_graphs();
+    lora_grads_.reset();
+    lora_.reset();
+}
 
 // The loss graph (per-token losses of B sequences of T tokens) and, when
 // `with_backward`, the backward pass that adds every gradient into grads().
@@ -184,6 +247,21 @@ void GPT2Model::build_loss_graph(LossGraph & lg, int64_t T, int64_t B, bool with
     options.matmul_type = matmul_type();
     options.output_weights = true;
     options.converted = converted;
+    options.lora = lora_.get();
+    if (lora_ && with_backward && lora_->config().dropout > 0) {
+        // one mask per adapter over its input [in, T·B], filled with new draws each run
+        for (const LoraLayer & a : lora_->h) {
+            std::array<ggml_tensor *, 4> masks{};
+            const LoraAdapter * adapters[4] = {&a.attn_qkv, &a.attn_proj, &a.mlp_fc, &a.mlp_proj};
+            for (int i = 0; i < 4; i++) {
+                if (!*adapters[i]) continue;
+                masks[size_t(i)] = ggml_new_tensor_2d(g.ctx, GGML_TYPE_F32, adapters[i]->a->ne[0], T * B);
+                ggml_set_input(masks[size_t(i)]);
+            }
+            lg.dropout.push_back(masks);
+        }
+        options.lora_dropout = &lg.dropout;
+    }
     ForwardResult f = gpt2_forward(*o, config_, *params_, g.tokens, g.positions, options);
     const CrossEntropySaved ce = o->cross_entropy(f.logits, lg.in);
     g.output = ce.losses;
@@ -193,7 +271,8 @@ void GPT2Model::build_loss_graph(LossGraph & lg, int64_t T, int64_t B, bool with
     if (with_backward) {
         ggml_tensor * dlogits = o->cross_entropy_backward(f.logits, ce, lg.in);
         GradSink sink{g.ctx, {}, {}};
-        gpt2_backward(*o, sink, config_, *params_, grads(), f, dlogits, g.tokens);
+        if (lora_) gpt2_backward(*o, sink, config_, *params_, nullptr, &lora_grads(), f, dlogits, g.tokens);
+        else gpt2_backward(*o, sink, config_, *params_, &grads(), nullptr, f, dlogits, g.tokens);
         for (ggml_tensor * update : sink.updates) ggml_build_forward_expand(g.graph, update);
     }
     plan(g);
@@ -227,6 +306,21 @@ double GPT2Model::run_loss_graph(LossGraph & lg, const int32_t * tokens) {
         std::vector<float> scale(targets.size());
         for (size_t r = 0; r < scale.size(); r++) scale[r] = targets[r] < 0 ? 0.0f : grad_scale_;
         ggml_backend_tensor_set(lg.in.row_scale, scale.data(), 0, scale.size() * sizeof(float));
+    }
+    if (!lg.dropout.empty()) {
+        // inverted dropout, as torch.nn.Dropout: kept inputs scaled by 1/(1-p)
+        const double p = double(lora_->config().dropout);
+        const float kept = float(1.0 / (1.0 - p));
+        // this pass's own stream: the same seed and pass give the same masks, resumed or not
+        Rng rng(lora_seed_ ^ (0xD1B54A32D192ED03ull * (dropout_runs_++ + 1)));
+        std::vector<float> mask;
+        for (const auto & masks : lg.dropout)
+            for (ggml_tensor * m : masks) {
+                if (!m) continue;
+                mask.resize(size_t(ggml_nelements(m)));
+                for (float & v : mask) v = rng.uniform() < p ? 0.0f : kept;
+                ggml_backend_tensor_set(m, mask.data(), 0, mask.size() * sizeof(float));
+            }
     }
     compute(g);
     std::vector<float> losses(targets.size());

@@ -5,9 +5,12 @@
 #pragma once
 #include "device.h"
 #include "gpt2_config.h"
+#include "lora_set.h"
 #include "ops.h"
 #include "parameter_set.h"
+#include "rng.h"
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -27,9 +30,12 @@ enum class Precision { kFP32, kMixedBF16 };
 struct LossGraph {
     CachedGraph g;
     LossInputs in;
+    // LoRA dropout's masks, one per adapter (null where a layer has none), set each run
+    std::vector<std::array<ggml_tensor *, 4>> dropout;
     void release() {
         g.release();
         in = {};
+        dropout.clear();
     }
 };
 
@@ -73,7 +79,24 @@ public:
     // measure what f16, bf16 or q8_0 cost in perplexity).
     double loss(const int32_t * tokens, int64_t T, int64_t B, ggml_type weights = GGML_TYPE_F32);
     ParameterSet & grads();
+    // zeroes the gradients that train: the adapters' with LoRA, else every parameter's
     void zero_grads();
+
+    // LoRA (lora_set.h): adds adapters (A random, B zero, from `seed`, which also
+    // seeds the dropout) and freezes the base. From then on training updates only
+    // the adapters, and every forward pass (logits, loss, sampling) includes them.
+    void enable_lora(const LoraConfig & config, uint64_t seed);
+    LoraSet * lora() { return lora_.get(); }
+    LoraSet & lora_grads();
+    // Training passes run with LoRA dropout so far: each pass's masks are drawn from
+    // (seed, this count), so a resumed run sets it and draws the masks it would have.
+    uint64_t dropout_runs() const { return dropout_runs_; }
+    void set_dropout_runs(uint64_t n) { dropout_runs_ = n; }
+    // A loaded adapter's dropout follows `seed` from here (enable_lora's seed otherwise).
+    void set_dropout_seed(uint64_t seed) { lora_seed_ = seed; }
+    // W ← W + (alpha/r)·B·A for every adapter, then drops the adapters: a plain model
+    // again, computing the same function.
+    void merge_lora();
 
     void set_precision(Precision precision);
 
@@ -98,6 +121,7 @@ private:
                           const class SamplingWeights * converted = nullptr);
     void check_training_batch(const int32_t * tokens, int64_t T, int64_t B) const;
     double run_loss_graph(LossGraph & lg, const int32_t * tokens);
+    void release_graphs();
 
     GPT2Config config_;
     int n_threads_;
@@ -105,6 +129,10 @@ private:
     std::unique_ptr<ComputeDevice> device_;
     std::unique_ptr<ParameterSet> params_;
     std::unique_ptr<ParameterSet> grads_;
+    std::unique_ptr<LoraSet> lora_;
+    std::unique_ptr<LoraSet> lora_grads_;
+    uint64_t lora_seed_ = 0;
+    uint64_t dropout_runs_ = 0;
     CachedGraph logits_graph_;
     LossGraph train_graph_;
     LossGraph loss_graph_;

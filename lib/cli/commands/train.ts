@@ -1,8 +1,9 @@
 // `tweetsmith train SOURCE... --base MODEL --out DIR`: the whole pipeline, with
 // the original tool's defaults. Ctrl-C or SIGTERM finishes the current step,
 // writes a checkpoint and exits; --resume continues from it.
-import { Command } from 'commander';
-import { SOURCE_LIMITS, TRAIN_DEFAULTS } from '../../defaults.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { LORA_DEFAULTS, SOURCE_LIMITS, TRAIN_DEFAULTS } from '../../defaults.js';
+import { targetBits } from '../../model/lora-adapter.js';
 import { PRECISIONS } from '../../engine/gpt2.js';
 import type { Precision } from '../../engine/native.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
@@ -41,6 +42,22 @@ interface TrainCommandOptions {
   force?: boolean;
   rateLimitWait: number;
   json?: boolean;
+  lora?: boolean;
+  loraRank: number;
+  loraAlpha: number;
+  loraDropout: number;
+  loraTargets: string[];
+}
+
+function targetList(value: string): string[] {
+  const targets = value.split(',').map((t) => t.trim()).filter(Boolean);
+  if (targets.length === 0) throw new InvalidArgumentError('name at least one module: c_attn, c_proj, c_fc');
+  try {
+    targetBits(targets);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return targets;
 }
 
 /** Runs a training run with progress on stderr and Ctrl-C / SIGTERM handling. */
@@ -110,6 +127,11 @@ export function registerTrain(program: Command): void {
     .option('--max-posts <n>', 'read at most this many posts from each network source', wholeNumber(1))
     .option('--rate-limit-wait <minutes>', 'the longest rate-limit wait sat out; a later reset is an error that says when to retry', positiveNumber, SOURCE_LIMITS.maxRateLimitWaitMs / 60_000)
     .option('--json', 'print the run summary as one JSON document on stdout')
+    .option('--lora', 'train LoRA adapters, the base frozen; OUT is then an adapter in PEFT\'s layout (tweetsmith merge makes a whole model)')
+    .option('--lora-rank <r>', 'with --lora: the adapters\' rank', wholeNumber(1), LORA_DEFAULTS.rank)
+    .option('--lora-alpha <alpha>', 'with --lora: the update is scaled by alpha / rank', positiveNumber, LORA_DEFAULTS.alpha)
+    .option('--lora-dropout <p>', 'with --lora: dropout on the adapters\' input while training', fraction, LORA_DEFAULTS.dropout)
+    .option('--lora-targets <list>', 'with --lora: the modules that get adapters, comma-separated', targetList, [...LORA_DEFAULTS.targets])
     .addHelpText(
       'after',
       `\n${SOURCE_SYNTAX}\n\n${describeDefaults()}\n\n` +
@@ -145,6 +167,7 @@ export function registerTrain(program: Command): void {
         force: o.force,
         samples: o.samples,
         sourceOptions: { maxPosts: o.maxPosts, maxRateLimitWaitMs: o.rateLimitWait * 60_000 },
+        lora: o.lora ? { rank: o.loraRank, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets } : undefined,
       });
       const result = await runTrainingFromCli(run, TRAIN_DEFAULTS.logEvery);
       if (result.interrupted) {
