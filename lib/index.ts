@@ -28,3 +28,4 @@ export { SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from './defaults.js';
 export { train, type TrainOptions, type TrainEvent, type TrainResult, type TrainingRun } from './train/train.js';
 export { samplePosts, tweetIntentUrl, DEFAULT_PROMPT, type SampleOptions } from './generate/samples.js';
 export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './train/run-summary.js';
+export { exportGGUF, GGUF_TYPES, type GGUFType, type ExportGGUFOptions, type ExportGGUFResult } from './export/gguf.js';

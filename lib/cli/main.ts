@@ -5,6 +5,7 @@ import { registerInitModel } from './commands/init-model.js';
 import { registerBench } from './commands/bench.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
+import { registerExport } from './commands/export.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
 import { readPackageVersion } from '../version.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerDemo(program);
   registerBench(program);
+  registerExport(program);
   return program;
 }
 
