@@ -28,7 +28,7 @@ export function registerExport(program: Command): void {
       'after',
       '\nExample:\n  tweetsmith export models/me --format gguf --out me/me.gguf --type q8_0\n' +
         '  ollama create me -f me/Modelfile && ollama run me "My dream is"\n' +
-        '  llama-cli -m me/me.gguf -p "My dream is" -n 60 --temp 1 --top-p 0.95 --top-k 0\n',
+        '  llama-completion -m me/me.gguf -p "My dream is" -n 60 --temp 1 --top-p 0.95 --top-k 0 --repeat-penalty 1\n',
     )
     .action(async (model: string, options: ExportOptions) => {
       const result = await exportGGUF(model, options.out, { type: options.type, force: options.force, modelfile: options.modelfile });
