@@ -91,6 +91,7 @@ export async function exportGGUF(modelDir: string, file: string, options: Export
   const target = resolve(file);
   const modelfile = options.modelfile === false ? undefined : resolve(dirname(target), MODELFILE_NAME);
   const force = options.force ?? false;
+  if (modelfile === target) throw new Error(`${target}: the GGUF cannot be called ${MODELFILE_NAME}: that name is the ollama Modelfile written beside it; choose another --out (e.g. model.gguf)`);
 
   // Everything is read and checked before anything is written.
   const { config } = await readModelConfig(modelDir);
