@@ -98,6 +98,9 @@ export async function exportGGUF(modelDir: string, file: string, options: Export
   const weights = weightsPath(modelDir);
   const vocab = await ggufVocab(modelDir, config);
   const native = loadNative();
+  if (typeof native.exportGGUF !== 'function') {
+    throw new Error('the loaded tweetsmith engine was built before GGUF export existed: rebuild it (npm run build:native) or update the package');
+  }
   await checkReplaceable(target, force, recogniseGGUF, '--out');
   if (modelfile) await checkReplaceable(modelfile, force, recogniseModelfile, '--out folder (it holds a Modelfile)');
   await mkdir(dirname(target), { recursive: true });
