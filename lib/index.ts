@@ -34,3 +34,4 @@ export { samplePosts, tweetIntentUrl, DEFAULT_PROMPT, type SampleOptions } from 
 export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './train/run-summary.js';
 export { pushToHub, type PushOptions, type PushProgress, type PushResult } from './hub/push.js';
 export { PushError, type PushErrorCode } from './hub/push-error.js';
+export { exportGGUF, GGUF_TYPES, type GGUFType, type ExportGGUFOptions, type ExportGGUFResult } from './export/gguf.js';

@@ -5,6 +5,7 @@ import { registerInitModel } from './commands/init-model.js';
 import { registerBench } from './commands/bench.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
+import { registerExport } from './commands/export.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
 import { registerPush } from './commands/push.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerBench(program);
   registerPush(program);
+  registerExport(program);
   return program;
 }
 

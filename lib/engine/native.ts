@@ -128,6 +128,32 @@ export interface NativeAddon {
   buildInfo(): BuildInfo;
   /** every device this addon's backends found, the CPU last */
   devices(): NativeDevice[];
+  /** writes a GGUF for llama.cpp (native/engine/gguf_export.cpp) to `path` and fsyncs it */
+  exportGGUF(spec: NativeGGUFSpec, path: string): Promise<NativeGGUFResult>;
+  /** whether `path` is a GGUF, and the tweetsmith version that wrote it ("" if not tweetsmith's) */
+  inspectGGUF(path: string): { isGGUF: boolean; generatorVersion: string };
+}
+
+export interface NativeGGUFSpec {
+  config: NativeConfig;
+  weightsPath: string;
+  type: 'f32' | 'f16' | 'q8_0';
+  /** one token per id, in id order (vocab.json's byte-level strings) */
+  tokens: string[];
+  /** llama.cpp's token types: 1 normal, 3 control, 4 user-defined, 5 unused */
+  tokenTypes: Int32Array;
+  /** "left right", in rank order */
+  merges: string[];
+  bosId: number;
+  eosId: number;
+  name: string;
+  generatorVersion: string;
+}
+
+export interface NativeGGUFResult {
+  bytes: number;
+  /** ggml type name → number of tensors written in it */
+  tensorTypes: Record<string, number>;
 }
 
 // ---------------------------------------------------------------------------

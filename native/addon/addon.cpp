@@ -5,6 +5,7 @@
 
 #include "AddonAdamW.h"
 #include "AddonGenerator.h"
+#include "AddonGGUF.h"
 #include "AddonModel.h"
 #include "device.h"
 
@@ -66,6 +67,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("Generator", AddonGenerator::Define(env));
     exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
     exports.Set("devices", Napi::Function::New(env, Devices));
+    exports.Set("exportGGUF", Napi::Function::New(env, ExportGGUF));
+    exports.Set("inspectGGUF", Napi::Function::New(env, InspectGGUF));
     return exports;
 }
 
