@@ -259,7 +259,7 @@ test.serial('an existing file is replaced only if tweetsmith wrote it, and only 
   writeFileSync(file, 'my notes, not a model\n');
   for (const force of [false, true]) {
     const err = await t.throwsAsync(exportGGUF(modelDir, file, { force }));
-    t.regex(err!.message, /tweetsmith did not write it \(not a GGUF file\).*never replaced/);
+    t.regex(err!.message, /is not a GGUF file that tweetsmith wrote.*never replaces/);
   }
   t.is(readFileSync(file, 'utf8'), 'my notes, not a model\n');
 
@@ -273,14 +273,14 @@ test.serial('an existing file is replaced only if tweetsmith wrote it, and only 
   bytes.write('general.somebodys.version', at, 'latin1'); // same length: still a valid GGUF, not ours
   writeFileSync(other, bytes);
   const foreign = await t.throwsAsync(exportGGUF(modelDir, other, { force: true, modelfile: false }));
-  t.regex(foreign!.message, /a GGUF without tweetsmith's/);
+  t.regex(foreign!.message, /is not a GGUF file that tweetsmith wrote/);
   t.true(readFileSync(other).equals(bytes), 'the foreign GGUF is unchanged'); // (deepEqual on 13 MB is slow)
 
   // tweetsmith's own GGUF: needs force, then replaced
   const ours = join(dir, 'ours', 'bot.gguf');
   await exportGGUF(modelDir, ours, { type: 'f16' });
   const err = await t.throwsAsync(exportGGUF(modelDir, ours, { type: 'q8_0' }));
-  t.regex(err!.message, /exists \(a GGUF tweetsmith .* wrote\); pass --force/);
+  t.regex(err!.message, /already exists \(a GGUF file that tweetsmith wrote\): pass --force/);
   const replaced = await exportGGUF(modelDir, ours, { type: 'q8_0', force: true });
   t.is(replaced.type, 'q8_0');
   t.is(((await gguf(ours, { allowLocalFile: true })).metadata as Record<string, unknown>)['general.file_type'], 7);
@@ -290,14 +290,14 @@ test.serial('an existing file is replaced only if tweetsmith wrote it, and only 
   mkdirSync(third);
   writeFileSync(join(third, 'Modelfile'), 'FROM llama3\n');
   const mf = await t.throwsAsync(exportGGUF(modelDir, join(third, 'x.gguf'), { force: true }));
-  t.regex(mf!.message, /Modelfile: exists and tweetsmith did not write it/);
+  t.regex(mf!.message, /Modelfile is not a Modelfile that tweetsmith wrote/);
   t.false(existsSync(join(third, 'x.gguf')));
   t.is(readFileSync(join(third, 'Modelfile'), 'utf8'), 'FROM llama3\n');
 
   // a folder at --out
   mkdirSync(join(dir, 'folder.gguf'));
   const folder = await t.throwsAsync(exportGGUF(modelDir, join(dir, 'folder.gguf'), { force: true }));
-  t.regex(folder!.message, /not a regular file \(a folder\)/);
+  t.regex(folder!.message, /exists and is not a file/);
 
   // no temporary files left behind by any of it
   for (const d of [dir, join(dir, 'ours'), third]) t.deepEqual(readdirSync(d).filter((n) => n.includes('.partial-')), [], d);

@@ -235,7 +235,7 @@ test('replaceFileSafely: a new file is written; an existing one only with force 
   t.is(await readFile(file, 'utf8'), 'GGUF tweetsmith 1');
   await t.throwsAsync(replaceFileSafely(file, { kind: 'GGUF file', isOurs: ours, write: write('GGUF tweetsmith 2') }), {
     instanceOf: OutputRefusedError,
-    message: /already exists: pass --force/,
+    message: /already exists \(a GGUF file that tweetsmith wrote\): pass --force/,
   });
   await writeFile(join(dir, `.model.gguf.tweetsmith-staging-999999999`), 'junk of a killed run');
   await replaceFileSafely(file, { kind: 'GGUF file', force: true, isOurs: ours, write: write('GGUF tweetsmith 2') });

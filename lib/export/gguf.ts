@@ -11,8 +11,8 @@ import { readModelConfig, weightsPath } from '../model/model-dir.js';
 import { END_OF_TEXT } from '../tokenizer/files.js';
 import { readTokenizerDir } from '../tokenizer/read-dir.js';
 import { readPackageVersion } from '../version.js';
-import { MODELFILE_NAME, recogniseModelfile, renderModelfile } from './modelfile.js';
-import { checkReplaceable, writeFileAtomically, type ExistingOutput } from './output-file.js';
+import { assertFileReplaceable, replaceFileSafely, type ReplaceFileOptions } from '../fs/replace-file.js';
+import { isTweetsmithModelfile, MODELFILE_NAME, renderModelfile } from './modelfile.js';
 
 export const GGUF_TYPES = ['f32', 'f16', 'q8_0'] as const;
 export type GGUFType = (typeof GGUF_TYPES)[number];
@@ -73,10 +73,9 @@ async function ggufVocab(modelDir: string, config: GPT2Config) {
   };
 }
 
-async function recogniseGGUF(file: string): Promise<ExistingOutput> {
-  const kind = loadNative().inspectGGUF(file);
-  if (kind.generatorVersion) return { kind: 'ours', what: `a GGUF tweetsmith ${kind.generatorVersion} wrote` };
-  return { kind: 'foreign', why: kind.isGGUF ? 'a GGUF without tweetsmith\'s "general.tweetsmith.version" key' : 'not a GGUF file' };
+/** A GGUF tweetsmith wrote carries its version under general.tweetsmith.version. */
+async function isTweetsmithGGUF(file: string): Promise<boolean> {
+  return Boolean(loadNative().inspectGGUF(file).generatorVersion);
 }
 
 /**
@@ -101,13 +100,16 @@ export async function exportGGUF(modelDir: string, file: string, options: Export
   if (typeof native.exportGGUF !== 'function') {
     throw new Error('the loaded tweetsmith engine was built before GGUF export existed: rebuild it (npm run build:native) or update the package');
   }
-  await checkReplaceable(target, force, recogniseGGUF, '--out');
-  if (modelfile) await checkReplaceable(modelfile, force, recogniseModelfile, '--out folder (it holds a Modelfile)');
+  const ggufRules: Omit<ReplaceFileOptions, 'write'> = { kind: 'GGUF file', force, isOurs: isTweetsmithGGUF };
+  const modelfileRules: Omit<ReplaceFileOptions, 'write'> = { kind: 'Modelfile', force, isOurs: isTweetsmithModelfile };
+  // both before either is written: a foreign Modelfile must not leave a new GGUF behind
+  await assertFileReplaceable(target, ggufRules);
+  if (modelfile) await assertFileReplaceable(modelfile, modelfileRules);
   await mkdir(dirname(target), { recursive: true });
 
   const version = readPackageVersion();
   let written: NativeGGUFResult | undefined;
-  await writeFileAtomically(target, async (tmp) => {
+  await replaceFileSafely(target, { ...ggufRules, write: async (tmp) => {
     written = await native.exportGGUF(
       {
         config: toNativeConfig(config),
@@ -123,10 +125,10 @@ export async function exportGGUF(modelDir: string, file: string, options: Export
       },
       tmp,
     );
-  });
+  } });
   if (modelfile) {
     const text = renderModelfile({ ggufName: basename(target), contextLength: config.nPositions, endOfText: vocab.endOfText, version });
-    await writeFileAtomically(modelfile, (tmp) => writeFile(tmp, text));
+    await replaceFileSafely(modelfile, { ...modelfileRules, write: (tmp) => writeFile(tmp, text) });
   }
   return { file: target, modelfile, type, bytes: written!.bytes, tensorTypes: written!.tensorTypes };
 }

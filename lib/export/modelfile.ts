@@ -3,7 +3,6 @@
 // and tweetsmith's sampling defaults.
 import { open } from 'node:fs/promises';
 import { SAMPLING_DEFAULTS } from '../defaults.js';
-import type { ExistingOutput } from './output-file.js';
 
 export const MODELFILE_NAME = 'Modelfile';
 
@@ -44,7 +43,7 @@ export function renderModelfile({ ggufName, contextLength, endOfText, version }:
 }
 
 /** Whether an existing Modelfile is one tweetsmith wrote (its first line). */
-export async function recogniseModelfile(file: string): Promise<ExistingOutput> {
+export async function isTweetsmithModelfile(file: string): Promise<boolean> {
   const head = Buffer.alloc(MODELFILE_HEADER.length);
   const handle = await open(file, 'r');
   try {
@@ -52,7 +51,5 @@ export async function recogniseModelfile(file: string): Promise<ExistingOutput> 
   } finally {
     await handle.close();
   }
-  return head.toString('utf8') === MODELFILE_HEADER
-    ? { kind: 'ours', what: 'a Modelfile tweetsmith wrote' }
-    : { kind: 'foreign', why: `its first line is not "${MODELFILE_HEADER} …"` };
+  return head.toString('utf8') === MODELFILE_HEADER;
 }

@@ -52,14 +52,16 @@ export async function assertFileReplaceable(path: string, options: Pick<ReplaceF
     throw new OutputRefusedError(path, `${path} is a symbolic link (to ${to}): tweetsmith does not write through links; choose another output file`);
   }
   if (!stats.isFile()) throw new OutputRefusedError(path, `${path} exists and is not a file: choose another output file`);
-  if (!options.force) {
-    throw new OutputRefusedError(path, `${path} already exists: pass --force to replace a ${options.kind} that tweetsmith wrote, or choose another output file`);
-  }
+  // Ownership first: a file that is not ours is refused whatever --force says, so
+  // the message must not suggest --force for it.
   if (!(await options.isOurs(path))) {
     throw new OutputRefusedError(
       path,
       `${path} is not a ${options.kind} that tweetsmith wrote: tweetsmith never replaces other files, even with --force; choose another output file`,
     );
+  }
+  if (!options.force) {
+    throw new OutputRefusedError(path, `${path} already exists (a ${options.kind} that tweetsmith wrote): pass --force to replace it, or choose another output file`);
   }
 }
 
