@@ -21,6 +21,7 @@ AddonAdamW::AddonAdamW(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Addon
     Napi::Env env = info.Env();
     slot_ = AddonModel::Unwrap(info[0])->slot();
     owner_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    if (!info[1].IsUndefined() && !info[1].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
     Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     AdamWConfig c;
     c.beta1 = float(number_option(o, "beta1", c.beta1));
@@ -54,7 +55,7 @@ AdamW & AddonAdamW::optimizer(Napi::Env env) {
 // step(lr): Promise<{gradNorm, clipCoef, step}>
 Napi::Value AddonAdamW::Step(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    const float lr = float(info[0].As<Napi::Number>().DoubleValue());
+    const float lr = float(number_arg(info, 0, "lr"));
     AdamW * opt = &optimizer(env);
     slot_->begin_call(env);
     auto result = std::make_shared<AdamWStepResult>();
@@ -74,11 +75,12 @@ Napi::Value AddonAdamW::Step(const Napi::CallbackInfo & info) {
 Napi::Value AddonAdamW::SaveState(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     AdamW & opt = optimizer(env);
+    const std::string m_path = string_arg(info, 0, "mPath"), v_path = string_arg(info, 1, "vPath");
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
     try {
-        save_safetensors(info[0].As<Napi::String>(), opt.first_moment());
-        save_safetensors(info[1].As<Napi::String>(), opt.second_moment());
+        save_safetensors(m_path, opt.first_moment());
+        save_safetensors(v_path, opt.second_moment());
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
     }
@@ -89,12 +91,14 @@ Napi::Value AddonAdamW::SaveState(const Napi::CallbackInfo & info) {
 Napi::Value AddonAdamW::LoadState(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     AdamW & opt = optimizer(env);
+    const std::string m_path = string_arg(info, 0, "mPath"), v_path = string_arg(info, 1, "vPath");
+    const int64_t steps = integer_arg(info, 2, "steps", 0, kMaxSafeInteger);
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
     try {
-        load_safetensors(info[0].As<Napi::String>(), opt.first_moment());
-        load_safetensors(info[1].As<Napi::String>(), opt.second_moment());
-        opt.set_steps_taken(info[2].As<Napi::Number>().Int64Value());
+        load_safetensors(m_path, opt.first_moment());
+        load_safetensors(v_path, opt.second_moment());
+        opt.set_steps_taken(steps);
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
     }

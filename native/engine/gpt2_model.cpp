@@ -4,26 +4,49 @@
 #include "engine_error.h"
 #include "gpt2_graph.h"
 #include "grad_sink.h"
+#include "limits.h"
 #include "rng.h"
 #include "safetensors.h"
 #include "sampling_weights.h"
 
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 namespace tweetsmith {
 
 namespace {
 
-constexpr size_t kMaxGraphNodes = 32768;
+// The capacity of a training, loss or logits graph: its nodes, and the tensors of
+// its context. Everything but the embeddings, the final LayerNorm and the loss is
+// per layer, so the capacity grows with n_layer; a fixed one made ggml abort
+// (GGML_ASSERT: the graph or its context is full) on a deep model. Measured: a
+// layer adds at most about 220 nodes and 250 tensors (training in bf16 on the
+// portable path); the budget is twice that. Bounded: n_layer <= limits::kMaxLayers.
+size_t graph_nodes(const GPT2Config & c) { return 512 * size_t(c.n_layer) + 2048; }
+
+std::string gib(int64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
+    return text;
+}
 
 }  // namespace
 
 GPT2Model::GPT2Model(const GPT2Config & config, int n_threads, const std::string & device, bool portable)
     : config_(config), n_threads_(n_threads) {
     config_.validate();
-    if (n_threads < 1) throw EngineError("threads must be at least 1");
+    if (n_threads < 1 || n_threads > limits::kMaxThreads)
+        throw EngineError("threads must be between 1 and " + std::to_string(limits::kMaxThreads) + ", got " + std::to_string(n_threads));
     device_ = std::make_unique<ComputeDevice>(device, n_threads, portable);
+    // Before allocating: weights that cannot fit in the device's memory are an error
+    // now, not an allocation that the system grants lazily and kills the process for later.
+    const int64_t weight_bytes = *limits::checked_mul(config_.parameter_count(), int64_t(sizeof(float)));
+    const size_t memory = device_->description().memory_total;
+    if (memory > 0 && uint64_t(weight_bytes) > memory)
+        throw EngineError("a GPT-2 with " + config_.describe() + " has " + std::to_string(config_.parameter_count()) +
+                          " parameters: its weights alone need " + gib(weight_bytes) + ", more than the " + gib(int64_t(memory)) +
+                          " of memory of " + device_->description().name + " (" + device_->description().description + ")");
     auto turn = device_->exclusive();
     params_ = std::make_unique<ParameterSet>(config_, buffer_type(), "param");
 }
@@ -114,14 +137,14 @@ void GPT2Model::build_logits_graph(int64_t T) {
     if (logits_graph_.graph && logits_graph_.T == T) return;
     logits_graph_.release();
     CachedGraph & g = logits_graph_;
-    g.ctx = new_graph_context(kMaxGraphNodes);
+    g.ctx = new_graph_context(graph_nodes(config_));
     make_inputs(g.ctx, g, T, 1);
     ForwardOptions options;
     options.matmul_type = matmul_type();
     ForwardResult f = gpt2_forward(*ops(g.ctx), config_, *params_, g.tokens, g.positions, options);
     g.output = f.logits;
     ggml_set_output(g.output);
-    g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
+    g.graph = ggml_new_graph_custom(g.ctx, graph_nodes(config_), false);
     ggml_build_forward_expand(g.graph, g.output);
     plan(g);
 }
@@ -176,7 +199,7 @@ void GPT2Model::build_loss_graph(LossGraph & lg, int64_t T, int64_t B, bool with
     CachedGraph & g = lg.g;
     if (g.graph && g.T == T && g.B == B) return;
     lg.release();
-    g.ctx = new_graph_context(kMaxGraphNodes);
+    g.ctx = new_graph_context(graph_nodes(config_));
     make_inputs(g.ctx, g, T, B);
     std::unique_ptr<Ops> o = ops(g.ctx);
     lg.in = o->loss_inputs(T * B, with_backward, &grad_scale_);
@@ -188,7 +211,7 @@ void GPT2Model::build_loss_graph(LossGraph & lg, int64_t T, int64_t B, bool with
     const CrossEntropySaved ce = o->cross_entropy(f.logits, lg.in);
     g.output = ce.losses;
     ggml_set_output(g.output);
-    g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
+    g.graph = ggml_new_graph_custom(g.ctx, graph_nodes(config_), false);
     ggml_build_forward_expand(g.graph, g.output);
     if (with_backward) {
         ggml_tensor * dlogits = o->cross_entropy_backward(f.logits, ce, lg.in);

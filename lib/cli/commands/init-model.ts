@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { GPT2 } from '../../engine/gpt2.js';
 import { PRESETS, presetConfig, type PresetName } from '../../model/config.js';
 import { countParameters } from '../../model/parameters.js';
-import { oneOf, wholeNumber } from '../option-parsers.js';
+import { contextLength, headCount, layerCount, oneOf, threadCount, wholeNumber, width } from '../option-parsers.js';
 
 interface InitModelOptions {
   size: PresetName;
@@ -24,11 +24,11 @@ export function registerInitModel(program: Command): void {
     .requiredOption('--out <dir>', 'the model directory to write (replaced as a whole if it exists)')
     .option('--size <name>', `one of ${Object.keys(PRESETS).join(', ')}`, oneOf(Object.keys(PRESETS) as PresetName[]), 'tiny')
     .option('--seed <n>', 'seed of the initialisation', wholeNumber(0), 0)
-    .option('--n-layer <n>', 'override the number of layers', wholeNumber(1))
-    .option('--n-head <n>', 'override the number of attention heads', wholeNumber(1))
-    .option('--n-embd <n>', 'override the width (a multiple of --n-head)', wholeNumber(1))
-    .option('--n-ctx <n>', 'override the context length (n_positions)', wholeNumber(1))
-    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--n-layer <n>', 'override the number of layers', layerCount)
+    .option('--n-head <n>', 'override the number of attention heads', headCount)
+    .option('--n-embd <n>', 'override the width (a multiple of --n-head)', width)
+    .option('--n-ctx <n>', 'override the context length (n_positions)', contextLength)
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount)
     .option('--json', 'print the config and parameter count as JSON on stdout')
     .addHelpText(
       'after',
