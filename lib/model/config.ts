@@ -59,8 +59,9 @@ export function validateConfig(c: GPT2Config): GPT2Config {
   positiveInt(c.nPositions, 'n_positions', SHAPE_LIMITS.nPositions);
   positiveInt(c.vocabSize, 'vocab_size', SHAPE_LIMITS.vocabSize);
   if (c.nEmbd % c.nHead !== 0) throw new Error(`n_embd (${c.nEmbd}) must be a multiple of n_head (${c.nHead})`);
-  if (typeof c.layerNormEpsilon !== 'number' || !(c.layerNormEpsilon > 0 && c.layerNormEpsilon < 1)) {
-    throw new Error(`layer_norm_epsilon must be a number in (0, 1), got ${describe(c.layerNormEpsilon)}`);
+  // the engine computes in float32: an epsilon that rounds to 0 there is no epsilon
+  if (typeof c.layerNormEpsilon !== 'number' || !(Math.fround(c.layerNormEpsilon) > 0 && c.layerNormEpsilon < 1)) {
+    throw new Error(`layer_norm_epsilon must be a number in (0, 1) that float32 holds (≥ 1e-45), got ${describe(c.layerNormEpsilon)}`);
   }
   for (const [value, name] of [[c.bosTokenId, 'bos_token_id'], [c.eosTokenId, 'eos_token_id']] as const) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TOKEN_ID) {

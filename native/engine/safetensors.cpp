@@ -64,11 +64,11 @@ bool valid_utf8(const std::string & s) {
     return true;
 }
 
-// A JSON number that is a non-negative integer a double holds exactly (the format's
-// offsets and dimensions are u64/usize; beyond 2^53 they would not survive JSON in
-// most writers anyway, and no real file comes near).
+// A JSON number that is a non-negative integer a double holds exactly: up to 2^53 - 1,
+// as lib/model/safetensors.ts reads it. (The format's offsets and dimensions are
+// u64; beyond 2^53 they would not survive most JSON writers, and no real file comes near.)
 bool as_size(const JsonValue & v, uint64_t & out) {
-    if (v.kind != JsonValue::Kind::Number || !(v.number >= 0.0) || v.number > 9007199254740992.0 || v.number != std::floor(v.number))
+    if (v.kind != JsonValue::Kind::Number || !(v.number >= 0.0) || v.number > 9007199254740991.0 || v.number != std::floor(v.number))
         return false;
     out = uint64_t(v.number);
     return true;
