@@ -44,7 +44,7 @@ test('the raw addon throws a JS error for every wrong argument, and a deep model
   t.is(code, 0, stderr.slice(-2000));
   const done = lines.find((l) => l.done);
   t.truthy(done, 'the probes ran to the end');
-  t.true(started.length >= 38, `${started.length} probes ran`);
+  t.true(started.length >= 40, `${started.length} probes ran`);
   const mustSucceed = new Set(done?.mustSucceed ?? []);
   for (const [probe, line] of finished) {
     if (mustSucceed.has(probe)) {

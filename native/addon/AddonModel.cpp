@@ -99,7 +99,7 @@ Napi::Value AddonModel::Logits(const Napi::CallbackInfo & info) {
 Napi::Value AddonModel::CachedLogits(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
-    const int64_t prompt_length = integer_arg(info, 1, "promptLength", 1, int64_t(tokens->size()));
+    const int64_t prompt_length = integer_arg(info, 1, "promptLength", -kMaxSafeInteger, kMaxSafeInteger);  // the engine checks its range
     auto out = std::make_shared<std::vector<float>>();
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(

@@ -111,6 +111,26 @@ void GPT2Model::check_tokens(const int32_t * tokens, int64_t n) const {
                               " is outside the vocabulary (0.." + std::to_string(config_.vocab_size - 1) + ")");
 }
 
+// A lower bound on what a forward pass over B·T tokens keeps: per layer and token
+// the block's saved tensors (about 16 C) and the attention's scores and
+// probabilities (2 H T), and the logits and their gradient (2 V); 4 bytes each.
+// Lower, so that it refuses only what cannot run; checked, so that a batch whose
+// attention alone passes 2^63 bytes is refused rather than wrapped to a small size.
+void GPT2Model::check_activation_memory(int64_t T, int64_t B) const {
+    using Size = std::optional<int64_t>;  // nothing: past 2^63
+    auto mul = [](Size a, Size b) { return a && b ? limits::checked_mul(*a, *b) : Size(); };
+    auto add = [](Size a, Size b) { return a && b ? limits::checked_add(*a, *b) : Size(); };
+    const GPT2Config & c = config_;
+    const Size per_layer = add(mul(16, c.n_embd), mul(mul(2, c.n_head), T));
+    const Size per_token = add(mul(c.n_layer, per_layer), add(mul(2, c.vocab_size), mul(4, c.n_embd)));
+    const Size bytes = mul(mul(per_token, mul(T, B)), int64_t(sizeof(float)));
+    const size_t memory = device_->description().memory_total;
+    if (!bytes || (memory > 0 && uint64_t(*bytes) > memory))
+        throw EngineError(std::to_string(B) + " sequences of " + std::to_string(T) + " tokens need " +
+                          (bytes ? gib(*bytes) : std::string("more than 2^63 bytes")) + " of activations, more than the " +
+                          gib(int64_t(memory)) + " of memory of " + device_->description().name + "; use shorter or fewer sequences");
+}
+
 // ---------------------------------------------------------------- forward
 
 namespace {
@@ -154,6 +174,7 @@ std::vector<float> GPT2Model::logits(const int32_t * tokens, int64_t T) {
         throw EngineError("sequence length " + std::to_string(T) + " must be between 1 and n_positions (" +
                           std::to_string(config_.n_positions) + ")");
     check_tokens(tokens, T);
+    check_activation_memory(T, 1);
     build_logits_graph(T);
     set_inputs(logits_graph_, tokens);
     compute(logits_graph_);
@@ -227,6 +248,7 @@ void GPT2Model::check_training_batch(const int32_t * tokens, int64_t T, int64_t 
         throw EngineError("training sequences need between 2 and n_positions (" + std::to_string(config_.n_positions) +
                           ") tokens, got " + std::to_string(T));
     if (B < 1) throw EngineError("batch size must be at least 1");
+    check_activation_memory(T, B);
     check_tokens(tokens, T * B);
 }
 

@@ -44,6 +44,26 @@ const probes = {
   'loss T=2^32, B=2^32': () => model.loss(new Int32Array(0), 2 ** 32, 2 ** 32),
   'forwardBackward with T=NaN': () => model.forwardBackward(tokens, NaN, 1, 1),
   'cachedLogits with a promptLength of 2^53': () => model.cachedLogits(tokens, 2 ** 53),
+  // activations and caches larger than the machine: refused before a graph or cache is allocated
+  'a forward pass whose attention needs terabytes': async () => {
+    const long = new Model({ nLayer: 1, nHead: 8, nEmbd: 8, nPositions: 2 ** 20, vocabSize: 16 }, 1, {});
+    try {
+      await long.initRandom(1);
+      await long.logits(new Int32Array(2 ** 20));
+    } finally {
+      long.dispose();
+    }
+  },
+  'a KV cache of 4096 sequences of 2^20 tokens': async () => {
+    const long = new Model({ nLayer: 1, nHead: 8, nEmbd: 8, nPositions: 2 ** 20, vocabSize: 16 }, 1, {});
+    try {
+      await long.initRandom(1);
+      const g = new Generator(long, new Int32Array([1]), { n: 4096, maxLength: 2 ** 20 });
+      await g.step();
+    } finally {
+      long.dispose();
+    }
+  },
   // typed arrays and strings
   'logits of a Float32Array': () => model.logits(new Float32Array(4)),
   'logits of an array': () => model.logits([1, 2, 3]),
