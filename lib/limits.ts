@@ -22,7 +22,7 @@ export const MAX_SEQUENCES = 4096;
 /** The largest token id a tokenizer file may give (a vocabulary this size is already 16× GPT-2's largest cousins'). */
 export const MAX_TOKEN_ID = SHAPE_LIMITS.vocabSize - 1;
 
-/** A safetensors header longer than this is refused before it is read (the format's own limit). */
+/** A safetensors header longer than this is refused before it is read (the reference reader refuses 100 MB). */
 export const MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024;
 
 /** The number of parameters of a GPT-2 of this shape (exact: every term stays far below 2^53 within SHAPE_LIMITS). */
