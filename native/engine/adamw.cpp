@@ -10,6 +10,7 @@ AdamW::AdamW(GPT2Model & model, const AdamWConfig & config) : model_(model), con
     if (!(config.beta1 >= 0 && config.beta1 < 1) || !(config.beta2 >= 0 && config.beta2 < 1))
         throw EngineError("AdamW betas must be in [0, 1)");
     if (!(config.eps > 0)) throw EngineError("AdamW eps must be positive");
+    model.check_weight_copies(4, "its weights, gradients and AdamW's two moments");
     m_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_m");
     v_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_v");
     m_->set_zero();

@@ -41,12 +41,7 @@ GPT2Model::GPT2Model(const GPT2Config & config, int n_threads, const std::string
     device_ = std::make_unique<ComputeDevice>(device, n_threads, portable);
     // Before allocating: weights that cannot fit in the device's memory are an error
     // now, not an allocation that the system grants lazily and kills the process for later.
-    const int64_t weight_bytes = *limits::checked_mul(config_.parameter_count(), int64_t(sizeof(float)));
-    const size_t memory = device_->description().memory_total;
-    if (memory > 0 && uint64_t(weight_bytes) > memory)
-        throw EngineError("a GPT-2 with " + config_.describe() + " has " + std::to_string(config_.parameter_count()) +
-                          " parameters: its weights alone need " + gib(weight_bytes) + ", more than the " + gib(int64_t(memory)) +
-                          " of memory of " + device_->description().name + " (" + device_->description().description + ")");
+    check_weight_copies(1, "its weights alone");
     auto turn = device_->exclusive();
     params_ = std::make_unique<ParameterSet>(config_, buffer_type(), "param");
 }
@@ -109,6 +104,16 @@ void GPT2Model::check_tokens(const int32_t * tokens, int64_t n) const {
         if (tokens[i] < 0 || tokens[i] >= config_.vocab_size)
             throw EngineError("token " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
                               " is outside the vocabulary (0.." + std::to_string(config_.vocab_size - 1) + ")");
+}
+
+void GPT2Model::check_weight_copies(int copies, const std::string & what) const {
+    // below 2^50 within the bounds of GPT2Config::validate: no overflow
+    const int64_t bytes = config_.parameter_count() * int64_t(sizeof(float)) * copies;
+    const size_t memory = device_->description().memory_total;
+    if (memory > 0 && uint64_t(bytes) > memory)
+        throw EngineError("a GPT-2 with " + config_.describe() + " has " + std::to_string(config_.parameter_count()) + " parameters: " +
+                          what + " need " + gib(bytes) + ", more than the " + gib(int64_t(memory)) + " of memory of " +
+                          device_->description().name + " (" + device_->description().description + ")");
 }
 
 // A lower bound on what a forward pass over B·T tokens keeps: per layer and token
@@ -206,6 +211,7 @@ std::vector<float> GPT2Model::cached_logits(const int32_t * tokens, int64_t T, i
 
 ParameterSet & GPT2Model::grads() {
     if (!grads_) {
+        check_weight_copies(2, "its weights and their gradients");
         grads_ = std::make_unique<ParameterSet>(config_, buffer_type(), "grad");
         grads_->set_zero();
     }

@@ -95,6 +95,10 @@ public:
     // their activations than the device has, or a size that does not fit in 63 bits
     // (checked before any graph for them is built; see limits.h).
     void check_activation_memory(int64_t T, int64_t B) const;
+    // Throws EngineError when `copies` sets of weight-sized tensors (the parameters
+    // and gradients: 2; with AdamW's moments: 4) cannot fit in the device's memory;
+    // `what` says what would be allocated. Called before allocating them.
+    void check_weight_copies(int copies, const std::string & what) const;
 
 private:
     void build_logits_graph(int64_t T);
