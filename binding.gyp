@@ -131,6 +131,8 @@
         'NAPI_VERSION=8',
         'NODE_ADDON_API_DISABLE_DEPRECATED',
         'NODE_ADDON_API_CPP_EXCEPTIONS',
+        # any C++ exception escaping a binding call (std::bad_alloc too) becomes a JS error, not std::terminate
+        'NODE_ADDON_API_CPP_EXCEPTIONS_ALL',
       ],
       'conditions': [
         ['OS=="linux"', { 'libraries': ['-lm'] }],

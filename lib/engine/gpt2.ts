@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SAMPLING_DEFAULTS } from '../defaults.js';
+import { MAX_THREADS } from '../limits.js';
 import {
   configToHF,
   END_OF_TEXT,
@@ -109,9 +110,12 @@ function checkPrecision(precision: Precision | undefined): Precision {
   return precision;
 }
 
-function defaultThreads(threads: number | undefined): number {
-  if (threads === undefined) return availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+/** `threads` checked (1 … MAX_THREADS), or every core. */
+export function checkThreads(threads: number | undefined): number {
+  if (threads === undefined) return Math.min(availableParallelism(), MAX_THREADS);
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new RangeError(`threads must be a whole number from 1 to ${MAX_THREADS}, got ${String(threads)}`);
+  }
   return threads;
 }
 
@@ -175,7 +179,7 @@ export class GPT2 {
     if (isAdapterDir(dir)) return GPT2.loadAdapter(dir, options);
     const { config } = await readModelConfig(dir);
     const file = weightsPath(dir);
-    const threads = defaultThreads(options.threads);
+    const threads = checkThreads(options.threads);
     const precision = checkPrecision(options.precision);
     // sourceDir is the path as given: save() finds it again, wherever a replacement left it
     return GPT2.open(config, options, threads, precision, (native) => native.load(file), dirOrOutput);
@@ -196,7 +200,7 @@ export class GPT2 {
           });
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
-    const threads = defaultThreads(options.threads);
+    const threads = checkThreads(options.threads);
     const precision = checkPrecision(options.precision);
     return GPT2.open(full, options, threads, precision, (native) => native.initRandom(seed));
   }
@@ -408,7 +412,7 @@ export class GPT2 {
 
   setThreads(threads: number): Promise<void> {
     return this.exclusive(async (n) => {
-      n.setThreads(defaultThreads(threads));
+      n.setThreads(checkThreads(threads));
       this.threadCount = threads;
     });
   }

@@ -1,6 +1,8 @@
 // GPT-2's configuration: the published sizes, and the one place that reads and
 // writes Hugging Face's config.json / generation_config.json.
+import { totalmem } from 'node:os';
 import { SAMPLING_DEFAULTS } from '../defaults.js';
+import { MAX_TOKEN_ID, parameterCount, SHAPE_LIMITS } from '../limits.js';
 
 /** The numbers of a GPT-2's shape that change the math (nPositions: the longest sequence, HF's n_positions / n_ctx). */
 export interface GPT2Shape {
@@ -41,18 +43,50 @@ export function presetConfig(name: string, overrides: Partial<GPT2Config> = {}):
   return validateConfig({ ...PRESETS[name as PresetName], ...overrides });
 }
 
+/**
+ * Checks a shape before anything is allocated for it: every field a positive integer
+ * within SHAPE_LIMITS (lib/limits.ts), n_embd a multiple of n_head, and weights that
+ * fit in this machine's memory. Errors name the config.json field.
+ */
 export function validateConfig(c: GPT2Config): GPT2Config {
-  const positiveInt = (v: number, name: string) => {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
+  const positiveInt = (v: unknown, name: string, max: number) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${describe(v)}`);
+    if (v > max) throw new Error(`${name} is ${v}, more than the ${max} tweetsmith supports`);
   };
-  positiveInt(c.nLayer, 'n_layer');
-  positiveInt(c.nHead, 'n_head');
-  positiveInt(c.nEmbd, 'n_embd');
-  positiveInt(c.nPositions, 'n_positions');
-  positiveInt(c.vocabSize, 'vocab_size');
+  positiveInt(c.nLayer, 'n_layer', SHAPE_LIMITS.nLayer);
+  positiveInt(c.nHead, 'n_head', SHAPE_LIMITS.nHead);
+  positiveInt(c.nEmbd, 'n_embd', SHAPE_LIMITS.nEmbd);
+  positiveInt(c.nPositions, 'n_positions', SHAPE_LIMITS.nPositions);
+  positiveInt(c.vocabSize, 'vocab_size', SHAPE_LIMITS.vocabSize);
   if (c.nEmbd % c.nHead !== 0) throw new Error(`n_embd (${c.nEmbd}) must be a multiple of n_head (${c.nHead})`);
-  if (!(c.layerNormEpsilon > 0 && c.layerNormEpsilon < 1)) throw new Error('layer_norm_epsilon must be in (0, 1)');
+  // the engine computes in float32: an epsilon that rounds to 0 there is no epsilon
+  if (typeof c.layerNormEpsilon !== 'number' || !(Math.fround(c.layerNormEpsilon) > 0 && c.layerNormEpsilon < 1)) {
+    throw new Error(`layer_norm_epsilon must be a number in (0, 1) that float32 holds (≥ 1e-45), got ${describe(c.layerNormEpsilon)}`);
+  }
+  for (const [value, name] of [[c.bosTokenId, 'bos_token_id'], [c.eosTokenId, 'eos_token_id']] as const) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TOKEN_ID) {
+      throw new Error(`${name} must be a token id (an integer from 0 to ${MAX_TOKEN_ID}), got ${describe(value)}`);
+    }
+  }
+  // weights the machine cannot hold are an error now, not an allocation the system
+  // grants lazily and kills the process for later
+  const bytes = parameterCount(c) * 4;
+  if (bytes > totalmem()) {
+    throw new Error(
+      `this shape (n_layer ${c.nLayer}, n_embd ${c.nEmbd}, n_positions ${c.nPositions}, vocab_size ${c.vocabSize}) has ` +
+        `${parameterCount(c)} parameters: the weights alone need ${gib(bytes)}, more than this machine's ${gib(totalmem())} of memory`,
+    );
+  }
   return c;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 }
 
 /** What the engine is built from: the shape without the special tokens. */
@@ -68,19 +102,19 @@ export function configFromHF(json: Record<string, unknown>, file: string): GPT2C
       if (fallback !== undefined) return fallback;
       throw new Error(`${file}: "${key}" is missing`);
     }
-    if (typeof v !== 'number') throw new Error(`${file}: "${key}" must be a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number') throw new Error(`${file}: "${key}" must be a number, got ${describe(v)}`);
     return v;
   };
   if (json.model_type !== undefined && json.model_type !== 'gpt2') {
-    throw new Error(`${file}: model_type is "${String(json.model_type)}"; tweetsmith runs GPT-2 models only`);
+    throw new Error(`${file}: model_type is ${describe(json.model_type)}; tweetsmith runs GPT-2 models only`);
   }
   const activation = json.activation_function ?? 'gelu_new';
   if (activation !== 'gelu_new') {
-    throw new Error(`${file}: activation_function "${String(activation)}" is not supported (GPT-2 uses gelu_new)`);
+    throw new Error(`${file}: activation_function ${describe(activation)} is not supported (GPT-2 uses gelu_new)`);
   }
   const nEmbd = num('n_embd');
   if (json.n_inner !== undefined && json.n_inner !== null && json.n_inner !== 4 * nEmbd) {
-    throw new Error(`${file}: n_inner ${String(json.n_inner)} is not supported (only 4 × n_embd)`);
+    throw new Error(`${file}: n_inner ${describe(json.n_inner)} is not supported (only 4 × n_embd)`);
   }
   try {
     return validateConfig({

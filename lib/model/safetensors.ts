@@ -1,6 +1,7 @@
 // Reading a safetensors file from TypeScript (the engine reads model weights
 // natively; this is for fixtures, exports and inspection). F32, F16 and BF16.
 import { readFile, writeFile } from 'node:fs/promises';
+import { MAX_SAFETENSORS_HEADER } from '../limits.js';
 
 export interface SafetensorsTensor {
   dtype: string;
@@ -17,41 +18,117 @@ function halfToFloat(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-export async function readSafetensors(file: string): Promise<Map<string, SafetensorsTensor>> {
-  const buf = await readFile(file);
-  if (buf.length < 8) throw new Error(`${file}: not a safetensors file (too short)`);
-  const n = Number(buf.readBigUInt64LE(0));
-  if (n > buf.length - 8) throw new Error(`${file}: header length ${n} runs past the end of the file (truncated?)`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+/** Bytes per element of the dtypes the format defines. Only F32, F16 and BF16 are decoded; every tensor's size is checked. */
+const DTYPE_SIZES: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+/** Where one tensor lies: [begin, end) in the data after the header. */
+export interface SafetensorsRecord {
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Reads and checks a safetensors header without trusting any of it: a sane length
+ * that fits in the file, UTF-8 JSON, an object of entries with a known dtype, a shape
+ * of non-negative integers, offsets in range, a byte count equal to the shape's
+ * (computed without overflow), and no two tensors sharing bytes. The engine's loader
+ * (native/engine/safetensors.cpp) checks the same. Errors name `file` and the tensor.
+ */
+export function readSafetensorsHeader(buf: Uint8Array, file: string): { records: Map<string, SafetensorsRecord>; dataStart: number } {
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (bytes.length < 8) throw new Error(`${file}: not a safetensors file (shorter than its 8-byte header length)`);
+  const n = bytes.readBigUInt64LE(0);
+  if (n > BigInt(MAX_SAFETENSORS_HEADER) || n > BigInt(bytes.length - 8)) {
+    throw new Error(`${file}: not a safetensors file or truncated (header length ${n} does not fit in the file's ${bytes.length} bytes)`);
+  }
+  const dataStart = 8 + Number(n);
+  let text: string;
   try {
-    header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, dataStart));
+  } catch {
+    throw new Error(`${file}: the header is not valid UTF-8 (not a safetensors file?)`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
   } catch (err) {
     throw new Error(`${file}: the header is not valid JSON (${(err as Error).message})`);
   }
-  const dataStart = 8 + n;
-  const out = new Map<string, SafetensorsTensor>();
+  if (!isObject(header)) throw new Error(`${file}: the header is not a JSON object`);
+  const dataSize = bytes.length - dataStart;
+  const records = new Map<string, SafetensorsRecord>();
   for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [begin, end] = info.data_offsets;
-    if (dataStart + end > buf.length) throw new Error(`${file}: tensor ${name} lies past the end of the file (truncated?)`);
-    const bytes = buf.subarray(dataStart + begin, dataStart + end);
-    const count = info.shape.reduce((a, b) => a * b, 1);
+    if (name === '__metadata__') {
+      if (!isObject(info)) throw new Error(`${file}: __metadata__ is not a JSON object`);
+      continue;
+    }
+    const bad = (why: string) => new Error(`${file}: tensor ${name}: ${why}`);
+    if (!isObject(info)) throw bad('the header entry is not a JSON object');
+    const { dtype, shape, data_offsets: offsets } = info;
+    if (typeof dtype !== 'string' || !Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) {
+      throw bad('header entry lacks dtype, shape or data_offsets');
+    }
+    const size = Object.hasOwn(DTYPE_SIZES, dtype) ? DTYPE_SIZES[dtype]! : 0;
+    if (!size) throw bad(`unknown dtype ${JSON.stringify(dtype).slice(0, 40)}`);
+    if (shape.length > 8) throw bad(`shape has ${shape.length} dimensions`);
+    if (!shape.every(isSize)) throw bad('shape holds something other than non-negative integers');
+    const [begin, end] = offsets;
+    if (!isSize(begin) || !isSize(end)) throw bad('data_offsets are not two non-negative integers');
+    if (end < begin || end > dataSize) {
+      throw bad(`data [${begin}, ${end}) lies beyond the ${dataSize} bytes of data in the file (truncated?)`);
+    }
+    // BigInt: a product of safe integers can pass 2^53, where a double would round it
+    const needed = shape.reduce((a: bigint, d: number) => a * BigInt(d), BigInt(size));
+    if (BigInt(end - begin) !== needed) throw bad(`holds ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${needed}`);
+    records.set(name, { dtype, shape: shape as number[], begin, end });
+  }
+  // no two tensors share bytes (writing one would change another)
+  const spans = [...records].filter(([, r]) => r.end > r.begin).sort((a, b) => a[1].begin - b[1].begin);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i]![1].begin < spans[i - 1]![1].end) throw new Error(`${file}: tensors ${spans[i - 1]![0]} and ${spans[i]![0]} overlap in the file`);
+  }
+  return { records, dataStart };
+}
+
+/** Every tensor of a safetensors file as float32 (F32, F16 and BF16; another dtype is an error naming the tensor). */
+export async function readSafetensors(file: string): Promise<Map<string, SafetensorsTensor>> {
+  return decodeSafetensors(await readFile(file), file);
+}
+
+/** readSafetensors over bytes already read; `file` names them in errors. */
+export function decodeSafetensors(buf: Uint8Array, file: string): Map<string, SafetensorsTensor> {
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const { records, dataStart } = readSafetensorsHeader(bytes, file);
+  const out = new Map<string, SafetensorsTensor>();
+  for (const [name, { dtype, shape, begin, end }] of records) {
+    const raw = bytes.subarray(dataStart + begin, dataStart + end);
+    const count = raw.length / DTYPE_SIZES[dtype]!; // the header check made the two agree
     const data = new Float32Array(count);
-    if (info.dtype === 'F32') {
-      for (let i = 0; i < count; i++) data[i] = bytes.readFloatLE(4 * i);
-    } else if (info.dtype === 'F16') {
-      for (let i = 0; i < count; i++) data[i] = halfToFloat(bytes.readUInt16LE(2 * i));
-    } else if (info.dtype === 'BF16') {
+    if (dtype === 'F32') {
+      for (let i = 0; i < count; i++) data[i] = raw.readFloatLE(4 * i);
+    } else if (dtype === 'F16') {
+      for (let i = 0; i < count; i++) data[i] = halfToFloat(raw.readUInt16LE(2 * i));
+    } else if (dtype === 'BF16') {
       const word = Buffer.alloc(4);
       for (let i = 0; i < count; i++) {
         word.writeUInt16LE(0, 0);
-        word.writeUInt16LE(bytes.readUInt16LE(2 * i), 2);
+        word.writeUInt16LE(raw.readUInt16LE(2 * i), 2);
         data[i] = word.readFloatLE(0);
       }
     } else {
-      throw new Error(`${file}: tensor ${name} has dtype ${info.dtype}; only F32, F16 and BF16 are read`);
+      throw new Error(`${file}: tensor ${name} has dtype ${dtype}; only F32, F16 and BF16 are read`);
     }
-    out.set(name, { dtype: info.dtype, shape: info.shape, data });
+    out.set(name, { dtype, shape, data });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Parsing the tokenizer files of a model directory, with errors that name the file and
 // say what is wrong with it.
 import { readFile } from 'node:fs/promises';
+import { MAX_TOKEN_ID } from '../limits.js';
 
 /** The first line of a GPT-2 `merges.txt`. */
 export const MERGES_HEADER = '#version: 0.2';
@@ -51,8 +52,20 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isTokenId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+/** A token id: an integer from 0 to MAX_TOKEN_ID (an id such as 1e300 would size the id tables). */
+export function isTokenId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOKEN_ID;
+}
+
+/** A value as an error message shows it: JSON, cut short. */
+export function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 /** Turn a parsed `{token: id}` object into a Vocab, checking every id. */
@@ -63,11 +76,11 @@ export function vocabFromObject(value: unknown, file: string, where = 'the vocab
   // Object.entries, not `for in`: the vocabulary holds keys such as "constructor".
   for (const [token, id] of Object.entries(value)) {
     if (!isTokenId(id)) {
-      throw new TokenizerFileError(file, `${where}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, not a non-negative integer`);
+      throw new TokenizerFileError(file, `${where}: token ${shown(token)} has id ${shown(id)}, not a token id (an integer from 0 to ${MAX_TOKEN_ID})`);
     }
     const previous = owner.get(id);
     if (previous !== undefined) {
-      throw new TokenizerFileError(file, `${where}: id ${id} is given to both ${JSON.stringify(previous)} and ${JSON.stringify(token)}`);
+      throw new TokenizerFileError(file, `${where}: id ${id} is given to both ${shown(previous)} and ${shown(token)}`);
     }
     owner.set(id, token);
     vocab.set(token, id);
@@ -103,7 +116,7 @@ export function parseMerges(text: string, file: string, lineNumbers?: number[]):
 function parseMergeLine(line: string, file: string, where: string): [string, string] {
   const parts = line.split(' ');
   if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
-    throw new TokenizerFileError(file, `${where}: malformed merge ${JSON.stringify(line)} (expected two tokens separated by one space)`);
+    throw new TokenizerFileError(file, `${where}: malformed merge ${shown(line)} (expected two tokens separated by one space)`);
   }
   return [parts[0]!, parts[1]!];
 }
@@ -117,7 +130,7 @@ export function mergesFromJson(value: unknown, file: string): Merges {
     if (Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string' && entry[0] !== '' && entry[1] !== '') {
       return [entry[0], entry[1]];
     }
-    throw new TokenizerFileError(file, `${where}: malformed merge ${JSON.stringify(entry)} (expected "a b" or ["a", "b"])`);
+    throw new TokenizerFileError(file, `${where}: malformed merge ${shown(entry)} (expected "a b" or ["a", "b"])`);
   });
 }
 
@@ -127,7 +140,8 @@ export function addedTokenFromJson(value: unknown, file: string, where: string, 
     throw new TokenizerFileError(file, `${where} is not an added token with a "content" string`);
   }
   const tokenId = id ?? value.id;
-  if (!isTokenId(tokenId)) throw new TokenizerFileError(file, `${where} has no valid "id"`);
+  if (!isTokenId(tokenId)) throw new TokenizerFileError(file, `${where} has no valid "id" (an integer from 0 to ${MAX_TOKEN_ID}), got ${shown(tokenId)}`);
+  if (value.special !== undefined && typeof value.special !== 'boolean') throw new TokenizerFileError(file, `${where}: "special" must be true or false, got ${shown(value.special)}`);
   return { content: value.content, id: tokenId, special: value.special === true };
 }
 

@@ -11,8 +11,11 @@ import {
   parseJson,
   parseMerges,
   parseVocab,
+  isTokenId,
   readTextFile,
+  shown,
 } from './load.js';
+import { MAX_TOKEN_ID } from '../limits.js';
 import { parseTokenizerJson } from './tokenizer-json.js';
 import type { TokenizerSource } from './tables.js';
 
@@ -73,8 +76,8 @@ function addedTokensFromConfig(text: string, file: string): AddedToken[] {
   if (!isObject(decoder)) throw new TokenizerFileError(file, '"added_tokens_decoder" is not an object of id → token');
   return Object.entries(decoder).map(([key, entry]) => {
     const id = Number(key);
-    if (!Number.isInteger(id) || id < 0 || String(id) !== key) {
-      throw new TokenizerFileError(file, `added_tokens_decoder: key ${JSON.stringify(key)} is not a token id`);
+    if (!isTokenId(id) || String(id) !== key) {
+      throw new TokenizerFileError(file, `added_tokens_decoder: key ${shown(key)} is not a token id (an integer from 0 to ${MAX_TOKEN_ID})`);
     }
     return addedTokenFromJson(entry, file, `added_tokens_decoder[${JSON.stringify(key)}]`, id);
   });

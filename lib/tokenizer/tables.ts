@@ -2,7 +2,7 @@
 // its merges and its added tokens, checked so that a bad file fails here, with a message
 // naming the file and the entry, rather than as a wrong encoding later.
 import { BYTE_TO_CHAR, tokenToBytes } from './byte-level.js';
-import { type AddedToken, type Merges, type Vocab, TokenizerFileError } from './load.js';
+import { type AddedToken, type Merges, type Vocab, TokenizerFileError, shown } from './load.js';
 import { PairRanks } from './pair-ranks.js';
 
 export interface TokenizerSource {
@@ -36,11 +36,19 @@ export class TokenizerTables {
     const encoder = new TextEncoder();
 
     // Added tokens may reuse a vocabulary id (GPT-2's <|endoftext|>) or extend it.
+    const idOwner = new Map<number, string>();
+    for (const [token, id] of vocab) idOwner.set(id, token);
     for (const token of source.addedTokens) {
       const existing = this.tokenToIdMap.get(token.content);
       if (existing !== undefined && existing !== token.id) {
-        throw new TokenizerFileError(source.vocabFile, `added token ${JSON.stringify(token.content)} has id ${token.id} but the vocabulary gives it ${existing}`);
+        throw new TokenizerFileError(source.vocabFile, `added token ${shown(token.content)} has id ${token.id} but the vocabulary gives it ${existing}`);
       }
+      // an id is one token: decoding must not depend on which of two contents wins
+      const owner = idOwner.get(token.id);
+      if (owner !== undefined && owner !== token.content) {
+        throw new TokenizerFileError(source.vocabFile, `added token ${shown(token.content)} has id ${token.id}, which is already ${shown(owner)}`);
+      }
+      idOwner.set(token.id, token.content);
       this.tokenToIdMap.set(token.content, token.id);
     }
     let maxId = -1;

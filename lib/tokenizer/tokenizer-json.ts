@@ -9,6 +9,7 @@ import {
   isObject,
   mergesFromJson,
   parseJson,
+  shown,
   vocabFromObject,
 } from './load.js';
 
@@ -74,25 +75,25 @@ export function parseTokenizerJson(text: string, file: string): TokenizerJsonCon
   const root = parseJson(text, file);
   if (!isObject(root)) throw new TokenizerFileError(file, 'not a JSON object');
   if (root.normalizer !== null && root.normalizer !== undefined) {
-    throw new TokenizerFileError(file, `unsupported normalizer ${JSON.stringify(root.normalizer)} (GPT-2 has none)`);
+    throw new TokenizerFileError(file, `unsupported normalizer ${shown(root.normalizer)} (GPT-2 has none)`);
   }
   checkByteLevel(root.pre_tokenizer, file, 'pre_tokenizer');
   const model = root.model;
   if (!isObject(model)) throw new TokenizerFileError(file, 'has no "model" object');
   if (model.type !== undefined && model.type !== 'BPE') {
-    throw new TokenizerFileError(file, `unsupported model type ${JSON.stringify(model.type)} (expected "BPE")`);
+    throw new TokenizerFileError(file, `unsupported model type ${shown(model.type)} (expected "BPE")`);
   }
   for (const [field, neutral] of [['continuing_subword_prefix', ''], ['end_of_word_suffix', '']] as const) {
     const value = model[field];
     if (value !== undefined && value !== null && value !== neutral) {
-      throw new TokenizerFileError(file, `unsupported model.${field} ${JSON.stringify(value)}`);
+      throw new TokenizerFileError(file, `unsupported model.${field} ${shown(value)}`);
     }
   }
   for (const field of ['byte_fallback', 'ignore_merges'] as const) {
     if (model[field] === true) throw new TokenizerFileError(file, `unsupported model.${field}: true`);
   }
   if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) {
-    throw new TokenizerFileError(file, `unsupported model.dropout ${JSON.stringify(model.dropout)}`);
+    throw new TokenizerFileError(file, `unsupported model.dropout ${shown(model.dropout)}`);
   }
   const vocab = vocabFromObject(model.vocab, file, 'model.vocab');
   const merges = mergesFromJson(model.merges, file);
@@ -104,7 +105,7 @@ export function parseTokenizerJson(text: string, file: string): TokenizerJsonCon
 
 function checkByteLevel(value: unknown, file: string, field: string): void {
   if (!isObject(value) || value.type !== 'ByteLevel') {
-    throw new TokenizerFileError(file, `unsupported ${field} ${JSON.stringify(value)} (expected GPT-2's ByteLevel)`);
+    throw new TokenizerFileError(file, `unsupported ${field} ${shown(value)} (expected GPT-2's ByteLevel)`);
   }
   if (value.add_prefix_space === true) {
     throw new TokenizerFileError(file, `unsupported ${field}.add_prefix_space: true (GPT-2 adds no prefix space)`);

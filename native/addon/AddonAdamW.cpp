@@ -23,6 +23,7 @@ AddonAdamW::AddonAdamW(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Addon
     Napi::Env env = info.Env();
     slot_ = AddonModel::Unwrap(info[0])->slot();
     owner_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    if (!info[1].IsUndefined() && !info[1].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
     Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     AdamWConfig c;
     c.beta1 = float(number_option(o, "beta1", c.beta1));
@@ -56,7 +57,7 @@ AdamW & AddonAdamW::optimizer(Napi::Env env) {
 // step(lr): Promise<{gradNorm, clipCoef, step}>
 Napi::Value AddonAdamW::Step(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    const float lr = float(info[0].As<Napi::Number>().DoubleValue());
+    const float lr = float(number_arg(info, 0, "lr"));
     AdamW * opt = &optimizer(env);
     slot_->begin_call(env);
     auto result = std::make_shared<AdamWStepResult>();
@@ -76,11 +77,12 @@ Napi::Value AddonAdamW::Step(const Napi::CallbackInfo & info) {
 Napi::Value AddonAdamW::SaveState(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     AdamW & opt = optimizer(env);
+    const std::string m_path = string_arg(info, 0, "mPath"), v_path = string_arg(info, 1, "vPath");
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
     try {
-        save_safetensors(info[0].As<Napi::String>(), opt.first_moment());
-        save_safetensors(info[1].As<Napi::String>(), opt.second_moment());
+        save_safetensors(m_path, opt.first_moment());
+        save_safetensors(v_path, opt.second_moment());
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
     }
@@ -91,13 +93,18 @@ Napi::Value AddonAdamW::SaveState(const Napi::CallbackInfo & info) {
 Napi::Value AddonAdamW::LoadState(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     AdamW & opt = optimizer(env);
+    const std::string m_path = string_arg(info, 0, "mPath"), v_path = string_arg(info, 1, "vPath");
+    const int64_t steps = integer_arg(info, 2, "steps", 0, kMaxSafeInteger);
+    // the dropout masks' pass count, so a resumed LoRA run draws the masks it would have
+    const bool has_runs = info.Length() > 3 && !info[3].IsUndefined();
+    const int64_t dropout_runs = has_runs ? integer_arg(info, 3, "dropoutRuns", 0, kMaxSafeInteger) : 0;
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
     try {
-        load_safetensors(info[0].As<Napi::String>(), opt.first_moment());
-        load_safetensors(info[1].As<Napi::String>(), opt.second_moment());
-        opt.set_steps_taken(info[2].As<Napi::Number>().Int64Value());
-    if (info[3].IsNumber()) slot_->get(env).set_dropout_runs(uint64_t(info[3].As<Napi::Number>().Int64Value()));
+        load_safetensors(m_path, opt.first_moment());
+        load_safetensors(v_path, opt.second_moment());
+        opt.set_steps_taken(steps);
+        if (has_runs) slot_->get(env).set_dropout_runs(uint64_t(dropout_runs));
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
     }

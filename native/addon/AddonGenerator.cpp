@@ -21,16 +21,17 @@ AddonGenerator::AddonGenerator(const Napi::CallbackInfo & info) : Napi::ObjectWr
     slot_ = AddonModel::Unwrap(info[0])->slot();
     owner_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     std::vector<int32_t> prompt = tokens_from_js(info[1], "prompt");
+    if (!info[2].IsUndefined() && !info[2].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
     Napi::Object o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
     SamplingConfig c;
-    c.n_sequences = integer_option(o, "n", c.n_sequences);
-    c.max_length = integer_option(o, "maxLength", c.max_length);
-    c.min_length = integer_option(o, "minLength", c.min_length);
+    c.n_sequences = integer_option(o, "n", c.n_sequences, 1, limits::kMaxSequences);
+    c.max_length = integer_option(o, "maxLength", c.max_length, 1, limits::kMaxPositions);
+    c.min_length = integer_option(o, "minLength", c.min_length, 0, limits::kMaxPositions);
     c.temperature = float(number_option(o, "temperature", c.temperature));
     c.top_p = float(number_option(o, "topP", c.top_p));
-    c.top_k = integer_option(o, "topK", c.top_k);
-    c.seed = uint64_t(integer_option(o, "seed", 0));
-    c.eos_token_id = int32_t(integer_option(o, "eosTokenId", c.eos_token_id));
+    c.top_k = integer_option(o, "topK", c.top_k, 0, limits::kMaxVocab);
+    c.seed = uint64_t(integer_option(o, "seed", 0, 0, kMaxSafeInteger));
+    c.eos_token_id = int32_t(integer_option(o, "eosTokenId", c.eos_token_id, -1, limits::kMaxVocab));
     try {
         c.weight_type = sampling_weight_type(string_option(o, "weights", "f32"));
         generator_ = std::make_unique<Generator>(slot_->get(env), std::move(prompt), c);

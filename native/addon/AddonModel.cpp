@@ -6,6 +6,14 @@
 
 namespace tweetsmith::addon {
 
+namespace {
+
+// Marks the JS objects that really wrap an AddonModel: napi_unwrap alone would take
+// an AdamW or a Generator for one and read it as a Model.
+constexpr napi_type_tag kModelTag = {0x7477656574736d69ULL, 0x6d6f64656c000001ULL};
+
+}  // namespace
+
 Napi::Function AddonModel::Define(Napi::Env env) {
     return DefineClass(env, "Model",
                        {
@@ -35,21 +43,23 @@ Napi::Function AddonModel::Define(Napi::Env env) {
 // new Model(config, threads, { device?: "CPU" | "Vulkan0" | …, portable?: boolean })
 AddonModel::AddonModel(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonModel>(info) {
     Napi::Env env = info.Env();
+    info.This().As<Napi::Object>().TypeTag(&kModelTag);
     if (!info[0].IsObject() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "new Model(config, threads, options?)");
+    const int threads = int(integer_arg(info, 1, "threads", 1, limits::kMaxThreads));
+    if (!info[2].IsUndefined() && !info[2].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
     Napi::Object o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
     const std::string device = string_option(o, "device", "CPU");
     const Napi::Value portable = o.Get("portable");
     if (!portable.IsUndefined() && !portable.IsBoolean()) throw Napi::TypeError::New(env, "option portable must be a boolean");
     try {
-        slot_->model = std::make_unique<GPT2Model>(config_from_js(info[0].As<Napi::Object>()), info[1].As<Napi::Number>().Int32Value(),
-                                                   device, portable.IsBoolean() && portable.As<Napi::Boolean>().Value());
+        slot_->model = std::make_unique<GPT2Model>(config_from_js(info[0].As<Napi::Object>()), threads, device, portable.IsBoolean() && portable.As<Napi::Boolean>().Value());
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
     }
 }
 
 AddonModel * AddonModel::Unwrap(const Napi::Value & v) {
-    if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "expected a Model");
+    if (!v.IsObject() || !v.As<Napi::Object>().CheckTypeTag(&kModelTag)) throw Napi::TypeError::New(v.Env(), "expected a Model");
     return Napi::ObjectWrap<AddonModel>::Unwrap(v.As<Napi::Object>());
 }
 
@@ -63,19 +73,19 @@ Napi::Value AddonModel::RunOnModel(Napi::Env env, std::function<void(GPT2Model &
 
 // initRandom(seed): Promise<void>
 Napi::Value AddonModel::InitRandom(const Napi::CallbackInfo & info) {
-    const uint64_t seed = uint64_t(info[0].As<Napi::Number>().Int64Value());
+    const uint64_t seed = uint64_t(integer_arg(info, 0, "seed", 0, kMaxSafeInteger));
     return RunOnModel(info.Env(), [seed](GPT2Model & m) { m.init_random(seed); });
 }
 
 // load(path): Promise<void>
 Napi::Value AddonModel::Load(const Napi::CallbackInfo & info) {
-    const std::string path = info[0].As<Napi::String>();
+    const std::string path = string_arg(info, 0, "path");
     return RunOnModel(info.Env(), [path](GPT2Model & m) { m.load(path); });
 }
 
 // save(path): Promise<void>
 Napi::Value AddonModel::Save(const Napi::CallbackInfo & info) {
-    const std::string path = info[0].As<Napi::String>();
+    const std::string path = string_arg(info, 0, "path");
     return RunOnModel(info.Env(), [path](GPT2Model & m) { m.save(path); });
 }
 
@@ -94,8 +104,7 @@ Napi::Value AddonModel::Logits(const Napi::CallbackInfo & info) {
 Napi::Value AddonModel::CachedLogits(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
-    if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "promptLength must be a number");
-    const int64_t prompt_length = info[1].As<Napi::Number>().Int64Value();
+    const int64_t prompt_length = integer_arg(info, 1, "promptLength", -kMaxSafeInteger, kMaxSafeInteger);  // the engine checks its range
     auto out = std::make_shared<std::vector<float>>();
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
@@ -123,9 +132,9 @@ Napi::Value AddonModel::DeviceInfo(const Napi::CallbackInfo & info) {
 Napi::Value AddonModel::ForwardBackward(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
-    const int64_t T = info[1].As<Napi::Number>().Int64Value(), B = info[2].As<Napi::Number>().Int64Value();
-    const double scale = info[3].As<Napi::Number>().DoubleValue();
-    if (T * B != int64_t(tokens->size())) throw Napi::RangeError::New(env, "tokens.length must be T * B");
+    const int64_t T = integer_arg(info, 1, "T", 1, kMaxSafeInteger), B = integer_arg(info, 2, "B", 1, kMaxSafeInteger);
+    const double scale = number_arg(info, 3, "scale");
+    check_batch_shape(env, T, B, tokens->size());
     auto loss = std::make_shared<double>(0.0);
     GPT2Model * m = &slot_->begin_call(env);
     return PromiseWorker::Run(
@@ -137,9 +146,10 @@ Napi::Value AddonModel::ForwardBackward(const Napi::CallbackInfo & info) {
 Napi::Value AddonModel::Loss(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     auto tokens = std::make_shared<std::vector<int32_t>>(tokens_from_js(info[0], "tokens"));
-    const int64_t T = info[1].As<Napi::Number>().Int64Value(), B = info[2].As<Napi::Number>().Int64Value();
-    if (T * B != int64_t(tokens->size())) throw Napi::RangeError::New(env, "tokens.length must be T * B");
+    const int64_t T = integer_arg(info, 1, "T", 1, kMaxSafeInteger), B = integer_arg(info, 2, "B", 1, kMaxSafeInteger);
+    check_batch_shape(env, T, B, tokens->size());
     ggml_type weights = GGML_TYPE_F32;
+    if (!info[3].IsUndefined() && !info[3].IsString()) throw Napi::TypeError::New(env, "weights must be a string");
     try {
         if (info[3].IsString()) weights = sampling_weight_type(info[3].As<Napi::String>().Utf8Value());
     } catch (const std::exception & e) {
@@ -165,7 +175,8 @@ Napi::Value AddonModel::ReadTensors(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
-    const std::string which = info[0].As<Napi::String>();
+    const std::string which = string_arg(info, 0, "which");
+    if (which != "param" && which != "grad") throw Napi::RangeError::New(env, "readTensors takes 'param' or 'grad'");
     ParameterSet & set = which == "grad" ? slot_->get(env).grads() : slot_->get(env).params();
     Napi::Object out = Napi::Object::New(env);
     for (const ParameterEntry & e : set.entries()) out.Set(e.name, float32_to_js(env, set.read_hf_layout(e)));
@@ -177,7 +188,7 @@ Napi::Value AddonModel::WriteTensor(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
-    const std::string name = info[0].As<Napi::String>();
+    const std::string name = string_arg(info, 0, "name");
     const ParameterEntry * e = slot_->get(env).params().find(name);
     if (!e) throw Napi::Error::New(env, "no parameter named " + name);
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
@@ -195,7 +206,7 @@ Napi::Value AddonModel::SetThreads(const Napi::CallbackInfo & info) {
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
     try {
-        slot_->get(env).set_threads(info[0].As<Napi::Number>().Int32Value());
+        slot_->get(env).set_threads(int(integer_arg(info, 0, "threads", 1, limits::kMaxThreads)));
     } catch (const EngineError & e) {
         throw Napi::RangeError::New(env, e.what());
     }

@@ -17,6 +17,7 @@ AdamW::AdamW(GPT2Model & model, const AdamWConfig & config) : model_(model), con
         lm_->set_zero();
         lv_->set_zero();
     } else {
+        model.check_weight_copies(4, "its weights, gradients and AdamW's two moments");
         m_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_m");
         v_ = std::make_unique<ParameterSet>(model.config(), model.buffer_type(), "adam_v");
         m_->set_zero();

@@ -38,7 +38,9 @@ Decoder::StepGraph & Decoder::graph_for(int64_t t, bool all_positions, const Hea
     StepGraph & s = *slot;
     CachedGraph & g = s.g;
     const GPT2Config & c = model_.config();
-    const size_t n_nodes = 96 * size_t(c.n_layer) + 64;  // room for LoRA's few nodes per linear layer
+    // grows with n_layer (a layer adds about 50 nodes and 60 tensors on the portable
+    // path, and LoRA about 20 more); twice that, so a deep model cannot fill it (ggml would abort)
+    const size_t n_nodes = 128 * size_t(c.n_layer) + 256;
     g.ctx = new_graph_context(n_nodes);
     g.T = t;
     g.B = n_sequences_;

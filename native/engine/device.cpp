@@ -2,6 +2,7 @@
 
 #include "buffer_pool.h"
 #include "engine_error.h"
+#include "limits.h"
 
 #include <ggml-cpu.h>
 
@@ -180,7 +181,8 @@ ggml_backend_buffer_type_t ComputeDevice::buffer_type() const {
 }
 
 void ComputeDevice::set_threads(int n_threads) {
-    if (n_threads < 1) throw EngineError("threads must be at least 1");
+    if (n_threads < 1 || n_threads > limits::kMaxThreads)
+        throw EngineError("threads must be between 1 and " + std::to_string(limits::kMaxThreads) + ", got " + std::to_string(n_threads));
     ggml_backend_cpu_set_n_threads(cpu_, n_threads);
 }
 

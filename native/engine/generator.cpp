@@ -1,6 +1,7 @@
 #include "generator.h"
 
 #include "engine_error.h"
+#include "limits.h"
 #include "vector_math.h"
 
 #include <algorithm>
@@ -157,7 +158,8 @@ Generator::Generator(GPT2Model & model, std::vector<int32_t> prompt, const Sampl
     : model_(model), prompt_(std::move(prompt)), config_(config), rng_(config.seed) {
     const GPT2Config & c = model.config();
     if (prompt_.empty()) throw EngineError("the prompt needs at least one token (start it with <|endoftext|>)");
-    if (config_.n_sequences < 1 || config_.n_sequences > 4096) throw EngineError("n must be between 1 and 4096");
+    if (config_.n_sequences < 1 || config_.n_sequences > limits::kMaxSequences)
+        throw EngineError("n must be between 1 and " + std::to_string(limits::kMaxSequences));
     if (config_.max_length > c.n_positions)
         throw EngineError("max length " + std::to_string(config_.max_length) + " is longer than the model's context (" +
                           std::to_string(c.n_positions) + " tokens)");
@@ -170,6 +172,15 @@ Generator::Generator(GPT2Model & model, std::vector<int32_t> prompt, const Sampl
         if (prompt_[i] < 0 || prompt_[i] >= c.vocab_size)
             throw EngineError("prompt token " + std::to_string(prompt_[i]) + " at position " + std::to_string(i) +
                               " is outside the vocabulary");
+    // the KV cache is allocated and cleared (touched) on the first step: one that cannot
+    // fit is an error now, not a process the system kills then. Within the bounds of
+    // GPT2Config::validate and the checks above it is below 2^62 bytes.
+    const int64_t cache_bytes = 2 * c.n_layer * c.n_embd * config_.max_length * config_.n_sequences * int64_t(sizeof(float));
+    const size_t memory = model.device().description().memory_total;
+    if (memory > 0 && uint64_t(cache_bytes) > memory)
+        throw EngineError("the KV cache of " + std::to_string(config_.n_sequences) + " sequences of " + std::to_string(config_.max_length) +
+                          " tokens needs " + std::to_string(cache_bytes >> 20) + " MiB, more than the " + std::to_string(memory >> 20) +
+                          " MiB of memory of " + model.device().description().name + "; sample fewer or shorter sequences");
     finished_.assign(size_t(config_.n_sequences), 0);
     pass_ = {&config_, 0, std::vector<double>(size_t(config_.n_sequences), 0.0), &finished_};
 }

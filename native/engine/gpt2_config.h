@@ -16,8 +16,11 @@ struct GPT2Config {
     int64_t head_size() const { return n_embd / n_head; }
     int64_t n_inner() const { return 4 * n_embd; }
 
-    // Throws EngineError naming the field that makes no sense.
+    // Throws EngineError naming the field that makes no sense or is out of bounds
+    // (limits.h). After it, every size computed from the config fits in 63 bits.
     void validate() const;
+    // The number of parameters (floats); call after validate().
+    int64_t parameter_count() const;
     std::string describe() const;
 };
 

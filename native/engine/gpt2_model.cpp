@@ -4,26 +4,44 @@
 #include "engine_error.h"
 #include "gpt2_graph.h"
 #include "grad_sink.h"
+#include "limits.h"
 #include "rng.h"
 #include "safetensors.h"
 #include "sampling_weights.h"
 
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 namespace tweetsmith {
 
 namespace {
 
-constexpr size_t kMaxGraphNodes = 32768;
+// The capacity of a training, loss or logits graph: its nodes, and the tensors of
+// its context. Everything but the embeddings, the final LayerNorm and the loss is
+// per layer, so the capacity grows with n_layer; a fixed one made ggml abort
+// (GGML_ASSERT: the graph or its context is full) on a deep model. Measured: a
+// layer adds at most about 220 nodes and 250 tensors (training in bf16 on the
+// portable path); the budget is twice that. Bounded: n_layer <= limits::kMaxLayers.
+size_t graph_nodes(const GPT2Config & c) { return 512 * size_t(c.n_layer) + 2048; }
+
+std::string gib(int64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
+    return text;
+}
 
 }  // namespace
 
 GPT2Model::GPT2Model(const GPT2Config & config, int n_threads, const std::string & device, bool portable)
     : config_(config), n_threads_(n_threads) {
     config_.validate();
-    if (n_threads < 1) throw EngineError("threads must be at least 1");
+    if (n_threads < 1 || n_threads > limits::kMaxThreads)
+        throw EngineError("threads must be between 1 and " + std::to_string(limits::kMaxThreads) + ", got " + std::to_string(n_threads));
     device_ = std::make_unique<ComputeDevice>(device, n_threads, portable);
+    // Before allocating: weights that cannot fit in the device's memory are an error
+    // now, not an allocation that the system grants lazily and kills the process for later.
+    check_weight_copies(1, "its weights alone");
     auto turn = device_->exclusive();
     params_ = std::make_unique<ParameterSet>(config_, buffer_type(), "param");
 }
@@ -92,6 +110,36 @@ void GPT2Model::check_tokens(const int32_t * tokens, int64_t n) const {
                               " is outside the vocabulary (0.." + std::to_string(config_.vocab_size - 1) + ")");
 }
 
+void GPT2Model::check_weight_copies(int copies, const std::string & what) const {
+    // below 2^50 within the bounds of GPT2Config::validate: no overflow
+    const int64_t bytes = config_.parameter_count() * int64_t(sizeof(float)) * copies;
+    const size_t memory = device_->description().memory_total;
+    if (memory > 0 && uint64_t(bytes) > memory)
+        throw EngineError("a GPT-2 with " + config_.describe() + " has " + std::to_string(config_.parameter_count()) + " parameters: " +
+                          what + " need " + gib(bytes) + ", more than the " + gib(int64_t(memory)) + " of memory of " +
+                          device_->description().name + " (" + device_->description().description + ")");
+}
+
+// A lower bound on what a forward pass over B·T tokens keeps: per layer and token
+// the block's saved tensors (about 16 C) and the attention's scores and
+// probabilities (2 H T), and the logits and their gradient (2 V); 4 bytes each.
+// Lower, so that it refuses only what cannot run; checked, so that a batch whose
+// attention alone passes 2^63 bytes is refused rather than wrapped to a small size.
+void GPT2Model::check_activation_memory(int64_t T, int64_t B) const {
+    using Size = std::optional<int64_t>;  // nothing: past 2^63
+    auto mul = [](Size a, Size b) { return a && b ? limits::checked_mul(*a, *b) : Size(); };
+    auto add = [](Size a, Size b) { return a && b ? limits::checked_add(*a, *b) : Size(); };
+    const GPT2Config & c = config_;
+    const Size per_layer = add(mul(16, c.n_embd), mul(mul(2, c.n_head), T));
+    const Size per_token = add(mul(c.n_layer, per_layer), add(mul(2, c.vocab_size), mul(4, c.n_embd)));
+    const Size bytes = mul(mul(per_token, mul(T, B)), int64_t(sizeof(float)));
+    const size_t memory = device_->description().memory_total;
+    if (!bytes || (memory > 0 && uint64_t(*bytes) > memory))
+        throw EngineError(std::to_string(B) + " sequences of " + std::to_string(T) + " tokens need " +
+                          (bytes ? gib(*bytes) : std::string("more than 2^63 bytes")) + " of activations, more than the " +
+                          gib(int64_t(memory)) + " of memory of " + device_->description().name + "; use shorter or fewer sequences");
+}
+
 // ---------------------------------------------------------------- forward
 
 namespace {
@@ -118,7 +166,7 @@ void GPT2Model::build_logits_graph(int64_t T) {
     if (logits_graph_.graph && logits_graph_.T == T) return;
     logits_graph_.release();
     CachedGraph & g = logits_graph_;
-    g.ctx = new_graph_context(kMaxGraphNodes);
+    g.ctx = new_graph_context(graph_nodes(config_));
     make_inputs(g.ctx, g, T, 1);
     ForwardOptions options;
     options.matmul_type = matmul_type();
@@ -126,7 +174,7 @@ void GPT2Model::build_logits_graph(int64_t T) {
     ForwardResult f = gpt2_forward(*ops(g.ctx), config_, *params_, g.tokens, g.positions, options);
     g.output = f.logits;
     ggml_set_output(g.output);
-    g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
+    g.graph = ggml_new_graph_custom(g.ctx, graph_nodes(config_), false);
     ggml_build_forward_expand(g.graph, g.output);
     plan(g);
 }
@@ -136,6 +184,7 @@ std::vector<float> GPT2Model::logits(const int32_t * tokens, int64_t T) {
         throw EngineError("sequence length " + std::to_string(T) + " must be between 1 and n_positions (" +
                           std::to_string(config_.n_positions) + ")");
     check_tokens(tokens, T);
+    check_activation_memory(T, 1);
     build_logits_graph(T);
     set_inputs(logits_graph_, tokens);
     compute(logits_graph_);
@@ -167,6 +216,7 @@ std::vector<float> GPT2Model::cached_logits(const int32_t * tokens, int64_t T, i
 
 ParameterSet & GPT2Model::grads() {
     if (!grads_) {
+        check_weight_copies(2, "its weights and their gradients");
         grads_ = std::make_unique<ParameterSet>(config_, buffer_type(), "grad");
         grads_->set_zero();
     }
@@ -239,7 +289,7 @@ void GPT2Model::build_loss_graph(LossGraph & lg, int64_t T, int64_t B, bool with
     CachedGraph & g = lg.g;
     if (g.graph && g.T == T && g.B == B) return;
     lg.release();
-    g.ctx = new_graph_context(kMaxGraphNodes);
+    g.ctx = new_graph_context(graph_nodes(config_));
     make_inputs(g.ctx, g, T, B);
     std::unique_ptr<Ops> o = ops(g.ctx);
     lg.in = o->loss_inputs(T * B, with_backward, &grad_scale_);
@@ -266,7 +316,7 @@ void GPT2Model::build_loss_graph(LossGraph & lg, int64_t T, int64_t B, bool with
     const CrossEntropySaved ce = o->cross_entropy(f.logits, lg.in);
     g.output = ce.losses;
     ggml_set_output(g.output);
-    g.graph = ggml_new_graph_custom(g.ctx, kMaxGraphNodes, false);
+    g.graph = ggml_new_graph_custom(g.ctx, graph_nodes(config_), false);
     ggml_build_forward_expand(g.graph, g.output);
     if (with_backward) {
         ggml_tensor * dlogits = o->cross_entropy_backward(f.logits, ce, lg.in);
@@ -283,6 +333,7 @@ void GPT2Model::check_training_batch(const int32_t * tokens, int64_t T, int64_t 
         throw EngineError("training sequences need between 2 and n_positions (" + std::to_string(config_.n_positions) +
                           ") tokens, got " + std::to_string(T));
     if (B < 1) throw EngineError("batch size must be at least 1");
+    check_activation_memory(T, B);
     check_tokens(tokens, T * B);
 }
 

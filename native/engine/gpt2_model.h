@@ -114,6 +114,14 @@ public:
     // optimizer update that must not stop halfway).
     void compute(CachedGraph & g, bool cancellable = true);
     void check_tokens(const int32_t * tokens, int64_t n) const;
+    // Throws EngineError when B sequences of T tokens would need more memory for
+    // their activations than the device has, or a size that does not fit in 63 bits
+    // (checked before any graph for them is built; see limits.h).
+    void check_activation_memory(int64_t T, int64_t B) const;
+    // Throws EngineError when `copies` sets of weight-sized tensors (the parameters
+    // and gradients: 2; with AdamW's moments: 4) cannot fit in the device's memory;
+    // `what` says what would be allocated. Called before allocating them.
+    void check_weight_copies(int copies, const std::string & what) const;
 
 private:
     void build_logits_graph(int64_t T);

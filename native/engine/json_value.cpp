@@ -2,6 +2,7 @@
 
 #include "engine_error.h"
 
+#include <cmath>
 #include <cstdlib>
 
 namespace tweetsmith {
@@ -52,6 +53,8 @@ private:
                 skip_space();
                 if (i_ >= s_.size() || s_[i_] != ':') fail("expected ':'");
                 i_++;
+                // a repeated key would make the header mean two things; the format's own parser refuses it too
+                if (v.object.count(key)) fail("the key \"" + key + "\" appears twice");
                 v.object[key] = parse_value(depth + 1);
                 skip_space();
                 if (i_ < s_.size() && s_[i_] == ',') { i_++; continue; }
@@ -81,12 +84,28 @@ private:
         if (consume("false")) { v.kind = JsonValue::Kind::Bool; return v; }
         if (consume("null")) return v;
         if (c == '-' || (c >= '0' && c <= '9')) {
-            const char * start = s_.c_str() + i_;
-            char * end = nullptr;
+            // JSON's grammar, checked here: strtod alone would also take "-inf", "0x1p3" or "-nan"
+            const size_t start = i_;
+            auto digits = [&] {
+                const size_t from = i_;
+                while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') i_++;
+                return i_ > from;
+            };
+            if (s_[i_] == '-') i_++;
+            if (i_ < s_.size() && s_[i_] == '0') i_++;
+            else if (!digits()) fail("bad number");
+            if (i_ < s_.size() && s_[i_] == '.') {
+                i_++;
+                if (!digits()) fail("bad number");
+            }
+            if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+                i_++;
+                if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) i_++;
+                if (!digits()) fail("bad number");
+            }
             v.kind = JsonValue::Kind::Number;
-            v.number = std::strtod(start, &end);
-            if (end == start) fail("bad number");
-            i_ += size_t(end - start);
+            v.number = std::strtod(s_.substr(start, i_ - start).c_str(), nullptr);
+            if (!std::isfinite(v.number)) fail("number out of range");
             return v;
         }
         fail(std::string("unexpected character '") + c + "'");
@@ -119,6 +138,7 @@ private:
         while (i_ < s_.size()) {
             const char c = s_[i_++];
             if (c == '"') return out;
+            if ((unsigned char)c < 0x20) fail("control character in a string");
             if (c != '\\') { out += c; continue; }
             if (i_ >= s_.size()) break;
             const char e = s_[i_++];
@@ -133,9 +153,12 @@ private:
                 case 't': out += '\t'; break;
                 case 'u': {
                     uint32_t cp = parse_hex4();
-                    if (cp >= 0xD800 && cp < 0xDC00 && i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
+                    if (cp >= 0xDC00 && cp < 0xE000) fail("lone low surrogate");
+                    if (cp >= 0xD800 && cp < 0xDC00) {
+                        if (!(i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u')) fail("lone high surrogate");
                         i_ += 2;
                         const uint32_t low = parse_hex4();
+                        if (low < 0xDC00 || low >= 0xE000) fail("bad surrogate pair");
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
                     }
                     append_utf8(out, cp);

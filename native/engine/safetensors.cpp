@@ -2,7 +2,10 @@
 
 #include "engine_error.h"
 #include "json_value.h"
+#include "limits.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -23,10 +26,52 @@ std::string shape_text(const std::vector<int64_t> & shape) {
     return s + "]";
 }
 
+// Bytes per element of the dtypes the format defines; 0 for a name it does not.
+// Only F32, F16 and BF16 can be loaded, but any tensor's size is checked.
 size_t dtype_size(const std::string & dtype) {
-    if (dtype == "F32") return 4;
-    if (dtype == "F16" || dtype == "BF16") return 2;
-    return 0;
+    static const std::map<std::string, size_t> sizes = {
+        {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"I64", 8}, {"U64", 8},
+        {"I32", 4}, {"U32", 4}, {"I16", 2}, {"U16", 2}, {"I8", 1}, {"U8", 1}, {"BOOL", 1},
+    };
+    auto it = sizes.find(dtype);
+    return it == sizes.end() ? 0 : it->second;
+}
+
+bool loadable(const std::string & dtype) { return dtype == "F32" || dtype == "F16" || dtype == "BF16"; }
+
+// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
+bool valid_utf8(const std::string & s) {
+    size_t i = 0;
+    const size_t n = s.size();
+    while (i < n) {
+        const unsigned char c = (unsigned char)s[i];
+        size_t extra;
+        uint32_t cp;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) { extra = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { extra = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { extra = 3; cp = c & 0x07; }
+        else return false;
+        if (n - i <= extra) return false;
+        for (size_t k = 1; k <= extra; k++) {
+            const unsigned char d = (unsigned char)s[i + k];
+            if ((d & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+// A JSON number that is a non-negative integer a double holds exactly: up to 2^53 - 1,
+// as lib/model/safetensors.ts reads it. (The format's offsets and dimensions are
+// u64; beyond 2^53 they would not survive most JSON writers, and no real file comes near.)
+bool as_size(const JsonValue & v, uint64_t & out) {
+    if (v.kind != JsonValue::Kind::Number || !(v.number >= 0.0) || v.number > 9007199254740991.0 || v.number != std::floor(v.number))
+        return false;
+    out = uint64_t(v.number);
+    return true;
 }
 
 float half_to_float(uint16_t h) {
@@ -68,12 +113,17 @@ std::map<std::string, TensorRecord> read_header(std::ifstream & in, const std::s
     data_start = 8 + n;
     const uint64_t data_size = file_size - data_start;
 
+    if (!valid_utf8(header)) throw EngineError(path + ": the header is not valid UTF-8 (not a safetensors file?)");
     JsonValue root = parse_json(header, path + " header");
     if (root.kind != JsonValue::Kind::Object) throw EngineError(path + ": the header is not a JSON object");
     std::map<std::string, TensorRecord> records;
     for (const auto & [name, v] : root.object) {
-        if (name == "__metadata__") continue;
+        if (name == "__metadata__") {
+            if (v.kind != JsonValue::Kind::Object) throw EngineError(path + ": __metadata__ is not a JSON object");
+            continue;
+        }
         auto bad = [&](const std::string & why) { return EngineError(path + ": tensor " + name + ": " + why); };
+        if (v.kind != JsonValue::Kind::Object) throw bad("the header entry is not a JSON object");
         const JsonValue * dtype = v.find("dtype");
         const JsonValue * shape = v.find("shape");
         const JsonValue * offsets = v.find("data_offsets");
@@ -82,23 +132,36 @@ std::map<std::string, TensorRecord> read_header(std::ifstream & in, const std::s
             throw bad("header entry lacks dtype, shape or data_offsets");
         TensorRecord r;
         r.dtype = dtype->string;
-        uint64_t count = 1;
+        const size_t es = dtype_size(r.dtype);
+        if (!es) throw bad("unknown dtype \"" + r.dtype + "\"");
+        if (shape->array.size() > 8) throw bad("shape has " + std::to_string(shape->array.size()) + " dimensions");
+        // the element count and byte size, checked: a product that wraps could match a small range
+        std::optional<int64_t> bytes = int64_t(es);
         for (const auto & d : shape->array) {
-            if (d.kind != JsonValue::Kind::Number || d.number < 0) throw bad("bad shape");
-            r.shape.push_back(int64_t(d.number));
-            count *= uint64_t(d.number);
+            uint64_t n;
+            if (!as_size(d, n)) throw bad("shape holds something other than non-negative integers");
+            r.shape.push_back(int64_t(n));
+            bytes = bytes ? limits::checked_mul(*bytes, int64_t(n)) : std::nullopt;
         }
-        r.begin = uint64_t(offsets->array[0].number);
-        r.end = uint64_t(offsets->array[1].number);
+        if (!bytes) throw bad("shape " + shape_text(r.shape) + " has more than 2^63 bytes");
+        if (!as_size(offsets->array[0], r.begin) || !as_size(offsets->array[1], r.end))
+            throw bad("data_offsets are not two non-negative integers");
         if (r.end < r.begin || r.end > data_size)
             throw bad("data [" + std::to_string(r.begin) + ", " + std::to_string(r.end) + ") lies beyond the " +
                       std::to_string(data_size) + " bytes of data in the file (truncated?)");
-        const size_t es = dtype_size(r.dtype);
-        if (es && r.end - r.begin != count * es)
+        if (r.end - r.begin != uint64_t(*bytes))
             throw bad("holds " + std::to_string(r.end - r.begin) + " bytes but " + r.dtype + " " + shape_text(r.shape) +
-                      " needs " + std::to_string(count * es));
+                      " needs " + std::to_string(*bytes));
         records[name] = std::move(r);
     }
+    // no two tensors share bytes (writing one would change another)
+    std::vector<std::pair<uint64_t, const std::string *>> by_start;
+    for (const auto & [name, r] : records)
+        if (r.end > r.begin) by_start.push_back({r.begin, &name});
+    std::sort(by_start.begin(), by_start.end());
+    for (size_t i = 1; i < by_start.size(); i++)
+        if (by_start[i].first < records.at(*by_start[i - 1].second).end)
+            throw EngineError(path + ": tensors " + *by_start[i - 1].second + " and " + *by_start[i].second + " overlap in the file");
     return records;
 }
 
@@ -125,7 +188,7 @@ void load_safetensors(const std::string & path, ParameterSet & params) {
             throw EngineError(path + ": tensor " + it->first + " has shape " + shape_text(r.shape) + " but config.json implies " +
                               shape_text(e.hf_shape));
         const size_t es = dtype_size(r.dtype);
-        if (!es) throw EngineError(path + ": tensor " + it->first + " has dtype " + r.dtype + "; only F32, F16 and BF16 are supported");
+        if (!loadable(r.dtype)) throw EngineError(path + ": tensor " + it->first + " has dtype " + r.dtype + "; only F32, F16 and BF16 are supported");
         const size_t n = size_t(ggml_nelements(e.tensor));
         raw.resize(n * es);
         in.seekg(std::streamoff(data_start + r.begin));

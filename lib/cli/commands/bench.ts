@@ -9,7 +9,7 @@ import { PRECISIONS } from '../../engine/gpt2.js';
 import { SAMPLING_WEIGHTS, type SamplingWeights } from '../../engine/generate.js';
 import type { Precision } from '../../engine/native.js';
 import { defaultDevice, type DeviceRequest } from '../../engine/device.js';
-import { DEVICE_HELP, deviceName, oneOf, wholeNumber } from '../option-parsers.js';
+import { DEVICE_HELP, deviceName, oneOf, threadCount, wholeNumber } from '../option-parsers.js';
 
 interface BenchCommandOptions {
   device?: DeviceRequest;
@@ -48,7 +48,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('Measure training, sampling and tokenizer speed (and peak memory), optionally against PyTorch')
     .option('--size <name>', `model shape: ${Object.keys(PRESETS).join(', ')}`, oneOf(Object.keys(PRESETS)), 'gpt2')
-    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount)
     .option('--device <name>', `${DEVICE_HELP} (PyTorch's peers run on the CPU)`, deviceName)
     .option('--steps <n>', 'timed training steps per workload (after one warm-up step)', wholeNumber(1), 3)
     .option('--only <workloads...>', `a subset of: ${WORKLOADS.join(', ')}`)

@@ -5,7 +5,7 @@ import { SOURCE_LIMITS, TRAIN_DEFAULTS } from '../../defaults.js';
 import { DEFAULT_BLOCK_SIZE, makeDataset, MIN_CHARACTERS, renderDataTable, WARN_CHARACTERS } from '../../data/index.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
 import { Tokenizer } from '../../tokenizer/index.js';
-import { fraction, wholeNumber, positiveNumber } from '../option-parsers.js';
+import { fraction, positiveNumber, tokenLength, wholeNumber } from '../option-parsers.js';
 import { terminalJson, terminalText } from '../../terminal-text.js';
 
 interface DatasetCommandOptions {
@@ -46,7 +46,7 @@ export function registerDataset(program: Command): void {
     .option('--force', 'also replace another kind of tweetsmith output (a model, a checkpoint) at --out')
     .option('--epochs <n>', 'shuffled copies of the data in the training text', wholeNumber(1), TRAIN_DEFAULTS.epochs)
     .option('--seed <n>', 'seed of the shuffles (default: random, recorded in stats.json)', wholeNumber(0))
-    .option('--block-size <n>', 'tokens per training block', wholeNumber(1), DEFAULT_BLOCK_SIZE)
+    .option('--block-size <n>', 'tokens per training block', tokenLength(1), DEFAULT_BLOCK_SIZE)
     .option('--valid-split <fraction>', "fraction of each person's tweets held out for validation", fraction, TRAIN_DEFAULTS.validSplit)
     .option('--allow-newlines', 'keep line breaks inside tweets')
     .option('--max-posts <n>', 'read at most this many posts from each network source (X: at most 3200)', wholeNumber(1))

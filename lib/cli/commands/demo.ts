@@ -12,7 +12,7 @@ import { countParameters } from '../../model/parameters.js';
 import { packageRoot } from '../../paths.js';
 import { train } from '../../train/train.js';
 import type { DeviceRequest } from '../../engine/device.js';
-import { DEVICE_HELP, deviceName, wholeNumber } from '../option-parsers.js';
+import { DEVICE_HELP, deviceName, threadCount, wholeNumber } from '../option-parsers.js';
 import { runTrainingFromCli } from './train.js';
 import { terminalJson, terminalText } from '../../terminal-text.js';
 
@@ -42,7 +42,7 @@ export function registerDemo(program: Command): void {
     .description('Run the whole pipeline offline on a fictional archive shipped with tweetsmith (a few minutes on 2 cores)')
     .option('--out <dir>', 'where to write the demo model: new, empty, or a model tweetsmith wrote (a folder holding other files is refused)', 'tweetsmith-demo')
     .option('--max-steps <n>', 'stop after this many steps (a quicker, rougher demo)', wholeNumber(1))
-    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount)
     .option('--device <name>', DEVICE_HELP, deviceName)
     .option('--json', 'print the run summary as JSON on stdout')
     .action(async (o: DemoOptions) => {

@@ -9,7 +9,7 @@ import { locateOutput } from '../../fs/safe-output.js';
 import { modelTokenizer } from '../../model/model-tokenizer.js';
 import type { DeviceRequest } from '../../engine/device.js';
 import { terminalJson, terminalText } from '../../terminal-text.js';
-import { DEVICE_HELP, deviceName, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
+import { DEVICE_HELP, deviceName, nonNegativeNumber, oneOf, positiveNumber, sequenceCount, threadCount, tokenLength, topK, wholeNumber } from '../option-parsers.js';
 
 interface GenerateCommandOptions {
   model: string;
@@ -34,16 +34,16 @@ export function registerGenerate(program: Command): void {
     .description("Write new posts with a model's voice")
     .argument('[prompt]', 'how the posts start', SAMPLING_DEFAULTS.prompt)
     .requiredOption('--model <dir>', 'a model directory (from tweetsmith train, or any GPT-2 in the Hugging Face layout)')
-    .option('-n, --n <count>', 'how many posts', wholeNumber(1), SAMPLING_DEFAULTS.n)
-    .option('--max-length <tokens>', 'most tokens per post, the prompt included', wholeNumber(2), SAMPLING_DEFAULTS.maxLength)
-    .option('--min-length <tokens>', 'no end-of-text before this many tokens, the prompt included', wholeNumber(0), SAMPLING_DEFAULTS.minLength)
-    .option('--temperature <t>', 'randomness (0: always the most likely token)', Number, SAMPLING_DEFAULTS.temperature)
+    .option('-n, --n <count>', 'how many posts', sequenceCount, SAMPLING_DEFAULTS.n)
+    .option('--max-length <tokens>', 'most tokens per post, the prompt included', tokenLength(2), SAMPLING_DEFAULTS.maxLength)
+    .option('--min-length <tokens>', 'no end-of-text before this many tokens, the prompt included', tokenLength(0), SAMPLING_DEFAULTS.minLength)
+    .option('--temperature <t>', 'randomness (0: always the most likely token)', nonNegativeNumber, SAMPLING_DEFAULTS.temperature)
     .option('--top-p <p>', 'nucleus sampling mass', positiveNumber, SAMPLING_DEFAULTS.topP)
-    .option('--top-k <k>', 'sample from the k most likely tokens only (0: off)', wholeNumber(0), SAMPLING_DEFAULTS.topK)
+    .option('--top-k <k>', 'sample from the k most likely tokens only (0: off)', topK, SAMPLING_DEFAULTS.topK)
     .option('--seed <n>', 'the same seed gives the same posts (default: random)', wholeNumber(0))
     .option('--allow-newlines', 'keep line breaks (default: cut each post at its first one)')
     .option('--tweet-links', 'print a tweet-intent link after each post')
-    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount)
     .option('--device <name>', DEVICE_HELP, deviceName)
     .option('--weights <format>', 'weight format while sampling: f32, f16, bf16 (half the memory traffic) or q8_0 (about a quarter)', oneOf(SAMPLING_WEIGHTS), SAMPLING_DEFAULTS.weights)
     .option('--json', 'print {"prompt": ..., "samples": [...]} on stdout and nothing else')

@@ -4,7 +4,7 @@ import { GPT2 } from '../../engine/gpt2.js';
 import { assertOutputWritable } from '../../fs/safe-output.js';
 import { PRESETS, presetConfig, type PresetName } from '../../model/config.js';
 import { countParameters } from '../../model/parameters.js';
-import { oneOf, wholeNumber } from '../option-parsers.js';
+import { contextLength, headCount, layerCount, oneOf, threadCount, wholeNumber, width } from '../option-parsers.js';
 import { terminalJson, terminalText } from '../../terminal-text.js';
 
 interface InitModelOptions {
@@ -28,11 +28,11 @@ export function registerInitModel(program: Command): void {
     .option('--force', 'also replace another kind of tweetsmith output (a dataset, a checkpoint) at --out; never files tweetsmith did not write')
     .option('--size <name>', `one of ${Object.keys(PRESETS).join(', ')}`, oneOf(Object.keys(PRESETS) as PresetName[]), 'tiny')
     .option('--seed <n>', 'seed of the initialisation', wholeNumber(0), 0)
-    .option('--n-layer <n>', 'override the number of layers', wholeNumber(1))
-    .option('--n-head <n>', 'override the number of attention heads', wholeNumber(1))
-    .option('--n-embd <n>', 'override the width (a multiple of --n-head)', wholeNumber(1))
-    .option('--n-ctx <n>', 'override the context length (n_positions)', wholeNumber(1))
-    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--n-layer <n>', 'override the number of layers', layerCount)
+    .option('--n-head <n>', 'override the number of attention heads', headCount)
+    .option('--n-embd <n>', 'override the width (a multiple of --n-head)', width)
+    .option('--n-ctx <n>', 'override the context length (n_positions)', contextLength)
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount)
     .option('--json', 'print the config and parameter count as JSON on stdout')
     .addHelpText(
       'after',

@@ -11,7 +11,8 @@ import { SCHEDULES, type ScheduleName } from '../../train/schedule.js';
 import { formatRate } from '../../report/format.js';
 import { train, type TrainResult } from '../../train/train.js';
 import type { DeviceRequest } from '../../engine/device.js';
-import { DEVICE_HELP, deviceName, fraction, oneOf, positiveNumber, wholeNumber } from '../option-parsers.js';
+import { batchCount, DEVICE_HELP, deviceName, fraction, nonNegativeNumber, oneOf, positiveNumber, threadCount, tokenLength, wholeNumber } from '../option-parsers.js';
+import { MAX_SEQUENCES } from '../../limits.js';
 import { showTrainingProgress } from '../train-progress.js';
 import { terminalJson, terminalText } from '../../terminal-text.js';
 
@@ -108,22 +109,22 @@ export function registerTrain(program: Command): void {
     .option('--lr <rate>', 'peak learning rate', positiveNumber, TRAIN_DEFAULTS.lr)
     .option('--schedule <name>', `learning-rate schedule: ${SCHEDULES.join(', ')}`, oneOf(SCHEDULES), TRAIN_DEFAULTS.schedule)
     .option('--warmup <fraction>', 'linear warm-up, as a fraction of the steps', fraction, TRAIN_DEFAULTS.warmup)
-    .option('--batch-size <n>', 'blocks per micro-batch', wholeNumber(1), TRAIN_DEFAULTS.batchSize)
-    .option('--grad-accum <n>', 'micro-batches per optimizer step', wholeNumber(1), TRAIN_DEFAULTS.gradAccum)
-    .option('--block-size <n>', "tokens per training block (default: the model's context)", wholeNumber(2))
+    .option('--batch-size <n>', 'blocks per micro-batch', batchCount, TRAIN_DEFAULTS.batchSize)
+    .option('--grad-accum <n>', 'micro-batches per optimizer step', batchCount, TRAIN_DEFAULTS.gradAccum)
+    .option('--block-size <n>', "tokens per training block (default: the model's context)", tokenLength(2))
     .option('--max-steps <n>', 'stop after this many optimizer steps', wholeNumber(1))
     .option('--seed <n>', 'seed of the shuffles and samples (default: random, recorded in the run)', wholeNumber(0))
-    .option('--threads <n>', 'CPU threads (default: all cores)', wholeNumber(1))
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount)
     .option('--device <name>', DEVICE_HELP, deviceName)
     .option('--precision <mode>', 'fp32 (exact) or bf16 (mixed: bf16 matrix products, fp32 weights; faster on CPUs with AVX512-BF16)', oneOf(PRECISIONS), TRAIN_DEFAULTS.precision)
     .option('--valid-split <fraction>', 'posts held out for validation loss and perplexity', fraction, TRAIN_DEFAULTS.validSplit)
-    .option('--weight-decay <w>', 'AdamW decoupled weight decay', Number, TRAIN_DEFAULTS.weightDecay)
-    .option('--max-grad-norm <n>', 'clip the global gradient norm (0: off)', Number, TRAIN_DEFAULTS.maxGradNorm)
+    .option('--weight-decay <w>', 'AdamW decoupled weight decay', nonNegativeNumber, TRAIN_DEFAULTS.weightDecay)
+    .option('--max-grad-norm <n>', 'clip the global gradient norm (0: off)', nonNegativeNumber, TRAIN_DEFAULTS.maxGradNorm)
     .option('--allow-newlines', 'keep line breaks inside posts')
     .option('--checkpoint-every <n>', 'also write a checkpoint every n steps', wholeNumber(1))
     .option('--eval-every <n>', 'with --valid-split: also measure the validation loss every n steps', wholeNumber(1))
     .option('--resume', 'continue an interrupted run from OUT.checkpoint')
-    .option('--samples <n>', 'sample posts to write into the model card', wholeNumber(0), TRAIN_DEFAULTS.samples)
+    .option('--samples <n>', 'sample posts to write into the model card', wholeNumber(0, MAX_SEQUENCES), TRAIN_DEFAULTS.samples)
     .option('--max-posts <n>', 'read at most this many posts from each network source', wholeNumber(1))
     .option('--rate-limit-wait <minutes>', 'the longest rate-limit wait sat out; a later reset is an error that says when to retry', positiveNumber, SOURCE_LIMITS.maxRateLimitWaitMs / 60_000)
     .option('--json', 'print the run summary as one JSON document on stdout')
