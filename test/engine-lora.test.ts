@@ -174,4 +174,7 @@ test('adapters PEFT options tweetsmith cannot apply, or tensors that do not fit,
   await t.throwsAsync(GPT2.load(dir), { message: /tensor\(s\) missing/ });
   await writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ ...cfg, target_modules: ['q_proj'] }));
   await t.throwsAsync(GPT2.load(dir), { message: /"q_proj" is not a GPT-2 module/ });
+  // a rank past the model's width: refused before anything is allocated
+  await writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ ...cfg, r: 50 }));
+  await t.throwsAsync(GPT2.load(dir), { message: /LoRA rank 50 is larger than the model's width/ });
 });

@@ -72,7 +72,8 @@ test.before(async () => {
   await writeFile(join(modelDir, 'notes.txt'), 'my own notes\n');
   original = await readAll(modelDir);
   originalHashes = await snapshot(modelDir);
-  MODEL_FILES = [...original.keys()].filter((path) => path !== 'notes.txt' && !path.startsWith('run/'));
+  // the output marker (.tweetsmith-output.json) is tweetsmith's own bookkeeping: it stays at home
+  MODEL_FILES = [...original.keys()].filter((path) => path !== 'notes.txt' && path !== '.tweetsmith-output.json' && !path.startsWith('run/'));
 });
 
 test.after.always(async () => {
@@ -327,4 +328,27 @@ test('tweetsmith push: --json prints one JSON document; without it the URL on st
   t.regex(help.stdout, /--repo <user\/name>/);
   for (const run of [json, plain, refused, someoneElses, help]) assertNoToken(t, run.stdout + run.stderr, 'the CLI output');
   t.true((await stat(modelDir)).isDirectory());
+});
+
+test('a LoRA adapter folder (PEFT layout) is pushed as one: adapter_config.json and adapter_model.safetensors, with its card', async (t) => {
+  const server = await hub(t);
+  const root = await mkdtemp(join(tmpdir(), 'tweetsmith-push-adapter-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const adapterDir = join(root, 'alice-lora');
+  const model = await GPT2.load(modelDir, { threads: 1 });
+  model.addLora({ rank: 2, seed: 3 });
+  await model.save(adapterDir);
+  await model.dispose();
+  await writeFile(join(adapterDir, 'README.md'), '---\nlibrary_name: peft\n---\n# alice-lora\n');
+  const files = await readAll(adapterDir);
+
+  const result = await pushToHub(adapterDir, opts(server, { repo: 'alice/bot-lora' }));
+  const paths = result.files.map((f) => f.path).sort();
+  t.true(paths.includes('adapter_config.json') && paths.includes('adapter_model.safetensors') && paths.includes('README.md'));
+  t.false(paths.includes('config.json'), 'an adapter has no config.json of its own');
+  for (const path of paths) t.true(server.file('alice/bot-lora', path)!.content.equals(files.get(path)!), `${path} arrived byte-identical`);
+
+  await rm(join(adapterDir, 'adapter_model.safetensors'));
+  const missing = await rejection(t, pushToHub(adapterDir, opts(server, { repo: 'alice/bot-lora' })));
+  t.regex(missing.message, /adapter_model\.safetensors: missing/);
 });

@@ -96,7 +96,9 @@ test('the CLI: --rate-limit-wait sets the cap (default 15 minutes), and a reset 
   const cli = join(import.meta.dirname, '..', 'bin', 'tweetsmith.js');
   // Offline, with a local base: nothing but the fake server is ever asked.
   const env = { ...process.env, X_BEARER_TOKEN: TOKEN, TWEETSMITH_X_API_URL: server.url, HF_HUB_OFFLINE: '1', HF_HOME: dir };
-  const base = join(import.meta.dirname, 'fixtures', 'torch-tiny');
+  // a base with GPT-2's tokenizer files (train refuses a base whose tokenizer it cannot read)
+  const base = join(dir, 'base');
+  await promisify(execFile)(process.execPath, [cli, 'init-model', '--size', 'tiny', '--out', base], { env });
   for (const [command, extra, shown] of [
     ['dataset', [], '15:00'],
     ['train', ['--rate-limit-wait', '1', '--base', base], '1:00'],

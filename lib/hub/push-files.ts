@@ -1,12 +1,15 @@
 // Which files of a model folder go to the hub, checked before anything is
 // sent: the folder must be a model in the Hugging Face layout (config.json
-// that tweetsmith reads as GPT-2, model.safetensors whose header is sound).
+// that tweetsmith reads as GPT-2, model.safetensors whose header is sound), or
+// a LoRA adapter in PEFT's (adapter_config.json, adapter_model.safetensors).
 // Only the files that make the model, its card and its run record are
 // published, by name: whatever else the user keeps in the folder (notes, an
 // exported GGUF, a checkpoint) stays on their machine, and is reported.
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONFIG_FILE, readModelConfig, TOKENIZER_FILES, WEIGHTS_FILE } from '../model/model-dir.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, isAdapterDir, readAdapterConfig } from '../model/lora-adapter.js';
+import { OUTPUT_MARKER } from '../fs/output-layouts.js';
 import { RUN_RECORD_DIR } from '../report/run-record-files.js';
 import { PushError } from './push-error.js';
 
@@ -14,6 +17,8 @@ export const CARD_FILE = 'README.md';
 
 /** The model's own files, in the order they are listed to the user. */
 export const MODEL_FILES = [CONFIG_FILE, WEIGHTS_FILE, 'generation_config.json', ...TOKENIZER_FILES, CARD_FILE] as const;
+/** A LoRA adapter's: PEFT's two files in place of config and weights (its card names the base). */
+export const ADAPTER_FILES = [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, ...TOKENIZER_FILES, CARD_FILE] as const;
 
 export interface FileToPush {
   /** Path in the repository ("run/report.html"). */
@@ -76,31 +81,37 @@ export async function selectFilesToPush(modelDir: string, includeRun: boolean): 
   const info = await stat(modelDir).catch(() => undefined);
   if (!info) throw new PushError('bad-model', modelDir, `${modelDir}: no such model folder`);
   if (!info.isDirectory()) throw new PushError('bad-model', modelDir, `${modelDir} is a file; push takes the model folder that train or init-model wrote`);
+  const adapter = isAdapterDir(modelDir);
   try {
-    await readModelConfig(modelDir);
+    if (adapter) await readAdapterConfig(modelDir);
+    else await readModelConfig(modelDir);
   } catch (err) {
     throw new PushError('bad-model', modelDir, `${(err as Error).message}; push takes a model folder that train or init-model wrote, so nothing was uploaded`);
   }
 
+  const names: readonly string[] = adapter ? ADAPTER_FILES : MODEL_FILES;
+  const [configName, weightsName] = adapter ? [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE] : [CONFIG_FILE, WEIGHTS_FILE];
   const files: FileToPush[] = [];
-  for (const name of MODEL_FILES) {
+  for (const name of names) {
     const source = join(modelDir, name);
     const size = await fileSize(source);
     if (size !== undefined) files.push({ path: name, source, size });
   }
-  const weights = files.find((f) => f.path === WEIGHTS_FILE);
+  const weights = files.find((f) => f.path === weightsName);
   if (!weights) {
-    throw new PushError('bad-model', modelDir, `${join(modelDir, WEIGHTS_FILE)}: missing; a model folder holds config.json and ${WEIGHTS_FILE}, so nothing was uploaded`);
+    throw new PushError('bad-model', modelDir, `${join(modelDir, weightsName)}: missing; a model folder holds ${configName} and ${weightsName}, so nothing was uploaded`);
   }
   await checkSafetensors(weights.source, weights.size);
 
   const leftOut: string[] = [];
-  const published = new Set<string>(MODEL_FILES);
+  const published = new Set<string>(names);
   for (const entry of await readdir(modelDir, { withFileTypes: true })) {
     if (entry.name === RUN_RECORD_DIR && (entry.isDirectory() || entry.isSymbolicLink())) {
       const runFiles = await runRecordFiles(modelDir);
       if (includeRun) files.push(...runFiles.files);
       leftOut.push(...(includeRun ? runFiles.leftOut : [`${RUN_RECORD_DIR}/`]));
+    } else if (entry.name === OUTPUT_MARKER) {
+      // tweetsmith's own note that it wrote the folder: nothing for the hub, nor the user's
     } else if (!published.has(entry.name)) {
       leftOut.push(entry.isDirectory() ? `${entry.name}/` : entry.name);
     }

@@ -238,14 +238,14 @@ Napi::Value AddonModel::Dispose(const Napi::CallbackInfo & info) {
 // enableLora({rank, alpha, dropout, targets: bitmask (lora_set.h)}, seed)
 Napi::Value AddonModel::EnableLora(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsObject() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "enableLora(config, seed)");
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "enableLora(config, seed)");
     Napi::Object o = info[0].As<Napi::Object>();
     LoraConfig c;
-    c.rank = integer_option(o, "rank", c.rank);
+    c.rank = integer_option(o, "rank", c.rank, 1, limits::kMaxEmbd);
     c.alpha = float(number_option(o, "alpha", c.alpha));
     c.dropout = float(number_option(o, "dropout", c.dropout));
-    c.targets = uint32_t(integer_option(o, "targets", c.targets));
-    const uint64_t seed = uint64_t(info[1].As<Napi::Number>().Int64Value());
+    c.targets = uint32_t(integer_option(o, "targets", c.targets, 1, 0xF));
+    const uint64_t seed = uint64_t(integer_arg(info, 1, "seed", 0, kMaxSafeInteger));
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
     try {

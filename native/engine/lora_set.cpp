@@ -18,6 +18,10 @@ void LoraConfig::validate() const {
 LoraSet::LoraSet(const GPT2Config & c, const LoraConfig & config, ggml_backend_buffer_type_t buft, const char * label)
     : config_(config) {
     config_.validate();
+    // a rank past the model's width adds parameters and no expressiveness (B·A is at
+    // most n_embd-ranked); bounding it also bounds the adapters' memory by the weights'
+    if (config_.rank > c.n_embd)
+        throw EngineError("LoRA rank " + std::to_string(config_.rank) + " is larger than the model's width (n_embd " + std::to_string(c.n_embd) + "); choose a rank of at most " + std::to_string(c.n_embd));
     const size_t n_tensors = 8 * size_t(c.n_layer);
     ggml_init_params params = {ggml_tensor_overhead() * n_tensors, nullptr, /*no_alloc*/ true};
     ctx_ = ggml_init(params);
