@@ -25,6 +25,8 @@ export interface BenchOptions {
   steps: number;
   /** which workloads: train-1x1024, train-4x64, generate-10x160, weights-perplexity, tokenizer */
   only?: string[];
+  /** train LoRA adapters (LORA_DEFAULTS) instead of the whole model in the train workloads */
+  lora?: boolean;
   /** training precisions to measure (default both) */
   precisions?: Precision[];
   /** sampling weight formats to measure (default f32, bf16, q8_0) */
@@ -108,16 +110,21 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
     for (const precision of o.precisions ?? PRECISIONS) {
       o.log(`${name} ${precision}: tweetsmith`);
       const ours = await inChild<EngineBenchResult>(
-        { kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, device: o.device, only: 'train', precision } },
+        { kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, device: o.device, only: 'train', precision, lora: o.lora } },
         o.log,
       );
       const row: BenchRow = {
-        workload: `train ${o.size} ${batch}×${ours.train!.block} ${precision === 'bf16' ? 'mixed bf16' : 'fp32'}`,
+        workload: `train ${o.size} ${batch}×${ours.train!.block} ${precision === 'bf16' ? 'mixed bf16' : 'fp32'}${o.lora ? ' LoRA' : ''}`,
         unit: 'tok/s',
         tweetsmith: ours.train!.tokensPerSecond,
         tweetsmithRssMiB: ours.peakRssMiB,
       };
       const bf16 = precision === 'bf16';
+      if (o.lora) {
+        // the PyTorch peer fine-tunes every weight; a LoRA step is not the same work
+        rows.push(o.compareTorch ? { ...row, note: 'no PyTorch LoRA peer (PEFT is not installed here)' } : row);
+        continue;
+      }
       if (o.compareTorch) o.log(`${name} ${precision}: PyTorch`);
       const peer = o.compareTorch ? await torch(o, ['train', '--batch', String(batch), '--block', String(block), ...(bf16 ? ['--bf16'] : [])]) : undefined;
       rows.push(withPeer(row, peer, torchName(bf16 ? 'bf16 autocast' : 'fp32')));

@@ -19,6 +19,7 @@ interface BenchCommandOptions {
   only?: string[];
   compare?: string;
   precision: Precision[];
+  lora?: boolean;
   weights: SamplingWeights[];
   model?: string;
   text?: string;
@@ -52,6 +53,7 @@ export function registerBench(program: Command): void {
     .option('--device <name>', `${DEVICE_HELP} (PyTorch's peers run on the CPU)`, deviceName)
     .option('--steps <n>', 'timed training steps per workload (after one warm-up step)', wholeNumber(1), 3)
     .option('--only <workloads...>', `a subset of: ${WORKLOADS.join(', ')}`)
+    .option('--lora', 'the train workloads train LoRA adapters (rank 8 on c_attn, c_proj, c_fc) on a frozen base')
     .addOption(new Option('--precision <modes...>', 'training precisions to measure').choices(PRECISIONS).default([...PRECISIONS]))
     .addOption(new Option('--weights <formats...>', 'sampling weight formats to measure').choices(SAMPLING_WEIGHTS).default([...DEFAULT_BENCH_WEIGHTS]))
     .option('--model <dir>', 'a trained model to score in weights-perplexity (default: random weights)')
@@ -59,7 +61,7 @@ export function registerBench(program: Command): void {
     .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch', oneOf(['torch'] as const))
     .option('--python <path>', 'the Python with PyTorch (Debian: /usr/bin/python3)', '/usr/bin/python3')
     .option('--json', 'print the results as JSON on stdout')
-    .addHelpText('after', '\nExamples:\n  tweetsmith bench\n  tweetsmith bench --compare torch --threads 2\n  tweetsmith bench --size tiny --only train-4x64 tokenizer --json\n')
+    .addHelpText('after', '\nExamples:\n  tweetsmith bench\n  tweetsmith bench --compare torch --threads 2\n  tweetsmith bench --size tiny --only train-4x64 tokenizer --json\n  tweetsmith bench --size gpt2-medium --only train-1x1024 --precision fp32 --lora\n')
     .action(async (o: BenchCommandOptions) => {
       for (const w of o.only ?? []) {
         if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload "${w}"; choose from ${WORKLOADS.join(', ')}`);
@@ -72,6 +74,7 @@ export function registerBench(program: Command): void {
         steps: o.steps,
         only: o.only,
         precisions: o.precision,
+        lora: o.lora,
         weights: o.weights,
         model: o.model,
         text: o.text,
