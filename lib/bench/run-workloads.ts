@@ -2,6 +2,7 @@
 // — each in its own process, and returns their results with the ratios.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -62,8 +63,19 @@ async function inChild<T>(request: WorkloadRequest, log: (line: string) => void)
   const args = existsSync(ts) ? ['--import', 'tsx', ts] : [join(here, 'workload-child.js')];
   const child = run(process.execPath, [...args, JSON.stringify(request)], { cwd: packageRoot, maxBuffer: 1 << 24 });
   child.child.stderr?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach(log));
-  const { stdout } = await child;
-  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
+  try {
+    const { stdout } = await child;
+    return JSON.parse(stdout.trim().split('\n').pop()!) as T;
+  } catch (err) {
+    // the kernel's OOM killer ends a workload that outgrows memory with SIGKILL, and says nothing to us
+    if ((err as { signal?: string }).signal === 'SIGKILL') {
+      throw new Error(
+        `the ${request.kind} workload was killed (SIGKILL), most likely by the system for running out of memory ` +
+          `(${(totalmem() / 2 ** 30).toFixed(1)} GiB here); try a smaller --size, --lora, or fewer workloads at once`,
+      );
+    }
+    throw err;
+  }
 }
 
 interface TorchResult {
