@@ -21,6 +21,7 @@
 import { lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputRefusedError } from './safe-output.js';
+import { processIsAlive } from './process-alive.js';
 import { syncPath } from './sync.js';
 
 export interface ReplaceFileOptions {
@@ -93,14 +94,6 @@ async function removeStaleStaging(target: string): Promise<void> {
     const match = staging.exec(entry.name);
     if (!match || !entry.isFile()) continue;
     const pid = Number(match[1]);
-    let alive = pid !== process.pid;
-    if (alive) {
-      try {
-        process.kill(pid, 0);
-      } catch (err) {
-        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    }
-    if (!alive) await rm(join(dirname(target), entry.name), { force: true });
+    if (pid === process.pid || !processIsAlive(pid)) await rm(join(dirname(target), entry.name), { force: true });
   }
 }

@@ -25,6 +25,7 @@ import { lstat, mkdir, readdir, readFile, readlink, rename, rm, rmdir, writeFile
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OUTPUT_FORMAT, OUTPUT_KINDS, OUTPUT_LAYOUTS, OUTPUT_MARKER, OUTPUT_TEMP_FILE, type OutputKind } from './output-layouts.js';
+import { processIsAlive } from './process-alive.js';
 import { syncPath, syncTree } from './sync.js';
 
 export { OUTPUT_KINDS, OUTPUT_MARKER, type OutputKind };
@@ -191,15 +192,6 @@ export async function locateOutput(dir: string): Promise<string> {
   return stats?.isDirectory() ? aside : dir;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes a folder tweetsmith wrote, its marker last, so that a crash part-way leaves it recognisable. */
 async function removeOwnFolder(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
@@ -241,7 +233,7 @@ export async function recoverOutput(dir: string): Promise<void> {
     const match = staging.exec(name);
     if (!match) continue;
     const pid = Number(match[1]);
-    if (pid !== process.pid && isAlive(pid)) continue; // another process is writing there now
+    if (pid !== process.pid && processIsAlive(pid)) continue; // another process is writing there now
     const path = join(parent, name);
     const stats = await lstatOrUndefined(path);
     if (stats?.isDirectory() || stats?.isFile()) await rm(path, { recursive: true, force: true });

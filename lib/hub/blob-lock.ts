@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { mkdir, open, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { processIsAlive } from '../fs/process-alive.js';
 
 export const STALE_LOCK_MS = 10 * 60 * 1000;
 const POLL_MS = 100;
@@ -45,23 +46,13 @@ async function readOwner(path: string): Promise<LockOwner | undefined> {
   }
 }
 
-function processIsGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    // EPERM: it runs, under another user.
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
 async function isStale(lockPath: string, workPath: string): Promise<boolean> {
   const lockTime = await mtimeMs(lockPath);
   if (lockTime === undefined) return false; // released meanwhile: just try again
   const lastActivity = Math.max(lockTime, (await mtimeMs(workPath)) ?? 0);
   if (Date.now() - lastActivity > STALE_LOCK_MS) return true;
   const owner = await readOwner(lockPath);
-  return owner !== undefined && owner.host === hostname() && owner.pid !== process.pid && processIsGone(owner.pid);
+  return owner !== undefined && owner.host === hostname() && owner.pid !== process.pid && !processIsAlive(owner.pid);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
