@@ -3,7 +3,7 @@
 // it writes: the same logits on that device and on the CPU, and generation.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,4 +47,29 @@ test(`tweetsmith train --device ${device} writes a model whose logits the CPU re
   t.is(JSON.parse(stdout).samples.length, 2);
   await onDevice.dispose();
   await onCpu.dispose();
+});
+
+test(`tweetsmith train --device ${device}: a run that cannot fit in the GPU's free memory is refused before it trains, naming the device`, async (t) => {
+  if (!/^(vulkan|cuda)/.test(device)) {
+    t.log('needs a GPU device (the Vulkan pass of npm test sets one); the CPU memory check is in test/memory-estimate.test.ts');
+    t.pass();
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'tweetsmith-device-memory-'));
+  const base = join(work, 'base');
+  const init = await GPT2.init({ nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 32 }, { seed: 1, threads: 2, device: 'cpu' });
+  await init.save(base);
+  await init.dispose();
+  const out = join(work, 'bot');
+  // 256 × 32 tokens a step: the logits and their gradient alone are several GiB, past
+  // lavapipe's 2 GiB heap (and a small GPU's memory), though the CPU could hold them
+  const failed = await run(
+    process.execPath,
+    [cli, 'train', join(root, 'demo', 'archive'), '--base', base, '--out', out, '--max-steps', '1', '--block-size', '32',
+      '--batch-size', '256', '--threads', '2', '--device', device],
+    { env: process.env, maxBuffer: 1 << 26 },
+  ).then(() => undefined, (err: { code: number; stderr: string }) => err);
+  t.truthy(failed, 'the run was refused');
+  t.regex(failed!.stderr, /needs about [\d.]+ GiB more memory .* but .*\((Vulkan|CUDA)\d+\) has [\d.]+ GiB available\. Try --lora/);
+  t.false(existsSync(out), 'nothing was written');
 });

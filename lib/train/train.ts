@@ -20,7 +20,7 @@ import { GPT2 } from '../engine/gpt2.js';
 import type { StepStats, Trainer } from '../engine/trainer.js';
 import { samplePosts } from '../generate/samples.js';
 import type { DeviceRequest } from '../engine/device.js';
-import type { Precision } from '../engine/native.js';
+import { loadNative, type Precision } from '../engine/native.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/index.js';
 import { assertOutputWritable, writeFileIntoOutput } from '../fs/safe-output.js';
 import { syncTree } from '../fs/sync.js';
@@ -334,8 +334,17 @@ async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void):
 
     // -- the optimizer, where a resumed run left it
     // before the gradients, AdamW state and activations are allocated: will they fit?
-    if ((options.memoryCheck ?? true) && model.deviceInfo().backend === 'cpu') {
-      checkTrainingFits(model.config, { batchSize: h.batchSize, blockSize: h.blockSize, lora: h.lora }, availableMemory());
+    if (options.memoryCheck ?? true) {
+      const device = model.deviceInfo();
+      const shape = { batchSize: h.batchSize, blockSize: h.blockSize, lora: h.lora };
+      if (device.backend === 'cpu') {
+        checkTrainingFits(model.config, shape, availableMemory());
+      } else {
+        // a GPU's free memory as its driver reports it, now that the weights are on it
+        // (0 when the driver cannot tell: then the engine's own bounds are all there is)
+        const free = loadNative().devices().find((d) => d.name === device.name)?.memoryFree ?? 0;
+        if (free > 0) checkTrainingFits(model.config, shape, free, `${device.description} (${device.name})`);
+      }
     }
     // with LoRA the adapters' init and dropout follow the run's seed; a resumed run's model has its adapters already
     const lora = h.lora ? { ...h.lora, seed: h.seed, base: adapterBase(options.base) } : undefined;
