@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { copyFile, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeOutputDir, type OutputOptions } from '../fs/safe-output.js';
 import { configFromHF, type GPT2Config } from './config.js';
 import { CONFIG_FILE, TOKENIZER_FILES, WEIGHTS_FILE } from './model-files.js';
 
@@ -63,13 +62,4 @@ export async function copyTokenizerFiles(from: string, to: string): Promise<stri
 
 export async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFile(file, JSON.stringify(value, null, 2) + '\n');
-}
-
-/**
- * Builds a model directory by calling `fill` on a fresh staging folder, then puts
- * it in place of `dir`: only where a model may be written (see lib/fs/safe-output.ts),
- * replacing an older one only once the new one is complete and on disk.
- */
-export async function writeDirAtomically(dir: string, fill: (tmp: string) => Promise<void>, options: OutputOptions = {}): Promise<void> {
-  await writeOutputDir(dir, 'model', options, fill);
 }
