@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { GPT2 } from '../lib/index.js';
 import { readSafetensors } from '../lib/model/safetensors.js';
 import { difference } from './helpers/compare.js';
+import { centralDifference, probedEntries } from './helpers/finite-difference.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const base = join(fixtures, 'torch-tiny');
@@ -79,20 +80,8 @@ test('A and B gradients agree with central finite differences of the engine loss
   for (const name of ['h.0.attn.c_attn.lora_A.weight', 'h.0.attn.c_attn.lora_B.weight', 'h.1.attn.c_proj.lora_A.weight',
     'h.0.mlp.c_fc.lora_B.weight', 'h.1.mlp.c_proj.lora_A.weight', 'h.1.mlp.c_proj.lora_B.weight']) {
     const g = grads[name];
-    let largest = 0;
-    for (let i = 1; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[largest])) largest = i;
-    for (const i of [largest, Math.floor(g.length / 2) + 1]) {
-      const values = params[name].slice();
-      const original = values[i];
-      values[i] = original + h;
-      await model.setLoraParameter(name, values);
-      const up = (await model.lossAndGrads(tokens)).loss;
-      values[i] = original - h;
-      await model.setLoraParameter(name, values);
-      const down = (await model.lossAndGrads(tokens)).loss;
-      values[i] = original;
-      await model.setLoraParameter(name, values);
-      const numeric = (up - down) / (2 * h);
+    for (const i of probedEntries(g)) {
+      const numeric = await centralDifference(params[name].slice(), i, h, (v) => model.setLoraParameter(name, v), async () => (await model.lossAndGrads(tokens)).loss);
       t.true(Math.abs(numeric - g[i]) <= 5e-3 * Math.abs(g[i]) + 5e-5, `${name}[${i}]: analytic ${g[i]}, numeric ${numeric}`);
       checked++;
     }
