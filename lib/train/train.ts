@@ -69,7 +69,7 @@ export interface TrainOptions {
    * frozen, and OUT is an adapter in PEFT's layout that names the base
    */
   lora?: LoraOptions;
-  /** refuse a run that will not fit in the memory the CPU has available (default true; GPU memory is not checked yet) */
+  /** refuse a run that will not fit in the memory available: the CPU's, or the free memory a GPU reports (default true) */
   memoryCheck?: boolean;
   /** fraction of each person's posts held out for validation loss and perplexity */
   validSplit?: number;
