@@ -5,7 +5,7 @@
 // manager's checkRunOptions) and its range (the same parsers, with the same
 // bounds, as `tweetsmith train`'s flags, and loraSettings as train() checks
 // LoRA). Anything else is ServeError(400) naming the field.
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { batchCount, deviceName, fraction, oneOf, positiveNumber, tokenLength, wholeNumber } from '../../cli/option-parsers.js';
@@ -72,6 +72,14 @@ function insideWorkDir(workDir: string, path: string): string | undefined {
   return inside && !inside.startsWith('..') && !isAbsolute(inside) ? real : undefined;
 }
 
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 function shown(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
@@ -115,6 +123,10 @@ export function resolveBase(workDir: string, runs: RunManager, base: unknown): {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(base)) {
     const real = insideWorkDir(workDir, base);
     if (real && statSync(real).isDirectory()) return { base: real, label: relative(workDir, real).split(sep).join('/') };
+    // a name that is there but leads out of the work dir (a link) is no hub id either
+    if (existsSync(resolve(workDir, base)) || isLink(resolve(workDir, base))) {
+      throw new ServeError(400, `base ${shown(base)} is not a model folder inside the server's work dir`);
+    }
   }
   if (!isAbsolute(base) && isRepoId(base)) return { base, label: base };
   throw new ServeError(400, `base ${shown(base)} is not a hub id (like gpt2), a run's id, a model folder inside the server's work dir, or 'tiny'`);
