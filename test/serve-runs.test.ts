@@ -63,9 +63,9 @@ function strings(value: unknown): string[] {
   return [];
 }
 
-test('a run goes queued → running → done with metrics and samples; a second run waits behind it; replay equals what listeners saw', async (t) => {
+test.serial('a run goes queued → running → done with metrics and samples; a second waits behind it, a third stops while queued; replay equals what listeners saw', async (t) => {
   const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2 });
+  const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
 
   // listeners subscribe right after create: a run starts on a later turn, so they miss nothing
@@ -76,15 +76,19 @@ test('a run goes queued → running → done with metrics and samples; a second 
   manager.subscribe(a.id, (e) => {
     seen.push(e);
     if (e.type === 'train') trainSeen.push(e.event);
-    if (e.type === 'train' && e.event.type === 'step') bWhenARan ??= manager.list().find((s) => s.id !== a.id)?.status;
+    if (e.type === 'train' && e.event.type === 'step') bWhenARan ??= manager.get(b.id).status;
   });
   const b = await manager.create(tinyRun(upload, { seed: 8, samples: 1 }));
   const statusesOfB: string[] = [];
   manager.subscribe(b.id, (e) => {
     if (e.type === 'status') statusesOfB.push(e.run.status);
   });
+  const c = await manager.create(tinyRun(upload));
   t.is(a.status, 'queued');
   t.is(b.status, 'queued');
+  const stoppedC = await manager.stop(c.id);
+  t.is(stoppedC.status, 'stopped', 'a queued run stops at once');
+  t.false(stoppedC.resumable);
 
   const doneA = await until(manager, a.id, finished);
   t.is(doneA.status, 'done', doneA.error);
@@ -126,73 +130,80 @@ test('a run goes queued → running → done with metrics and samples; a second 
   t.deepEqual(statusesOfB, ['running', 'done']);
   t.true(doneB.startedAt! >= doneA.endedAt!, 'the second run started after the first ended');
   t.is(doneB.samples.length, 1);
-  t.deepEqual(manager.list().map((s) => s.id), [b.id, a.id], 'newest first');
+  t.deepEqual(manager.list().map((s) => s.id), [c.id, b.id, a.id], 'newest first');
+  t.is(manager.get(c.id).status, 'stopped', 'the stopped run never started');
+  t.deepEqual(await manager.replay(c.id), []);
+  t.false(existsSync(join(dir, 'runs', c.id, 'worker.log')));
 
   // run.json on disk is the state
   t.deepEqual(JSON.parse(readFileSync(join(dir, 'runs', a.id, 'run.json'), 'utf8')), JSON.parse(JSON.stringify(doneA)));
 });
 
-test('stop writes a checkpoint; resume continues from it and finishes', async (t) => {
-  const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2 });
-  t.teardown(() => manager.close());
-  const run = await manager.create(tinyRun(upload, { maxSteps: 300, samples: 1 }));
-  await until(manager, run.id, (s) => (s.progress?.step ?? 0) >= 1 || finished(s));
-  // progress reaches run.json at milestones only: wait for a step through the events
-  await new Promise<void>((resolve) => {
-    const off = manager.subscribe(run.id, (e) => {
-      if (e.type === 'train' && e.event.type === 'step' && e.event.row.step >= 3) {
-        off();
-        resolve();
-      }
+/** Resolves at the first train() event of the run for which `match` holds (the events so far included). */
+function when(manager: RunManager, id: string, match: (e: TrainEvent) => boolean): Promise<TrainEvent> {
+  return new Promise((resolve) => {
+    let found = false;
+    const off = manager.subscribe(id, (e) => {
+      if (found || e.type !== 'train' || !match(e.event)) return;
+      found = true;
+      queueMicrotask(() => off());
+      resolve(e.event);
     }, { replay: true });
   });
+}
+
+const steps = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+// Decision: a child killed by anything but the server (the system's OOM killer,
+// kill -9) is 'failed', since the run did not end as anyone asked, with the
+// reason in its error; it stays resumable from its newest periodic checkpoint.
+test.serial('stop writes a checkpoint and resume continues; a child killed with SIGKILL fails with a short reason, resumable from its periodic checkpoint', async (t) => {
+  const { dir, upload } = workDir();
+  const manager = await RunManager.open(dir, { threads: 1, checkpointEvery: 10 });
+  t.teardown(() => manager.close());
+  const run = await manager.create(tinyRun(upload, { maxSteps: 80, samples: 0, validSplit: 0 }));
+  await when(manager, run.id, (e) => e.type === 'step' && e.row.step >= 3);
   const stopped = await manager.stop(run.id);
   t.is(stopped.status, 'stopped', stopped.error);
   t.true(stopped.resumable);
   const at = stopped.metrics.length;
-  t.true(at >= 3 && at < 300, `stopped at step ${at}`);
+  t.true(at >= 3 && at < 80, `stopped at step ${at}`);
+  t.deepEqual(stopped.metrics.map((r) => r.step), steps(at));
   t.true(existsSync(join(dir, 'runs', run.id, 'model.checkpoint', 'state.json')));
   t.false(existsSync(join(dir, 'runs', run.id, 'model')), 'no model before the run finishes');
   await t.throwsAsync(manager.stop(run.id), { instanceOf: ServeError, message: /stopped/ });
 
-  const queued = await manager.resume(run.id);
-  t.is(queued.status, 'queued');
+  // resumed; then killed from outside after a periodic checkpoint
+  t.is((await manager.resume(run.id)).status, 'queued');
+  const periodic = (await when(manager, run.id, (e) => e.type === 'checkpoint' && e.step > at)) as { step: number };
+  process.kill(Number(readFileSync(join(dir, 'runs', run.id, 'worker.pid'), 'utf8')), 'SIGKILL');
+  const failed = await until(manager, run.id, finished);
+  t.is(failed.status, 'failed');
+  t.regex(failed.error!, /killed \(SIGKILL/);
+  t.false(failed.error!.includes(dir), failed.error);
+  t.true(failed.resumable);
+
+  t.is((await manager.resume(run.id)).status, 'queued');
   const done = await until(manager, run.id, finished);
   t.is(done.status, 'done', done.error);
-  t.deepEqual(done.metrics.map((r) => r.step), Array.from({ length: 300 }, (_, i) => i + 1), 'every step once');
-  t.is(done.samples.length, 1);
-  const starts = (await manager.replay(run.id)).filter((e) => e.type === 'start');
-  t.deepEqual(starts.map((e) => (e as { startStep: number }).startStep), [0, at]);
+  t.deepEqual(done.metrics.map((r) => r.step), steps(80), 'every step once');
+  const starts = (await manager.replay(run.id)).filter((e) => e.type === 'start') as { startStep: number }[];
+  t.deepEqual(starts.map((e) => e.startStep), [0, at, periodic.step]);
   t.false(existsSync(join(dir, 'runs', run.id, 'model.checkpoint')), 'a finished run leaves no checkpoint');
+  t.false(done.resumable);
   await t.throwsAsync(manager.resume(run.id), { instanceOf: ServeError, message: /done/ });
-});
-
-test('a queued run stops at once and never trains', async (t) => {
-  const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2 });
-  t.teardown(() => manager.close());
-  const first = await manager.create(tinyRun(upload, { samples: 0 }));
-  const second = await manager.create(tinyRun(upload, { samples: 0 }));
-  const stopped = await manager.stop(second.id);
-  t.is(stopped.status, 'stopped');
-  t.false(stopped.resumable);
-  t.is((await until(manager, first.id, finished)).status, 'done');
-  await new Promise((r) => setTimeout(r, 300));
-  t.is(manager.get(second.id).status, 'stopped');
-  t.deepEqual(await manager.replay(second.id), []);
 });
 
 // The server process killed with SIGKILL mid-run: its child sees the IPC channel
 // close, checkpoints and exits; the next server finds the run 'running' with no
 // child, shows it interrupted and resumable, and resume finishes it.
-test('a server killed mid-run: the next one shows the run interrupted and resumable, and resume finishes it', async (t) => {
+test.serial('a server killed mid-run: the next one shows the run interrupted and resumable, and resume finishes it', async (t) => {
   const { dir, upload } = workDir();
   const managerUrl = pathToFileURL(join(root, 'lib', 'serve', 'runs', 'run-manager.ts')).href;
   const script = `
     const { RunManager } = await import(${JSON.stringify(managerUrl)});
-    const manager = await RunManager.open(${JSON.stringify(dir)}, { threads: 2, checkpointEvery: 1000 });
-    const run = await manager.create(${JSON.stringify(tinyRun(upload, { maxSteps: 300, samples: 1 }))});
+    const manager = await RunManager.open(${JSON.stringify(dir)}, { threads: 1, checkpointEvery: 1000 });
+    const run = await manager.create(${JSON.stringify(tinyRun(upload, { maxSteps: 80, samples: 1 }))});
     manager.subscribe(run.id, (e) => { if (e.type === 'train' && e.event.type === 'step') console.log('step', e.event.row.step); });
   `;
   const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -210,7 +221,7 @@ test('a server killed mid-run: the next one shows the run interrupted and resuma
 
   const [id] = readdirSync(join(dir, 'runs'));
   t.is(JSON.parse(readFileSync(join(dir, 'runs', id, 'run.json'), 'utf8')).status, 'running', 'the killed server left it running');
-  const manager = await RunManager.open(dir, { threads: 2 });
+  const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
   const found = manager.get(id);
   t.is(found.status, 'interrupted');
@@ -221,46 +232,16 @@ test('a server killed mid-run: the next one shows the run interrupted and resuma
   await manager.resume(id);
   const done = await until(manager, id, finished);
   t.is(done.status, 'done', done.error);
-  t.deepEqual(done.metrics.map((r) => r.step), Array.from({ length: 300 }, (_, i) => i + 1));
+  t.deepEqual(done.metrics.map((r) => r.step), steps(80));
   t.true(existsSync(join(manager.modelDir(id)!, 'model.safetensors')));
 });
 
-// Decision: a child killed by anything but the server (the system's OOM killer,
-// kill -9) is 'failed', since the run did not end as anyone asked, with the
-// reason in its error; it stays resumable from its newest periodic checkpoint.
-test('a child killed with SIGKILL mid-run: failed with a short reason, resumable from its periodic checkpoint', async (t) => {
-  const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2, checkpointEvery: 2 });
-  t.teardown(() => manager.close());
-  const run = await manager.create(tinyRun(upload, { maxSteps: 300, samples: 0 }));
-  await new Promise<void>((resolve) => {
-    const off = manager.subscribe(run.id, (e) => {
-      if (e.type === 'train' && e.event.type === 'checkpoint' && e.event.step >= 4) {
-        off();
-        resolve();
-      }
-    });
-  });
-  const pid = Number(readFileSync(join(dir, 'runs', run.id, 'worker.pid'), 'utf8'));
-  process.kill(pid, 'SIGKILL');
-  const failed = await until(manager, run.id, finished);
-  t.is(failed.status, 'failed');
-  t.regex(failed.error!, /killed \(SIGKILL/);
-  t.false(failed.error!.includes(dir), failed.error);
-  t.true(failed.resumable);
-
-  await manager.resume(run.id);
-  const done = await until(manager, run.id, finished);
-  t.is(done.status, 'done', done.error);
-  t.is(done.metrics.length, 300);
-});
-
-test("a run that cannot train fails with train()'s message: short, no stack, no server path", async (t) => {
+test.serial("a run that cannot train fails with train()'s message: short, no stack, no server path", async (t) => {
   const { dir } = workDir();
   const few = join(dir, 'uploads', 'fedcba9876543210', 'few.txt');
   mkdirSync(join(few, '..'), { recursive: true });
   writeFileSync(few, 'one post only, far too few to train on\n');
-  const manager = await RunManager.open(dir, { threads: 2 });
+  const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
   const run = await manager.create(tinyRun(few));
   const failed = await until(manager, run.id, finished);
@@ -274,7 +255,7 @@ test("a run that cannot train fails with train()'s message: short, no stack, no 
 
 test('ids, sources, bases and options from the browser are checked', async (t) => {
   const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2 });
+  const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
   const notFound = { instanceOf: ServeError, message: /no run/ };
   for (const id of ['../../etc', '20261130-015422-zzzz', '', '20261130-015422-abcd']) {

@@ -16,6 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { processIsAlive } from '../../fs/process-alive.js';
 import { isRepoId } from '../../hub/repo-id.js';
 import { parseSourceString } from '../../sources/index.js';
+import type { CheckpointState } from '../../train/checkpoint.js';
 import type { TrainEvent } from '../../train/train.js';
 import { ServeError } from '../serve-error.js';
 import { checkRunId, newRunId } from './run-id.js';
@@ -121,7 +122,14 @@ export class RunManager {
     const states = await readRuns(join(manager.workDir, RUNS_DIR), skipped);
     for (const state of states.sort(byAge)) {
       manager.states.set(state.id, state);
-      if (state.status === 'running') await manager.recoverInterrupted(state);
+      if (state.status === 'running') {
+        await manager.recoverInterrupted(state).catch((err: Error) => {
+          // never 'running' without a child: shown interrupted, with why its state is partial
+          state.status = 'interrupted';
+          state.resumable = false;
+          state.error = `its state could not be recovered after a restart: ${err.message}`;
+        });
+      }
       else if (state.status === 'queued') manager.queue.push(state.id);
     }
     manager.schedule();
@@ -133,8 +141,8 @@ export class RunManager {
     this.assertOpen();
     const stored = this.checkRequest(request);
     let id = newRunId();
-    while (existsSync(this.runDir(id))) id = newRunId();
-    const files = new RunFiles(this.runDir(id));
+    while (existsSync(this.dirOf(id))) id = newRunId();
+    const files = new RunFiles(this.dirOf(id));
     await mkdir(files.dir);
     await files.writeRequest(stored);
     const state: RunState = {
@@ -149,9 +157,10 @@ export class RunManager {
     };
     this.states.set(id, state);
     this.queue.push(id);
+    const queued = structuredClone(state); // the run may start while run.json is written
     await this.changed(state);
     this.schedule();
-    return structuredClone(state);
+    return queued;
   }
 
   /** Every run, newest first. */
@@ -227,20 +236,21 @@ export class RunManager {
     delete state.endedAt;
     delete state.error;
     this.queue.push(id);
+    const queued = structuredClone(state); // the run may start while run.json is written
     await this.changed(state);
     this.schedule();
-    return structuredClone(state);
+    return queued;
   }
 
-  /** WORKDIR/runs/<id>, absolute. */
+  /** WORKDIR/runs/<id>, absolute; ServeError(404) for an id that names no run. */
   runDir(id: string): string {
-    return join(this.workDir, RUNS_DIR, checkRunId(id));
+    return this.dirOf(this.state(id).id);
   }
 
   /** The run's model folder, absolute, once its weights are written. */
   modelDir(id: string): string | undefined {
     const state = this.state(id);
-    const dir = join(this.runDir(id), RUN_MODEL_DIR);
+    const dir = join(this.dirOf(state.id), RUN_MODEL_DIR);
     return state.model && existsSync(dir) ? dir : undefined;
   }
 
@@ -383,9 +393,13 @@ export class RunManager {
     clearTrainFields(state);
     state.resumable = false;
     for (const event of files.readEvents()) applyTrainEvent(state, event);
+    // and from the checkpoint: the child's last events (the steps after its
+    // server died, the checkpoint it wrote then) had no one to go to
+    const checkpoint = await files.readCheckpointState();
+    if (checkpoint) mergeCheckpoint(state, checkpoint);
     state.status = 'interrupted';
     state.endedAt = new Date().toISOString();
-    state.resumable = await files.hasCheckpoint();
+    state.resumable = checkpoint !== undefined;
     await this.changed(state);
   }
 
@@ -397,8 +411,13 @@ export class RunManager {
     return state;
   }
 
+  /** The folder of a well-formed id (checked: nothing else is ever joined to a path). */
+  private dirOf(id: string): string {
+    return join(this.workDir, RUNS_DIR, checkRunId(id));
+  }
+
   private files(id: string): RunFiles {
-    return new RunFiles(this.runDir(id));
+    return new RunFiles(this.dirOf(id));
   }
 
   private assertOpen(): void {
@@ -491,6 +510,23 @@ export class RunManager {
 /** How the page names a source or base given as a path: its file name; other strings as they are. */
 function label(value: string): string {
   return isAbsolute(value) ? basename(value) : value;
+}
+
+/**
+ * The rows a checkpoint holds (every step to its own, as train() logged them)
+ * in place of the state's to that step; the state's rows after it stay, shown
+ * until a resume trains those steps again.
+ */
+function mergeCheckpoint(state: RunState, checkpoint: CheckpointState): void {
+  state.metrics = [...checkpoint.metrics.filter((r) => r.step <= checkpoint.step), ...state.metrics.filter((r) => r.step > checkpoint.step)];
+  const last = state.metrics.at(-1);
+  if (last) {
+    const etaSeconds = ((checkpoint.totalSteps - last.step) * last.elapsed) / last.step;
+    state.progress = { step: last.step, totalSteps: checkpoint.totalSteps, loss: last.loss, tokensPerSecond: last.tokensPerSecond, etaSeconds };
+  }
+  if (checkpoint.validLossBefore !== undefined && !state.validation.some((v) => v.when === 'before')) {
+    state.validation.push({ when: 'before', loss: checkpoint.validLossBefore, perplexity: Math.exp(checkpoint.validLossBefore) });
+  }
 }
 
 function byAge(a: RunState, b: RunState): number {
