@@ -7,12 +7,14 @@
 // the browser are checked.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RunManager, type RunEvent, type RunRequest, type RunState } from '../lib/serve/runs/run-manager.js';
 import { ServeError } from '../lib/serve/serve-error.js';
+import { processIsAlive } from '../lib/fs/process-alive.js';
 import type { TrainEvent } from '../lib/train/train.js';
 
 const root = join(import.meta.dirname, '..');
@@ -55,6 +57,11 @@ function until(manager: RunManager, id: string, done: (s: RunState) => boolean):
 
 const finished = (s: RunState) => s.status !== 'queued' && s.status !== 'running';
 
+/** Every file under `dir`, deep. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
 /** Every string in the value, deep. */
 function strings(value: unknown): string[] {
   if (typeof value === 'string') return [value];
@@ -65,8 +72,18 @@ function strings(value: unknown): string[] {
 
 test.serial('a run goes queued → running → done with metrics and samples; a second waits behind it, a third stops while queued; replay equals what listeners saw', async (t) => {
   const { dir, upload } = workDir();
+  // tokens in the server's environment reach the child (it may need them to fetch), never a file
+  const tokens = { HF_TOKEN: `hf_${randomBytes(12).toString('hex')}`, X_BEARER_TOKEN: `AAAA${randomBytes(12).toString('hex')}` };
+  const saved = { HF_TOKEN: process.env.HF_TOKEN, X_BEARER_TOKEN: process.env.X_BEARER_TOKEN };
+  Object.assign(process.env, tokens);
   const manager = await RunManager.open(dir, { threads: 1 });
-  t.teardown(() => manager.close());
+  t.teardown(async () => {
+    await manager.close();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
 
   // listeners subscribe right after create: a run starts on a later turn, so they miss nothing
   const a = await manager.create(tinyRun(upload));
@@ -135,6 +152,11 @@ test.serial('a run goes queued → running → done with metrics and samples; a 
   t.deepEqual(await manager.replay(c.id), []);
   t.false(existsSync(join(dir, 'runs', c.id, 'worker.log')));
 
+  for (const file of filesUnder(join(dir, 'runs'))) {
+    const bytes = readFileSync(file);
+    for (const token of Object.values(tokens)) t.is(bytes.indexOf(token), -1, `${file} holds a token`);
+  }
+
   // run.json on disk is the state
   t.deepEqual(JSON.parse(readFileSync(join(dir, 'runs', a.id, 'run.json'), 'utf8')), JSON.parse(JSON.stringify(doneA)));
 });
@@ -161,13 +183,13 @@ test.serial('stop writes a checkpoint and resume continues; a child killed with 
   const { dir, upload } = workDir();
   const manager = await RunManager.open(dir, { threads: 1, checkpointEvery: 10 });
   t.teardown(() => manager.close());
-  const run = await manager.create(tinyRun(upload, { maxSteps: 80, samples: 0, validSplit: 0 }));
+  const run = await manager.create(tinyRun(upload, { maxSteps: 60, samples: 0, validSplit: 0 }));
   await when(manager, run.id, (e) => e.type === 'step' && e.row.step >= 3);
   const stopped = await manager.stop(run.id);
   t.is(stopped.status, 'stopped', stopped.error);
   t.true(stopped.resumable);
   const at = stopped.metrics.length;
-  t.true(at >= 3 && at < 80, `stopped at step ${at}`);
+  t.true(at >= 3 && at < 60, `stopped at step ${at}`);
   t.deepEqual(stopped.metrics.map((r) => r.step), steps(at));
   t.true(existsSync(join(dir, 'runs', run.id, 'model.checkpoint', 'state.json')));
   t.false(existsSync(join(dir, 'runs', run.id, 'model')), 'no model before the run finishes');
@@ -186,7 +208,7 @@ test.serial('stop writes a checkpoint and resume continues; a child killed with 
   t.is((await manager.resume(run.id)).status, 'queued');
   const done = await until(manager, run.id, finished);
   t.is(done.status, 'done', done.error);
-  t.deepEqual(done.metrics.map((r) => r.step), steps(80), 'every step once');
+  t.deepEqual(done.metrics.map((r) => r.step), steps(60), 'every step once');
   const starts = (await manager.replay(run.id)).filter((e) => e.type === 'start') as { startStep: number }[];
   t.deepEqual(starts.map((e) => e.startStep), [0, at, periodic.step]);
   t.false(existsSync(join(dir, 'runs', run.id, 'model.checkpoint')), 'a finished run leaves no checkpoint');
@@ -196,14 +218,15 @@ test.serial('stop writes a checkpoint and resume continues; a child killed with 
 
 // The server process killed with SIGKILL mid-run: its child sees the IPC channel
 // close, checkpoints and exits; the next server finds the run 'running' with no
-// child, shows it interrupted and resumable, and resume finishes it.
-test.serial('a server killed mid-run: the next one shows the run interrupted and resumable, and resume finishes it', async (t) => {
+// child, shows it interrupted and resumable, and resume continues it. A server
+// that closes cleanly leaves its run interrupted too, and the next finishes it.
+test.serial('a server killed mid-run: the next one shows the run interrupted and resumable; after a clean close too; resume finishes it', async (t) => {
   const { dir, upload } = workDir();
   const managerUrl = pathToFileURL(join(root, 'lib', 'serve', 'runs', 'run-manager.ts')).href;
   const script = `
     const { RunManager } = await import(${JSON.stringify(managerUrl)});
     const manager = await RunManager.open(${JSON.stringify(dir)}, { threads: 1, checkpointEvery: 1000 });
-    const run = await manager.create(${JSON.stringify(tinyRun(upload, { maxSteps: 80, samples: 1 }))});
+    const run = await manager.create(${JSON.stringify(tinyRun(upload, { maxSteps: 60, samples: 1 }))});
     manager.subscribe(run.id, (e) => { if (e.type === 'train' && e.event.type === 'step') console.log('step', e.event.row.step); });
   `;
   const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -221,35 +244,61 @@ test.serial('a server killed mid-run: the next one shows the run interrupted and
 
   const [id] = readdirSync(join(dir, 'runs'));
   t.is(JSON.parse(readFileSync(join(dir, 'runs', id, 'run.json'), 'utf8')).status, 'running', 'the killed server left it running');
+  const orphan = Number(readFileSync(join(dir, 'runs', id, 'worker.pid'), 'utf8'));
   const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
+  t.false(processIsAlive(orphan), 'open() waited for the orphaned child to checkpoint and exit');
   const found = manager.get(id);
   t.is(found.status, 'interrupted');
   t.true(found.resumable, 'the child wrote a checkpoint when its server went away');
-  t.true(found.metrics.length >= 3, 'the steps done before are shown (from the events)');
+  const at = found.metrics.length;
+  t.true(at >= 3, 'the steps done before are shown');
+  t.deepEqual(found.metrics.map((r) => r.step), steps(at), "every step to the checkpoint's, the undelivered ones from the checkpoint");
   t.false(existsSync(join(dir, 'runs', id, 'worker.pid')));
 
+  // resumed, then the server closes (a clean shutdown): interrupted again, with a checkpoint
   await manager.resume(id);
-  const done = await until(manager, id, finished);
+  await when(manager, id, (e) => e.type === 'step' && e.row.step >= at + 2);
+  await manager.close();
+  const closed = manager.get(id);
+  t.is(closed.status, 'interrupted');
+  t.true(closed.resumable);
+  await t.throwsAsync(manager.resume(id), { instanceOf: ServeError, message: /shutting down/ });
+
+  const next = await RunManager.open(dir, { threads: 1 });
+  t.teardown(() => next.close());
+  t.is(next.get(id).status, 'interrupted');
+  await next.resume(id);
+  const done = await until(next, id, finished);
   t.is(done.status, 'done', done.error);
-  t.deepEqual(done.metrics.map((r) => r.step), steps(80));
-  t.true(existsSync(join(manager.modelDir(id)!, 'model.safetensors')));
+  t.deepEqual(done.metrics.map((r) => r.step), steps(60));
+  t.true(existsSync(join(next.modelDir(id)!, 'model.safetensors')));
+  const starts = (await next.replay(id)).filter((e) => e.type === 'start') as { startStep: number }[];
+  t.is(starts.length, 3);
+  t.is(starts[1].startStep, at);
 });
 
-test.serial("a run that cannot train fails with train()'s message: short, no stack, no server path", async (t) => {
+test.serial("a queued run left by a closed server is queued again by the next; a run that cannot train fails with train()'s message: short, no stack, no server path", async (t) => {
   const { dir } = workDir();
   const few = join(dir, 'uploads', 'fedcba9876543210', 'few.txt');
   mkdirSync(join(few, '..'), { recursive: true });
   writeFileSync(few, 'one post only, far too few to train on\n');
+  const first = await RunManager.open(dir, { threads: 1 });
+  const run = await first.create(tinyRun(few));
+  await first.close(); // before the run could start
+  t.is(first.get(run.id).status, 'queued');
+  t.false(existsSync(join(dir, 'runs', run.id, 'worker.log')), 'it never started');
+
   const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
-  const run = await manager.create(tinyRun(few));
   const failed = await until(manager, run.id, finished);
   t.is(failed.status, 'failed');
   t.truthy(failed.error);
+  t.regex(failed.error!, /post/);
   t.false(/\n\s+at /.test(failed.error!), failed.error);
   t.false(failed.error!.includes(dir), failed.error);
   t.true(failed.error!.length < 1000);
+  t.false(failed.resumable);
   t.regex(readFileSync(join(dir, 'runs', run.id, 'worker.log'), 'utf8'), /failed: .*\n\s+at /, 'the stack is in worker.log');
 });
 
