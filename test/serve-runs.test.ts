@@ -226,7 +226,7 @@ test.serial('a server killed mid-run: the next one shows the run interrupted and
   const script = `
     const { RunManager } = await import(${JSON.stringify(managerUrl)});
     const manager = await RunManager.open(${JSON.stringify(dir)}, { threads: 1, checkpointEvery: 1000 });
-    const run = await manager.create(${JSON.stringify(tinyRun(upload, { maxSteps: 60, samples: 1 }))});
+    const run = await manager.create(${JSON.stringify(tinyRun(upload, { maxSteps: 60, samples: 0, validSplit: 0 }))});
     manager.subscribe(run.id, (e) => { if (e.type === 'train' && e.event.type === 'step') console.log('step', e.event.row.step); });
   `;
   const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,6 +8,15 @@
 // event as the child sent it, paths made relative to the run (run-paths.ts).
 // Late listeners read the events so far with replay(), or pass
 // `{ replay: true }` to subscribe().
+//
+// How a run ends: train() finishes → 'done'; a stop() → 'stopped' with a
+// checkpoint; the server closing → 'interrupted' with a checkpoint; train()
+// throwing → 'failed' with its message. A child that dies without a word (the
+// system's OOM killer, kill -9, a crash in native code) → 'failed' too, since
+// nobody asked for it and resuming may meet the same end: its error says how it
+// died, and it stays resumable from its newest periodic checkpoint. Any run
+// that is not done and not running can be resumed: from its checkpoint when
+// it has one, from the start when not.
 import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -534,10 +543,10 @@ function byAge(a: RunState, b: RunState): number {
 }
 
 /**
- * Why a child that reported nothing ended: its exit code or signal, and what it
- * last said in worker.log (Node's own fatal errors go there: the error's line,
- * not its stack). SIGKILL, when the server did not send it, is most often the
- * system out of memory.
+ * Why a child that reported nothing ended: its exit code or signal, and the
+ * last error line in worker.log (Node's own fatal errors go there: the error's
+ * line, not its stack). SIGKILL, when the server did not send it, is most
+ * often the system out of memory.
  */
 function silentExitMessage(code: number | null, signal: NodeJS.Signals | null, logFile: string): string {
   const how = signal ? `was killed (${signal}${signal === 'SIGKILL' ? ': the system may have run out of memory' : ''})` : `exited with code ${code}`;
@@ -547,7 +556,6 @@ function silentExitMessage(code: number | null, signal: NodeJS.Signals | null, l
   } catch {
     // no log: nothing to add
   }
-  const error = [...lines].reverse().find((l) => /^(\w*Error\b|FATAL ERROR)/.test(l));
-  const last = (error ?? lines.at(-1) ?? '').replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '').slice(0, 300);
-  return `the training process ${how} before it reported a result${last ? `; it last said: ${last}` : ''}`;
+  const error = [...lines].reverse().find((l) => /^(\w*Error\b|FATAL ERROR)/.test(l))?.slice(0, 300);
+  return `the training process ${how} before it reported a result${error ? `: ${error}` : ''}; see worker.log in the run's folder`;
 }
