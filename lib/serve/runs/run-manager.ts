@@ -22,6 +22,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { SERVE_DEFAULTS } from '../../defaults.js';
 import { processIsAlive } from '../../fs/process-alive.js';
 import { isRepoId } from '../../hub/repo-id.js';
 import { parseSourceString } from '../../sources/index.js';
@@ -42,15 +43,13 @@ export { RUN_ID_PATTERN, isRunId } from './run-id.js';
 export type { RunEvent, RunState, RunStatus } from './run-state.js';
 
 /**
- * A checkpoint every this many optimizer steps, so that a killed server loses
- * little. In steps because train() counts them so. At 50, gpt2 on 2 cores
- * (about 7 s a 1024-token step) loses at most about 6 minutes, and the
- * checkpoint's write (weights and AdamW's two moments, 1.5 GB for gpt2) costs
- * about 1% of the time between two; the demo's tiny model writes 40 MB every
- * few seconds. Used until SERVE_DEFAULTS (lib/defaults.ts) holds it.
+ * Periodic checkpoints (SERVE_DEFAULTS.checkpointEvery, 50 steps) keep what a
+ * killed server would lose small. In steps because train() counts them so. At
+ * 50, gpt2 on 2 cores (about 7 s a 1024-token step) loses at most about 6
+ * minutes, and the checkpoint's write (weights and AdamW's two moments, 1.5 GB
+ * for gpt2) costs about 1% of the time between two; the demo's tiny model
+ * writes 40 MB every few seconds.
  */
-export const DEFAULT_CHECKPOINT_EVERY = 50;
-
 /** How long open() waits for the child of a killed server to write its checkpoint and exit. */
 const ORPHAN_WAIT_MS = 60_000;
 /** How long close() waits for the training child to checkpoint, before it kills it. */
@@ -72,7 +71,7 @@ export interface RunRequest {
 export interface RunManagerOptions {
   /** CPU threads of the training child (default: all cores) */
   threads?: number;
-  /** train()'s checkpointEvery, in steps (default DEFAULT_CHECKPOINT_EVERY) */
+  /** train()'s checkpointEvery, in steps (default SERVE_DEFAULTS.checkpointEvery) */
   checkpointEvery?: number;
   /** the worker module to fork (default: run-worker beside this module, .js or .ts as this one) */
   workerEntry?: string;
@@ -111,7 +110,7 @@ export class RunManager {
     options: RunManagerOptions,
   ) {
     this.threads = options.threads ?? availableParallelism();
-    this.checkpointEvery = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    this.checkpointEvery = options.checkpointEvery ?? SERVE_DEFAULTS.checkpointEvery;
     this.workerEntry = options.workerEntry ?? defaultWorkerEntry();
     for (const [name, value] of [['threads', this.threads], ['checkpointEvery', this.checkpointEvery]] as const) {
       if (!Number.isInteger(value) || value < 1) throw new Error(`RunManager: ${name} must be a positive integer, got ${value}`);
@@ -355,6 +354,9 @@ export class RunManager {
   private async onWorkerExit(active: ActiveRun, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const state = this.state(active.id);
     const outcome = active.outcome;
+    // what needs the disk first: from here to the status change nothing waits, so no request sees half of it
+    const hasCheckpoint = await active.files.hasCheckpoint();
+    await rm(join(active.files.dir, WORKER_PID_FILE), { force: true });
     let status: RunStatus;
     if (outcome?.type === 'result') {
       status = !outcome.interrupted ? 'done' : active.ending === 'close' ? 'interrupted' : 'stopped';
@@ -369,8 +371,7 @@ export class RunManager {
     }
     state.status = status;
     state.endedAt = new Date().toISOString();
-    state.resumable = status !== 'done' && (await active.files.hasCheckpoint());
-    await rm(join(active.files.dir, WORKER_PID_FILE), { force: true });
+    state.resumable = status !== 'done' && hasCheckpoint;
     this.active = undefined;
     await this.changed(state);
     this.schedule();
