@@ -8,7 +8,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ import { RunManager, type RunEvent, type RunRequest, type RunState } from '../li
 import { ServeError } from '../lib/serve/serve-error.js';
 import { processIsAlive } from '../lib/fs/process-alive.js';
 import type { TrainEvent } from '../lib/train/train.js';
+import { GPT2 } from '../lib/engine/gpt2.js';
 
 const root = join(import.meta.dirname, '..');
 const posts = join(root, 'demo', 'posts.txt');
@@ -36,6 +37,35 @@ function tinyRun(upload: string, options: RunRequest['options'] = {}): RunReques
     base: 'tiny',
     options: { maxSteps: 6, blockSize: 32, seed: 7, validSplit: 0.1, samples: 2, ...options },
     labels: { sources: ['posts.txt'], base: 'tiny' },
+  };
+}
+
+/**
+ * For the runs that stop, resume and die: a smaller model than the demo's,
+ * placed in the work dir as a user would place one (its checkpoints are half
+ * the size, and no run has to make its base). Made once, copied per work dir.
+ */
+let smallModel: Promise<string> | undefined;
+async function smallBase(dir: string): Promise<string> {
+  smallModel ??= (async () => {
+    const made = join(mkdtempSync(join(tmpdir(), 'tweetsmith-serve-runs-base-')), 'small');
+    const model = await GPT2.init({ nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 32 }, { seed: 1, threads: 1 });
+    await model.save(made);
+    await model.dispose();
+    return made;
+  })();
+  const base = join(dir, 'models', 'small');
+  cpSync(await smallModel, base, { recursive: true });
+  return base;
+}
+
+/** A run of `steps` steps on the small base: nothing after training but the model. */
+function smallRun(upload: string, base: string, steps: number): RunRequest {
+  return {
+    sources: [upload],
+    base,
+    options: { maxSteps: steps, blockSize: 16, seed: 7, lr: 1e-3, validSplit: 0, samples: 0 },
+    labels: { sources: ['posts.txt'], base: 'models/small' },
   };
 }
 
@@ -95,7 +125,7 @@ test.serial('a run goes queued → running → done with metrics and samples; a 
     if (e.type === 'train') trainSeen.push(e.event);
     if (e.type === 'train' && e.event.type === 'step') bWhenARan ??= manager.get(b.id).status;
   });
-  const b = await manager.create(tinyRun(upload, { seed: 8, samples: 1 }));
+  const b = await manager.create(tinyRun(upload, { seed: 8, samples: 1, validSplit: 0 }));
   const statusesOfB: string[] = [];
   manager.subscribe(b.id, (e) => {
     if (e.type === 'status') statusesOfB.push(e.run.status);
@@ -183,7 +213,7 @@ test.serial('stop writes a checkpoint and resume continues; a child killed with 
   const { dir, upload } = workDir();
   const manager = await RunManager.open(dir, { threads: 1, checkpointEvery: 10 });
   t.teardown(() => manager.close());
-  const run = await manager.create(tinyRun(upload, { maxSteps: 60, samples: 0, validSplit: 0 }));
+  const run = await manager.create(smallRun(upload, await smallBase(dir), 60));
   await when(manager, run.id, (e) => e.type === 'step' && e.row.step >= 3);
   const stopped = await manager.stop(run.id);
   t.is(stopped.status, 'stopped', stopped.error);
@@ -222,11 +252,12 @@ test.serial('stop writes a checkpoint and resume continues; a child killed with 
 // that closes cleanly leaves its run interrupted too, and the next finishes it.
 test.serial('a server killed mid-run: the next one shows the run interrupted and resumable; after a clean close too; resume finishes it', async (t) => {
   const { dir, upload } = workDir();
+  const base = await smallBase(dir);
   const managerUrl = pathToFileURL(join(root, 'lib', 'serve', 'runs', 'run-manager.ts')).href;
   const script = `
     const { RunManager } = await import(${JSON.stringify(managerUrl)});
     const manager = await RunManager.open(${JSON.stringify(dir)}, { threads: 1, checkpointEvery: 1000 });
-    const run = await manager.create(${JSON.stringify(tinyRun(upload, { maxSteps: 60, samples: 0, validSplit: 0 }))});
+    const run = await manager.create(${JSON.stringify(smallRun(upload, base, 60))});
     manager.subscribe(run.id, (e) => { if (e.type === 'train' && e.event.type === 'step') console.log('step', e.event.row.step); });
   `;
   const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -331,5 +362,7 @@ test('ids, sources, bases and options from the browser are checked', async (t) =
   await refused({ options: { epochs: '4' } as never }, /options\.epochs must be a number/);
   await refused({ options: { lora: { rank: 4, base: 'x' } } as never }, /options\.lora\.base/);
   t.deepEqual(manager.list(), [], 'nothing was created');
-  t.deepEqual(readdirSync(join(dir, 'runs')), []);
+  // one server per work dir
+  await t.throwsAsync(RunManager.open(dir), { message: /in use by another tweetsmith serve/ });
+  t.deepEqual(readdirSync(join(dir, 'runs')), ['server.pid'], 'no run folder');
 });

@@ -35,6 +35,7 @@ import { PathHider } from './run-paths.js';
 import { applyTrainEvent, clearTrainFields, RUN_MODEL_DIR, type RunEvent, type RunState, type RunStatus } from './run-state.js';
 import { readRuns, RunFiles, RUNS_DIR, type StoredRequest } from './run-store.js';
 import { TINY_BASE } from './tiny-base.js';
+import { lockWorkDir } from './work-dir-lock.js';
 import { defaultWorkerEntry, startWorker } from './worker-process.js';
 import type { FromWorker } from './worker-messages.js';
 
@@ -101,6 +102,7 @@ export class RunManager {
   private active?: ActiveRun;
   private starting = false;
   private closed = false;
+  private unlock: () => Promise<void> = async () => undefined;
   private readonly threads: number;
   private readonly checkpointEvery: number;
   private readonly workerEntry: string;
@@ -118,7 +120,8 @@ export class RunManager {
   }
 
   /**
-   * Opens the work dir (made if missing) and the runs in it: a run left
+   * Opens the work dir (made if missing; refused while another server holds
+   * it) and the runs in it: a run left
    * 'running' by a server that is gone becomes 'interrupted' (resumable when
    * its checkpoint exists), once its child, if still alive, has written its
    * checkpoint and exited; 'queued' runs are queued again, oldest first.
@@ -126,19 +129,26 @@ export class RunManager {
   static async open(workDir: string, options: RunManagerOptions = {}): Promise<RunManager> {
     await mkdir(join(resolve(workDir), RUNS_DIR), { recursive: true });
     const manager = new RunManager(realpathSync(resolve(workDir)), options);
-    const skipped = (name: string, why: string) => process.stderr.write(`tweetsmith serve: skipping ${join(RUNS_DIR, name)}: ${why}\n`);
-    const states = await readRuns(join(manager.workDir, RUNS_DIR), skipped);
-    for (const state of states.sort(byAge)) {
-      manager.states.set(state.id, state);
-      if (state.status === 'running') {
-        await manager.recoverInterrupted(state).catch((err: Error) => {
-          // never 'running' without a child: shown interrupted, with why its state is partial
-          state.status = 'interrupted';
-          state.resumable = false;
-          state.error = `its state could not be recovered after a restart: ${err.message}`;
-        });
+    manager.unlock = await lockWorkDir(join(manager.workDir, RUNS_DIR), manager.workDir);
+    try {
+      const skipped = (name: string, why: string) => process.stderr.write(`tweetsmith serve: skipping ${join(RUNS_DIR, name)}: ${why}\n`);
+      const states = await readRuns(join(manager.workDir, RUNS_DIR), skipped);
+      for (const state of states.sort(byAge)) {
+        manager.states.set(state.id, state);
+        if (state.status === 'running') {
+          await manager.recoverInterrupted(state).catch((err: Error) => {
+            // never 'running' without a child: shown interrupted, with why its state is partial
+            state.status = 'interrupted';
+            state.resumable = false;
+            state.error = `its state could not be recovered after a restart: ${err.message}`;
+          });
+        } else if (state.status === 'queued') {
+          manager.queue.push(state.id);
+        }
       }
-      else if (state.status === 'queued') manager.queue.push(state.id);
+    } catch (err) {
+      await manager.unlock();
+      throw err;
     }
     manager.schedule();
     return manager;
@@ -267,6 +277,7 @@ export class RunManager {
    * becomes 'interrupted'); queued runs stay queued for the next server.
    */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     const active = this.active;
     if (active) {
@@ -276,6 +287,7 @@ export class RunManager {
       clearTimeout(timer);
     }
     await Promise.all(this.writes.values());
+    await this.unlock();
   }
 
   // ------------------------------------------------------------ the queue
