@@ -51,8 +51,12 @@ export type { RunEvent, RunState, RunStatus } from './run-state.js';
  * for gpt2) costs about 1% of the time between two; the demo's tiny model
  * writes 40 MB every few seconds.
  */
-/** How long open() waits for the child of a killed server to write its checkpoint and exit. */
-const ORPHAN_WAIT_MS = 60_000;
+/**
+ * How long open() waits for the child of a killed server to finish its step,
+ * write its checkpoint and exit (a gpt2-large step on 2 cores is about a
+ * minute, its checkpoint 9 GB); one still there after it is ended.
+ */
+const ORPHAN_WAIT_MS = 180_000;
 /** How long close() waits for the training child to checkpoint, before it kills it. */
 const CLOSE_WAIT_MS = 120_000;
 const WORKER_PID_FILE = 'worker.pid';
@@ -407,8 +411,14 @@ export class RunManager {
     const pidFile = join(files.dir, WORKER_PID_FILE);
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
     // the old child saw its IPC channel close and is writing its checkpoint
-    for (const until = Date.now() + ORPHAN_WAIT_MS; Number.isInteger(pid) && pid > 0 && processIsAlive(pid) && Date.now() < until; ) {
+    const orphan = () => Number.isInteger(pid) && pid > 0 && processIsAlive(pid) && isRunWorker(pid);
+    for (const until = Date.now() + ORPHAN_WAIT_MS; orphan() && Date.now() < until; ) {
       await new Promise((r) => setTimeout(r, 200));
+    }
+    if (orphan()) {
+      // hung: it must not train on beside a resumed run in the same folder
+      process.kill(pid, 'SIGKILL');
+      for (const until = Date.now() + 5000; processIsAlive(pid) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
     }
     await rm(pidFile, { force: true });
     // the state from the events (run.json follows the milestones only)
@@ -548,6 +558,19 @@ function mergeCheckpoint(state: RunState, checkpoint: CheckpointState): void {
   }
   if (checkpoint.validLossBefore !== undefined && !state.validation.some((v) => v.when === 'before')) {
     state.validation.push({ when: 'before', loss: checkpoint.validLossBefore, perplexity: Math.exp(checkpoint.validLossBefore) });
+  }
+}
+
+/**
+ * Whether process `pid` is a run worker, as far as the system tells (Linux's
+ * /proc; elsewhere a live pid written by this run's server is taken as one): a
+ * pid reused by another program is never waited for, nor killed.
+ */
+function isRunWorker(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('run-worker');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self');
   }
 }
 

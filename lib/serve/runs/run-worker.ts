@@ -55,6 +55,8 @@ class DownloadThrottle {
 const DOWNLOAD_EVENT_MS = 250;
 
 let run: TrainingRun | undefined;
+/** train() has begun its steps: from here a stop keeps a checkpoint */
+let training = false;
 let stopRequested = false;
 
 function stop(why: string): void {
@@ -83,7 +85,10 @@ async function trainRun(job: Extract<ToWorker, { type: 'start' }>): Promise<void
   });
   if (stopRequested) run.stop();
   const downloads = new DownloadThrottle();
-  for await (const event of run) if (event.type !== 'download' || downloads.due(event)) await send({ type: 'event', event });
+  for await (const event of run) {
+    if (event.type === 'start') training = true;
+    if (event.type !== 'download' || downloads.due(event)) await send({ type: 'event', event });
+  }
   const result = await run.result;
   log(result.interrupted ? `stopped with a checkpoint at step ${result.summary.metrics.at(-1)?.step ?? 0}` : 'finished');
   await send({ type: 'result', interrupted: result.interrupted });
@@ -95,7 +100,15 @@ async function fail(err: unknown): Promise<never> {
   process.exit(1);
 }
 
-process.on('disconnect', () => stop('the server went away'));
+process.on('disconnect', () => {
+  // before the first step there is nothing to keep (as when the server stops a run then):
+  // end now, rather than finish a download or a dataset for no one
+  if (!training) {
+    log('the server went away before training began: exiting');
+    process.exit(0);
+  }
+  stop('the server went away');
+});
 process.on('uncaughtException', (err) => void fail(err));
 process.on('unhandledRejection', (err) => void fail(err));
 process.on('message', (message: ToWorker) => {
