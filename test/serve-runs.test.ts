@@ -9,11 +9,12 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RunManager, type RunEvent, type RunRequest, type RunState } from '../lib/serve/runs/run-manager.js';
 import { ServeError } from '../lib/serve/serve-error.js';
+import { PathHider } from '../lib/serve/runs/run-paths.js';
 import { processIsAlive } from '../lib/fs/process-alive.js';
 import type { TrainEvent } from '../lib/train/train.js';
 import { GPT2 } from '../lib/engine/gpt2.js';
@@ -375,4 +376,20 @@ test('ids, sources, bases and options from the browser are checked', async (t) =
   // one server per work dir
   await t.throwsAsync(RunManager.open(dir), { message: /in use by another tweetsmith serve/ });
   t.deepEqual(readdirSync(join(dir, 'runs')), ['server.pid'], 'no run folder');
+});
+
+test("train() events lose the server's paths: relative to the run inside the work dir, the base's label or ~ outside it", (t) => {
+  const work = join(homedir(), 'projects', 'tweetsmith-runs');
+  const runDir = join(work, 'runs', '20261130-015422-3fa9');
+  const hide = new PathHider(runDir, work, 'gpt2');
+  const snapshot = join(homedir(), '.cache', 'huggingface', 'hub', 'models--gpt2', 'snapshots', 'abc');
+  t.deepEqual(hide.event({ type: 'base', dir: snapshot }), { type: 'base', dir: 'gpt2' }, 'a hub snapshot: the base as the page named it');
+  t.deepEqual(hide.event({ type: 'base', dir: join(work, 'models', 'mine') }), { type: 'base', dir: '../../models/mine' });
+  t.deepEqual(hide.event({ type: 'checkpoint', dir: join(runDir, 'model.checkpoint'), step: 5 }), { type: 'checkpoint', dir: 'model.checkpoint', step: 5 });
+  t.deepEqual(hide.event({ type: 'weights', dir: join(runDir, 'model') }), { type: 'weights', dir: 'model' });
+  t.deepEqual(hide.event({ type: 'saved', dir: join(runDir, 'model') }), { type: 'saved', dir: 'model' });
+  const note = hide.event({ type: 'note', message: `the checkpoint ${join(runDir, 'model.checkpoint')} was left in place; see ${join(homedir(), 'x.txt')}` });
+  t.deepEqual(note, { type: 'note', message: `the checkpoint model.checkpoint was left in place; see ~${sep}x.txt` });
+  t.is(hide.text(`reading ${join(work, 'uploads', 'ab', 'posts.txt')}: no posts`), `reading ../../uploads/ab/posts.txt: no posts`);
+  t.is(hide.path(runDir), '.');
 });
