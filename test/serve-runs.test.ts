@@ -7,13 +7,17 @@
 // the browser are checked.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RunManager, type RunEvent, type RunRequest, type RunState } from '../lib/serve/runs/run-manager.js';
 import { ServeError } from '../lib/serve/serve-error.js';
+import { PathHider } from '../lib/serve/runs/run-paths.js';
+import { processIsAlive } from '../lib/fs/process-alive.js';
 import type { TrainEvent } from '../lib/train/train.js';
+import { GPT2 } from '../lib/engine/gpt2.js';
 
 const root = join(import.meta.dirname, '..');
 const posts = join(root, 'demo', 'posts.txt');
@@ -37,6 +41,35 @@ function tinyRun(upload: string, options: RunRequest['options'] = {}): RunReques
   };
 }
 
+/**
+ * For the runs that stop, resume and die: a smaller model than the demo's,
+ * placed in the work dir as a user would place one (its checkpoints are half
+ * the size, and no run has to make its base). Made once, copied per work dir.
+ */
+let smallModel: Promise<string> | undefined;
+async function smallBase(dir: string): Promise<string> {
+  smallModel ??= (async () => {
+    const made = join(mkdtempSync(join(tmpdir(), 'tweetsmith-serve-runs-base-')), 'small');
+    const model = await GPT2.init({ nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 32 }, { seed: 1, threads: 1 });
+    await model.save(made);
+    await model.dispose();
+    return made;
+  })();
+  const base = join(dir, 'models', 'small');
+  cpSync(await smallModel, base, { recursive: true });
+  return base;
+}
+
+/** A run of `steps` steps on the small base: nothing after training but the model. */
+function smallRun(upload: string, base: string, steps: number): RunRequest {
+  return {
+    sources: [upload],
+    base,
+    options: { maxSteps: steps, blockSize: 16, seed: 7, lr: 1e-3, validSplit: 0, samples: 0 },
+    labels: { sources: ['posts.txt'], base: 'models/small' },
+  };
+}
+
 /** Resolves with the state once `done(state)` holds (checked now and at each status change). */
 function until(manager: RunManager, id: string, done: (s: RunState) => boolean): Promise<RunState> {
   return new Promise((resolve) => {
@@ -55,6 +88,21 @@ function until(manager: RunManager, id: string, done: (s: RunState) => boolean):
 
 const finished = (s: RunState) => s.status !== 'queued' && s.status !== 'running';
 
+/** Whether a process has ended: gone, or a zombie no one reaped (an orphan's new parent may not). */
+function hasExited(pid: number): boolean {
+  if (!processIsAlive(pid)) return true;
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** Every file under `dir`, deep. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
 /** Every string in the value, deep. */
 function strings(value: unknown): string[] {
   if (typeof value === 'string') return [value];
@@ -63,10 +111,20 @@ function strings(value: unknown): string[] {
   return [];
 }
 
-test('a run goes queued → running → done with metrics and samples; a second run waits behind it; replay equals what listeners saw', async (t) => {
+test.serial('a run goes queued → running → done with metrics and samples; a second waits behind it, a third stops while queued; replay equals what listeners saw', async (t) => {
   const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2 });
-  t.teardown(() => manager.close());
+  // tokens in the server's environment reach the child (it may need them to fetch), never a file
+  const tokens = { HF_TOKEN: `hf_${randomBytes(12).toString('hex')}`, X_BEARER_TOKEN: `AAAA${randomBytes(12).toString('hex')}` };
+  const saved = { HF_TOKEN: process.env.HF_TOKEN, X_BEARER_TOKEN: process.env.X_BEARER_TOKEN };
+  Object.assign(process.env, tokens);
+  const manager = await RunManager.open(dir, { threads: 1 });
+  t.teardown(async () => {
+    await manager.close();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
 
   // listeners subscribe right after create: a run starts on a later turn, so they miss nothing
   const a = await manager.create(tinyRun(upload));
@@ -76,15 +134,19 @@ test('a run goes queued → running → done with metrics and samples; a second 
   manager.subscribe(a.id, (e) => {
     seen.push(e);
     if (e.type === 'train') trainSeen.push(e.event);
-    if (e.type === 'train' && e.event.type === 'step') bWhenARan ??= manager.list().find((s) => s.id !== a.id)?.status;
+    if (e.type === 'train' && e.event.type === 'step') bWhenARan ??= manager.get(b.id).status;
   });
-  const b = await manager.create(tinyRun(upload, { seed: 8, samples: 1 }));
+  const b = await manager.create(tinyRun(upload, { seed: 8, samples: 1, validSplit: 0 }));
   const statusesOfB: string[] = [];
   manager.subscribe(b.id, (e) => {
     if (e.type === 'status') statusesOfB.push(e.run.status);
   });
+  const c = await manager.create(tinyRun(upload));
   t.is(a.status, 'queued');
   t.is(b.status, 'queued');
+  const stoppedC = await manager.stop(c.id);
+  t.is(stoppedC.status, 'stopped', 'a queued run stops at once');
+  t.false(stoppedC.resumable);
 
   const doneA = await until(manager, a.id, finished);
   t.is(doneA.status, 'done', doneA.error);
@@ -126,73 +188,87 @@ test('a run goes queued → running → done with metrics and samples; a second 
   t.deepEqual(statusesOfB, ['running', 'done']);
   t.true(doneB.startedAt! >= doneA.endedAt!, 'the second run started after the first ended');
   t.is(doneB.samples.length, 1);
-  t.deepEqual(manager.list().map((s) => s.id), [b.id, a.id], 'newest first');
+  t.deepEqual(manager.list().map((s) => s.id), [c.id, b.id, a.id], 'newest first');
+  t.is(manager.get(c.id).status, 'stopped', 'the stopped run never started');
+  t.deepEqual(await manager.replay(c.id), []);
+  t.false(existsSync(join(dir, 'runs', c.id, 'worker.log')));
+
+  for (const file of filesUnder(join(dir, 'runs'))) {
+    const bytes = readFileSync(file);
+    for (const token of Object.values(tokens)) t.is(bytes.indexOf(token), -1, `${file} holds a token`);
+  }
 
   // run.json on disk is the state
   t.deepEqual(JSON.parse(readFileSync(join(dir, 'runs', a.id, 'run.json'), 'utf8')), JSON.parse(JSON.stringify(doneA)));
 });
 
-test('stop writes a checkpoint; resume continues from it and finishes', async (t) => {
-  const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2 });
-  t.teardown(() => manager.close());
-  const run = await manager.create(tinyRun(upload, { maxSteps: 300, samples: 1 }));
-  await until(manager, run.id, (s) => (s.progress?.step ?? 0) >= 1 || finished(s));
-  // progress reaches run.json at milestones only: wait for a step through the events
-  await new Promise<void>((resolve) => {
-    const off = manager.subscribe(run.id, (e) => {
-      if (e.type === 'train' && e.event.type === 'step' && e.event.row.step >= 3) {
-        off();
-        resolve();
-      }
+/** Resolves at the first train() event of the run for which `match` holds (the events so far included). */
+function when(manager: RunManager, id: string, match: (e: TrainEvent) => boolean): Promise<TrainEvent> {
+  return new Promise((resolve) => {
+    let found = false;
+    const off = manager.subscribe(id, (e) => {
+      if (found || e.type !== 'train' || !match(e.event)) return;
+      found = true;
+      queueMicrotask(() => off());
+      resolve(e.event);
     }, { replay: true });
   });
+}
+
+const steps = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+// Decision: a child killed by anything but the server (the system's OOM killer,
+// kill -9) is 'failed', since the run did not end as anyone asked, with the
+// reason in its error; it stays resumable from its newest periodic checkpoint.
+test.serial('stop writes a checkpoint and resume continues; a child killed with SIGKILL fails with a short reason, resumable from its periodic checkpoint', async (t) => {
+  const { dir, upload } = workDir();
+  const manager = await RunManager.open(dir, { threads: 1, checkpointEvery: 10 });
+  t.teardown(() => manager.close());
+  const run = await manager.create(smallRun(upload, await smallBase(dir), 60));
+  await when(manager, run.id, (e) => e.type === 'step' && e.row.step >= 3);
   const stopped = await manager.stop(run.id);
   t.is(stopped.status, 'stopped', stopped.error);
   t.true(stopped.resumable);
   const at = stopped.metrics.length;
-  t.true(at >= 3 && at < 300, `stopped at step ${at}`);
+  t.true(at >= 3 && at < 60, `stopped at step ${at}`);
+  t.deepEqual(stopped.metrics.map((r) => r.step), steps(at));
   t.true(existsSync(join(dir, 'runs', run.id, 'model.checkpoint', 'state.json')));
   t.false(existsSync(join(dir, 'runs', run.id, 'model')), 'no model before the run finishes');
   await t.throwsAsync(manager.stop(run.id), { instanceOf: ServeError, message: /stopped/ });
 
-  const queued = await manager.resume(run.id);
-  t.is(queued.status, 'queued');
+  // resumed; then killed from outside after a periodic checkpoint
+  t.is((await manager.resume(run.id)).status, 'queued');
+  const periodic = (await when(manager, run.id, (e) => e.type === 'checkpoint' && e.step > at)) as { step: number };
+  process.kill(Number(readFileSync(join(dir, 'runs', run.id, 'worker.pid'), 'utf8')), 'SIGKILL');
+  const failed = await until(manager, run.id, finished);
+  t.is(failed.status, 'failed');
+  t.regex(failed.error!, /killed \(SIGKILL/);
+  t.false(failed.error!.includes(dir), failed.error);
+  t.true(failed.resumable);
+
+  t.is((await manager.resume(run.id)).status, 'queued');
   const done = await until(manager, run.id, finished);
   t.is(done.status, 'done', done.error);
-  t.deepEqual(done.metrics.map((r) => r.step), Array.from({ length: 300 }, (_, i) => i + 1), 'every step once');
-  t.is(done.samples.length, 1);
-  const starts = (await manager.replay(run.id)).filter((e) => e.type === 'start');
-  t.deepEqual(starts.map((e) => (e as { startStep: number }).startStep), [0, at]);
+  t.deepEqual(done.metrics.map((r) => r.step), steps(60), 'every step once');
+  const starts = (await manager.replay(run.id)).filter((e) => e.type === 'start') as { startStep: number }[];
+  t.deepEqual(starts.map((e) => e.startStep), [0, at, periodic.step]);
   t.false(existsSync(join(dir, 'runs', run.id, 'model.checkpoint')), 'a finished run leaves no checkpoint');
+  t.false(done.resumable);
   await t.throwsAsync(manager.resume(run.id), { instanceOf: ServeError, message: /done/ });
-});
-
-test('a queued run stops at once and never trains', async (t) => {
-  const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2 });
-  t.teardown(() => manager.close());
-  const first = await manager.create(tinyRun(upload, { samples: 0 }));
-  const second = await manager.create(tinyRun(upload, { samples: 0 }));
-  const stopped = await manager.stop(second.id);
-  t.is(stopped.status, 'stopped');
-  t.false(stopped.resumable);
-  t.is((await until(manager, first.id, finished)).status, 'done');
-  await new Promise((r) => setTimeout(r, 300));
-  t.is(manager.get(second.id).status, 'stopped');
-  t.deepEqual(await manager.replay(second.id), []);
 });
 
 // The server process killed with SIGKILL mid-run: its child sees the IPC channel
 // close, checkpoints and exits; the next server finds the run 'running' with no
-// child, shows it interrupted and resumable, and resume finishes it.
-test('a server killed mid-run: the next one shows the run interrupted and resumable, and resume finishes it', async (t) => {
+// child, shows it interrupted and resumable, and resume continues it. A server
+// that closes cleanly leaves its run interrupted too, and the next finishes it.
+test.serial('a server killed mid-run: the next one shows the run interrupted and resumable; after a clean close too; resume finishes it', async (t) => {
   const { dir, upload } = workDir();
+  const base = await smallBase(dir);
   const managerUrl = pathToFileURL(join(root, 'lib', 'serve', 'runs', 'run-manager.ts')).href;
   const script = `
     const { RunManager } = await import(${JSON.stringify(managerUrl)});
-    const manager = await RunManager.open(${JSON.stringify(dir)}, { threads: 2, checkpointEvery: 1000 });
-    const run = await manager.create(${JSON.stringify(tinyRun(upload, { maxSteps: 300, samples: 1 }))});
+    const manager = await RunManager.open(${JSON.stringify(dir)}, { threads: 1, checkpointEvery: 1000 });
+    const run = await manager.create(${JSON.stringify(smallRun(upload, base, 60))});
     manager.subscribe(run.id, (e) => { if (e.type === 'train' && e.event.type === 'step') console.log('step', e.event.row.step); });
   `;
   const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -210,71 +286,67 @@ test('a server killed mid-run: the next one shows the run interrupted and resuma
 
   const [id] = readdirSync(join(dir, 'runs'));
   t.is(JSON.parse(readFileSync(join(dir, 'runs', id, 'run.json'), 'utf8')).status, 'running', 'the killed server left it running');
-  const manager = await RunManager.open(dir, { threads: 2 });
+  const orphan = Number(readFileSync(join(dir, 'runs', id, 'worker.pid'), 'utf8'));
+  const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
+  t.true(hasExited(orphan), 'open() waited for the orphaned child to checkpoint and exit');
   const found = manager.get(id);
   t.is(found.status, 'interrupted');
   t.true(found.resumable, 'the child wrote a checkpoint when its server went away');
-  t.true(found.metrics.length >= 3, 'the steps done before are shown (from the events)');
+  const at = found.metrics.length;
+  t.true(at >= 3, 'the steps done before are shown');
+  t.deepEqual(found.metrics.map((r) => r.step), steps(at), "every step to the checkpoint's, the undelivered ones from the checkpoint");
   t.false(existsSync(join(dir, 'runs', id, 'worker.pid')));
 
+  // resumed, then the server closes (a clean shutdown): interrupted again, with a checkpoint
   await manager.resume(id);
-  const done = await until(manager, id, finished);
+  await when(manager, id, (e) => e.type === 'step' && e.row.step >= at + 2);
+  await manager.close();
+  const closed = manager.get(id);
+  t.is(closed.status, 'interrupted');
+  t.true(closed.resumable);
+  await t.throwsAsync(manager.resume(id), { instanceOf: ServeError, message: /shutting down/ });
+
+  const next = await RunManager.open(dir, { threads: 1 });
+  t.teardown(() => next.close());
+  t.is(next.get(id).status, 'interrupted');
+  await next.resume(id);
+  const done = await until(next, id, finished);
   t.is(done.status, 'done', done.error);
-  t.deepEqual(done.metrics.map((r) => r.step), Array.from({ length: 300 }, (_, i) => i + 1));
-  t.true(existsSync(join(manager.modelDir(id)!, 'model.safetensors')));
+  t.deepEqual(done.metrics.map((r) => r.step), steps(60));
+  t.true(existsSync(join(next.modelDir(id)!, 'model.safetensors')));
+  const starts = (await next.replay(id)).filter((e) => e.type === 'start') as { startStep: number }[];
+  t.is(starts.length, 3);
+  t.is(starts[1].startStep, at);
 });
 
-// Decision: a child killed by anything but the server (the system's OOM killer,
-// kill -9) is 'failed', since the run did not end as anyone asked, with the
-// reason in its error; it stays resumable from its newest periodic checkpoint.
-test('a child killed with SIGKILL mid-run: failed with a short reason, resumable from its periodic checkpoint', async (t) => {
-  const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2, checkpointEvery: 2 });
-  t.teardown(() => manager.close());
-  const run = await manager.create(tinyRun(upload, { maxSteps: 300, samples: 0 }));
-  await new Promise<void>((resolve) => {
-    const off = manager.subscribe(run.id, (e) => {
-      if (e.type === 'train' && e.event.type === 'checkpoint' && e.event.step >= 4) {
-        off();
-        resolve();
-      }
-    });
-  });
-  const pid = Number(readFileSync(join(dir, 'runs', run.id, 'worker.pid'), 'utf8'));
-  process.kill(pid, 'SIGKILL');
-  const failed = await until(manager, run.id, finished);
-  t.is(failed.status, 'failed');
-  t.regex(failed.error!, /killed \(SIGKILL/);
-  t.false(failed.error!.includes(dir), failed.error);
-  t.true(failed.resumable);
-
-  await manager.resume(run.id);
-  const done = await until(manager, run.id, finished);
-  t.is(done.status, 'done', done.error);
-  t.is(done.metrics.length, 300);
-});
-
-test("a run that cannot train fails with train()'s message: short, no stack, no server path", async (t) => {
+test.serial("a queued run left by a closed server is queued again by the next; a run that cannot train fails with train()'s message: short, no stack, no server path", async (t) => {
   const { dir } = workDir();
   const few = join(dir, 'uploads', 'fedcba9876543210', 'few.txt');
   mkdirSync(join(few, '..'), { recursive: true });
   writeFileSync(few, 'one post only, far too few to train on\n');
-  const manager = await RunManager.open(dir, { threads: 2 });
+  const first = await RunManager.open(dir, { threads: 1 });
+  const run = await first.create(tinyRun(few));
+  await first.close(); // before the run could start
+  t.is(first.get(run.id).status, 'queued');
+  t.false(existsSync(join(dir, 'runs', run.id, 'worker.log')), 'it never started');
+
+  const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
-  const run = await manager.create(tinyRun(few));
   const failed = await until(manager, run.id, finished);
   t.is(failed.status, 'failed');
   t.truthy(failed.error);
+  t.regex(failed.error!, /post/);
   t.false(/\n\s+at /.test(failed.error!), failed.error);
   t.false(failed.error!.includes(dir), failed.error);
   t.true(failed.error!.length < 1000);
+  t.false(failed.resumable);
   t.regex(readFileSync(join(dir, 'runs', run.id, 'worker.log'), 'utf8'), /failed: .*\n\s+at /, 'the stack is in worker.log');
 });
 
 test('ids, sources, bases and options from the browser are checked', async (t) => {
   const { dir, upload } = workDir();
-  const manager = await RunManager.open(dir, { threads: 2 });
+  const manager = await RunManager.open(dir, { threads: 1 });
   t.teardown(() => manager.close());
   const notFound = { instanceOf: ServeError, message: /no run/ };
   for (const id of ['../../etc', '20261130-015422-zzzz', '', '20261130-015422-abcd']) {
@@ -301,5 +373,23 @@ test('ids, sources, bases and options from the browser are checked', async (t) =
   await refused({ options: { epochs: '4' } as never }, /options\.epochs must be a number/);
   await refused({ options: { lora: { rank: 4, base: 'x' } } as never }, /options\.lora\.base/);
   t.deepEqual(manager.list(), [], 'nothing was created');
-  t.deepEqual(readdirSync(join(dir, 'runs')), []);
+  // one server per work dir
+  await t.throwsAsync(RunManager.open(dir), { message: /in use by another tweetsmith serve/ });
+  t.deepEqual(readdirSync(join(dir, 'runs')), ['server.pid'], 'no run folder');
+});
+
+test("train() events lose the server's paths: relative to the run inside the work dir, the base's label or ~ outside it", (t) => {
+  const work = join(homedir(), 'projects', 'tweetsmith-runs');
+  const runDir = join(work, 'runs', '20261130-015422-3fa9');
+  const hide = new PathHider(runDir, work, 'gpt2');
+  const snapshot = join(homedir(), '.cache', 'huggingface', 'hub', 'models--gpt2', 'snapshots', 'abc');
+  t.deepEqual(hide.event({ type: 'base', dir: snapshot }), { type: 'base', dir: 'gpt2' }, 'a hub snapshot: the base as the page named it');
+  t.deepEqual(hide.event({ type: 'base', dir: join(work, 'models', 'mine') }), { type: 'base', dir: '../../models/mine' });
+  t.deepEqual(hide.event({ type: 'checkpoint', dir: join(runDir, 'model.checkpoint'), step: 5 }), { type: 'checkpoint', dir: 'model.checkpoint', step: 5 });
+  t.deepEqual(hide.event({ type: 'weights', dir: join(runDir, 'model') }), { type: 'weights', dir: 'model' });
+  t.deepEqual(hide.event({ type: 'saved', dir: join(runDir, 'model') }), { type: 'saved', dir: 'model' });
+  const note = hide.event({ type: 'note', message: `the checkpoint ${join(runDir, 'model.checkpoint')} was left in place; see ${join(homedir(), 'x.txt')}` });
+  t.deepEqual(note, { type: 'note', message: `the checkpoint model.checkpoint was left in place; see ~${sep}x.txt` });
+  t.is(hide.text(`reading ${join(work, 'uploads', 'ab', 'posts.txt')}: no posts`), `reading ../../uploads/ab/posts.txt: no posts`);
+  t.is(hide.path(runDir), '.');
 });

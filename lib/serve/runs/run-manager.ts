@@ -8,14 +8,25 @@
 // event as the child sent it, paths made relative to the run (run-paths.ts).
 // Late listeners read the events so far with replay(), or pass
 // `{ replay: true }` to subscribe().
+//
+// How a run ends: train() finishes → 'done'; a stop() → 'stopped' with a
+// checkpoint; the server closing → 'interrupted' with a checkpoint; train()
+// throwing → 'failed' with its message. A child that dies without a word (the
+// system's OOM killer, kill -9, a crash in native code) → 'failed' too, since
+// nobody asked for it and resuming may meet the same end: its error says how it
+// died, and it stays resumable from its newest periodic checkpoint. Any run
+// that is not done and not running can be resumed: from its checkpoint when
+// it has one, from the start when not.
 import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { SERVE_DEFAULTS } from '../../defaults.js';
 import { processIsAlive } from '../../fs/process-alive.js';
 import { isRepoId } from '../../hub/repo-id.js';
 import { parseSourceString } from '../../sources/index.js';
+import type { CheckpointState } from '../../train/checkpoint.js';
 import type { TrainEvent } from '../../train/train.js';
 import { ServeError } from '../serve-error.js';
 import { checkRunId, newRunId } from './run-id.js';
@@ -24,6 +35,7 @@ import { PathHider } from './run-paths.js';
 import { applyTrainEvent, clearTrainFields, RUN_MODEL_DIR, type RunEvent, type RunState, type RunStatus } from './run-state.js';
 import { readRuns, RunFiles, RUNS_DIR, type StoredRequest } from './run-store.js';
 import { TINY_BASE } from './tiny-base.js';
+import { lockWorkDir } from './work-dir-lock.js';
 import { defaultWorkerEntry, startWorker } from './worker-process.js';
 import type { FromWorker } from './worker-messages.js';
 
@@ -32,17 +44,19 @@ export { RUN_ID_PATTERN, isRunId } from './run-id.js';
 export type { RunEvent, RunState, RunStatus } from './run-state.js';
 
 /**
- * A checkpoint every this many optimizer steps, so that a killed server loses
- * little. In steps because train() counts them so. At 50, gpt2 on 2 cores
- * (about 7 s a 1024-token step) loses at most about 6 minutes, and the
- * checkpoint's write (weights and AdamW's two moments, 1.5 GB for gpt2) costs
- * about 1% of the time between two; the demo's tiny model writes 40 MB every
- * few seconds. Used until SERVE_DEFAULTS (lib/defaults.ts) holds it.
+ * Periodic checkpoints (SERVE_DEFAULTS.checkpointEvery, 50 steps) keep what a
+ * killed server would lose small. In steps because train() counts them so. At
+ * 50, gpt2 on 2 cores (about 7 s a 1024-token step) loses at most about 6
+ * minutes, and the checkpoint's write (weights and AdamW's two moments, 1.5 GB
+ * for gpt2) costs about 1% of the time between two; the demo's tiny model
+ * writes 40 MB every few seconds.
  */
-export const DEFAULT_CHECKPOINT_EVERY = 50;
-
-/** How long open() waits for the child of a killed server to write its checkpoint and exit. */
-const ORPHAN_WAIT_MS = 60_000;
+/**
+ * How long open() waits for the child of a killed server to finish its step,
+ * write its checkpoint and exit (a gpt2-large step on 2 cores is about a
+ * minute, its checkpoint 9 GB); one still there after it is ended.
+ */
+const ORPHAN_WAIT_MS = 180_000;
 /** How long close() waits for the training child to checkpoint, before it kills it. */
 const CLOSE_WAIT_MS = 120_000;
 const WORKER_PID_FILE = 'worker.pid';
@@ -62,7 +76,7 @@ export interface RunRequest {
 export interface RunManagerOptions {
   /** CPU threads of the training child (default: all cores) */
   threads?: number;
-  /** train()'s checkpointEvery, in steps (default DEFAULT_CHECKPOINT_EVERY) */
+  /** train()'s checkpointEvery, in steps (default SERVE_DEFAULTS.checkpointEvery) */
   checkpointEvery?: number;
   /** the worker module to fork (default: run-worker beside this module, .js or .ts as this one) */
   workerEntry?: string;
@@ -92,6 +106,7 @@ export class RunManager {
   private active?: ActiveRun;
   private starting = false;
   private closed = false;
+  private unlock: () => Promise<void> = async () => undefined;
   private readonly threads: number;
   private readonly checkpointEvery: number;
   private readonly workerEntry: string;
@@ -101,7 +116,7 @@ export class RunManager {
     options: RunManagerOptions,
   ) {
     this.threads = options.threads ?? availableParallelism();
-    this.checkpointEvery = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    this.checkpointEvery = options.checkpointEvery ?? SERVE_DEFAULTS.checkpointEvery;
     this.workerEntry = options.workerEntry ?? defaultWorkerEntry();
     for (const [name, value] of [['threads', this.threads], ['checkpointEvery', this.checkpointEvery]] as const) {
       if (!Number.isInteger(value) || value < 1) throw new Error(`RunManager: ${name} must be a positive integer, got ${value}`);
@@ -109,7 +124,8 @@ export class RunManager {
   }
 
   /**
-   * Opens the work dir (made if missing) and the runs in it: a run left
+   * Opens the work dir (made if missing; refused while another server holds
+   * it) and the runs in it: a run left
    * 'running' by a server that is gone becomes 'interrupted' (resumable when
    * its checkpoint exists), once its child, if still alive, has written its
    * checkpoint and exited; 'queued' runs are queued again, oldest first.
@@ -117,12 +133,26 @@ export class RunManager {
   static async open(workDir: string, options: RunManagerOptions = {}): Promise<RunManager> {
     await mkdir(join(resolve(workDir), RUNS_DIR), { recursive: true });
     const manager = new RunManager(realpathSync(resolve(workDir)), options);
-    const skipped = (name: string, why: string) => process.stderr.write(`tweetsmith serve: skipping ${join(RUNS_DIR, name)}: ${why}\n`);
-    const states = await readRuns(join(manager.workDir, RUNS_DIR), skipped);
-    for (const state of states.sort(byAge)) {
-      manager.states.set(state.id, state);
-      if (state.status === 'running') await manager.recoverInterrupted(state);
-      else if (state.status === 'queued') manager.queue.push(state.id);
+    manager.unlock = await lockWorkDir(join(manager.workDir, RUNS_DIR), manager.workDir);
+    try {
+      const skipped = (name: string, why: string) => process.stderr.write(`tweetsmith serve: skipping ${join(RUNS_DIR, name)}: ${why}\n`);
+      const states = await readRuns(join(manager.workDir, RUNS_DIR), skipped);
+      for (const state of states.sort(byAge)) {
+        manager.states.set(state.id, state);
+        if (state.status === 'running') {
+          await manager.recoverInterrupted(state).catch((err: Error) => {
+            // never 'running' without a child: shown interrupted, with why its state is partial
+            state.status = 'interrupted';
+            state.resumable = false;
+            state.error = `its state could not be recovered after a restart: ${err.message}`;
+          });
+        } else if (state.status === 'queued') {
+          manager.queue.push(state.id);
+        }
+      }
+    } catch (err) {
+      await manager.unlock();
+      throw err;
     }
     manager.schedule();
     return manager;
@@ -133,8 +163,8 @@ export class RunManager {
     this.assertOpen();
     const stored = this.checkRequest(request);
     let id = newRunId();
-    while (existsSync(this.runDir(id))) id = newRunId();
-    const files = new RunFiles(this.runDir(id));
+    while (existsSync(this.dirOf(id))) id = newRunId();
+    const files = new RunFiles(this.dirOf(id));
     await mkdir(files.dir);
     await files.writeRequest(stored);
     const state: RunState = {
@@ -149,9 +179,10 @@ export class RunManager {
     };
     this.states.set(id, state);
     this.queue.push(id);
+    const queued = structuredClone(state); // the run may start while run.json is written
     await this.changed(state);
     this.schedule();
-    return structuredClone(state);
+    return queued;
   }
 
   /** Every run, newest first. */
@@ -227,20 +258,21 @@ export class RunManager {
     delete state.endedAt;
     delete state.error;
     this.queue.push(id);
+    const queued = structuredClone(state); // the run may start while run.json is written
     await this.changed(state);
     this.schedule();
-    return structuredClone(state);
+    return queued;
   }
 
-  /** WORKDIR/runs/<id>, absolute. */
+  /** WORKDIR/runs/<id>, absolute; ServeError(404) for an id that names no run. */
   runDir(id: string): string {
-    return join(this.workDir, RUNS_DIR, checkRunId(id));
+    return this.dirOf(this.state(id).id);
   }
 
   /** The run's model folder, absolute, once its weights are written. */
   modelDir(id: string): string | undefined {
     const state = this.state(id);
-    const dir = join(this.runDir(id), RUN_MODEL_DIR);
+    const dir = join(this.dirOf(state.id), RUN_MODEL_DIR);
     return state.model && existsSync(dir) ? dir : undefined;
   }
 
@@ -249,6 +281,7 @@ export class RunManager {
    * becomes 'interrupted'); queued runs stay queued for the next server.
    */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     const active = this.active;
     if (active) {
@@ -258,6 +291,7 @@ export class RunManager {
       clearTimeout(timer);
     }
     await Promise.all(this.writes.values());
+    await this.unlock();
   }
 
   // ------------------------------------------------------------ the queue
@@ -336,6 +370,9 @@ export class RunManager {
   private async onWorkerExit(active: ActiveRun, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const state = this.state(active.id);
     const outcome = active.outcome;
+    // what needs the disk first: from here to the status change nothing waits, so no request sees half of it
+    const hasCheckpoint = await active.files.hasCheckpoint();
+    await rm(join(active.files.dir, WORKER_PID_FILE), { force: true });
     let status: RunStatus;
     if (outcome?.type === 'result') {
       status = !outcome.interrupted ? 'done' : active.ending === 'close' ? 'interrupted' : 'stopped';
@@ -350,8 +387,7 @@ export class RunManager {
     }
     state.status = status;
     state.endedAt = new Date().toISOString();
-    state.resumable = status !== 'done' && (await active.files.hasCheckpoint());
-    await rm(join(active.files.dir, WORKER_PID_FILE), { force: true });
+    state.resumable = status !== 'done' && hasCheckpoint;
     this.active = undefined;
     await this.changed(state);
     this.schedule();
@@ -375,17 +411,27 @@ export class RunManager {
     const pidFile = join(files.dir, WORKER_PID_FILE);
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
     // the old child saw its IPC channel close and is writing its checkpoint
-    for (const until = Date.now() + ORPHAN_WAIT_MS; Number.isInteger(pid) && pid > 0 && processIsAlive(pid) && Date.now() < until; ) {
+    const orphan = () => Number.isInteger(pid) && pid > 0 && processIsAlive(pid) && isRunWorker(pid);
+    for (const until = Date.now() + ORPHAN_WAIT_MS; orphan() && Date.now() < until; ) {
       await new Promise((r) => setTimeout(r, 200));
+    }
+    if (orphan()) {
+      // hung: it must not train on beside a resumed run in the same folder
+      process.kill(pid, 'SIGKILL');
+      for (const until = Date.now() + 5000; processIsAlive(pid) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
     }
     await rm(pidFile, { force: true });
     // the state from the events (run.json follows the milestones only)
     clearTrainFields(state);
     state.resumable = false;
     for (const event of files.readEvents()) applyTrainEvent(state, event);
+    // and from the checkpoint: the child's last events (the steps after its
+    // server died, the checkpoint it wrote then) had no one to go to
+    const checkpoint = await files.readCheckpointState();
+    if (checkpoint) mergeCheckpoint(state, checkpoint);
     state.status = 'interrupted';
     state.endedAt = new Date().toISOString();
-    state.resumable = await files.hasCheckpoint();
+    state.resumable = checkpoint !== undefined;
     await this.changed(state);
   }
 
@@ -397,8 +443,13 @@ export class RunManager {
     return state;
   }
 
+  /** The folder of a well-formed id (checked: nothing else is ever joined to a path). */
+  private dirOf(id: string): string {
+    return join(this.workDir, RUNS_DIR, checkRunId(id));
+  }
+
   private files(id: string): RunFiles {
-    return new RunFiles(this.runDir(id));
+    return new RunFiles(this.dirOf(id));
   }
 
   private assertOpen(): void {
@@ -493,15 +544,45 @@ function label(value: string): string {
   return isAbsolute(value) ? basename(value) : value;
 }
 
+/**
+ * The rows a checkpoint holds (every step to its own, as train() logged them)
+ * in place of the state's to that step; the state's rows after it stay, shown
+ * until a resume trains those steps again.
+ */
+function mergeCheckpoint(state: RunState, checkpoint: CheckpointState): void {
+  state.metrics = [...checkpoint.metrics.filter((r) => r.step <= checkpoint.step), ...state.metrics.filter((r) => r.step > checkpoint.step)];
+  const last = state.metrics.at(-1);
+  if (last) {
+    const etaSeconds = ((checkpoint.totalSteps - last.step) * last.elapsed) / last.step;
+    state.progress = { step: last.step, totalSteps: checkpoint.totalSteps, loss: last.loss, tokensPerSecond: last.tokensPerSecond, etaSeconds };
+  }
+  if (checkpoint.validLossBefore !== undefined && !state.validation.some((v) => v.when === 'before')) {
+    state.validation.push({ when: 'before', loss: checkpoint.validLossBefore, perplexity: Math.exp(checkpoint.validLossBefore) });
+  }
+}
+
+/**
+ * Whether process `pid` is a run worker, as far as the system tells (Linux's
+ * /proc; elsewhere a live pid written by this run's server is taken as one): a
+ * pid reused by another program is never waited for, nor killed.
+ */
+function isRunWorker(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('run-worker');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self');
+  }
+}
+
 function byAge(a: RunState, b: RunState): number {
   return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /**
- * Why a child that reported nothing ended: its exit code or signal, and what it
- * last said in worker.log (Node's own fatal errors go there: the error's line,
- * not its stack). SIGKILL, when the server did not send it, is most often the
- * system out of memory.
+ * Why a child that reported nothing ended: its exit code or signal, and the
+ * last error line in worker.log (Node's own fatal errors go there: the error's
+ * line, not its stack). SIGKILL, when the server did not send it, is most
+ * often the system out of memory.
  */
 function silentExitMessage(code: number | null, signal: NodeJS.Signals | null, logFile: string): string {
   const how = signal ? `was killed (${signal}${signal === 'SIGKILL' ? ': the system may have run out of memory' : ''})` : `exited with code ${code}`;
@@ -511,7 +592,6 @@ function silentExitMessage(code: number | null, signal: NodeJS.Signals | null, l
   } catch {
     // no log: nothing to add
   }
-  const error = [...lines].reverse().find((l) => /^(\w*Error\b|FATAL ERROR)/.test(l));
-  const last = (error ?? lines.at(-1) ?? '').replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '').slice(0, 300);
-  return `the training process ${how} before it reported a result${last ? `; it last said: ${last}` : ''}`;
+  const error = [...lines].reverse().find((l) => /^(\w*Error\b|FATAL ERROR)/.test(l))?.slice(0, 300);
+  return `the training process ${how} before it reported a result${error ? `: ${error}` : ''}; see worker.log in the run's folder`;
 }

@@ -64,13 +64,22 @@ export function applyTrainEvent(state: RunState, event: TrainEvent): void {
     case 'dataset':
       state.dataset = { stats: event.stats, table: event.table, warnings: event.warnings };
       break;
-    case 'start':
+    case 'start': {
       // a resumed run starts again at its checkpoint: rows past it are trained again
       state.metrics = state.metrics.filter((row) => row.step <= event.startStep);
       state.validation = state.validation.filter((v) => v.when === 'before');
       state.samples = [];
-      state.progress = { step: event.startStep, totalSteps: event.totalSteps, loss: state.metrics.at(-1)?.loss ?? NaN, tokensPerSecond: 0, etaSeconds: 0 };
+      const last = state.metrics.at(-1);
+      state.progress = {
+        step: event.startStep,
+        totalSteps: event.totalSteps,
+        loss: last?.loss ?? NaN,
+        tokensPerSecond: last?.tokensPerSecond ?? 0,
+        // a resumed run: at the pace it had; a new one: not known before its first step
+        etaSeconds: last ? ((event.totalSteps - last.step) * last.elapsed) / last.step : 0,
+      };
       break;
+    }
     case 'step': {
       state.metrics.push(event.row);
       const secondsPerStep = event.row.step > 0 ? event.row.elapsed / event.row.step : 0;

@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { locateOutput } from '../../fs/safe-output.js';
 import { syncPath } from '../../fs/sync.js';
-import { checkpointDir } from '../../train/checkpoint.js';
+import { checkpointDir, type CheckpointState } from '../../train/checkpoint.js';
 import { CHECKPOINT_FILES } from '../../train/checkpoint-files.js';
 import type { TrainEvent } from '../../train/train.js';
 import { isRunId } from './run-id.js';
@@ -58,6 +58,17 @@ export class RunFiles {
   /** Whether train() left a checkpoint to resume from (or its set-aside copy, mid-replacement). */
   async hasCheckpoint(): Promise<boolean> {
     return existsSync(join(await locateOutput(this.checkpoint), CHECKPOINT_FILES.state));
+  }
+
+  /** The checkpoint's state.json (its step, total and rows), or undefined without a readable checkpoint. */
+  async readCheckpointState(): Promise<CheckpointState | undefined> {
+    if (!(await this.hasCheckpoint())) return undefined;
+    const at = await locateOutput(this.checkpoint);
+    try {
+      return JSON.parse(await readFile(join(at, CHECKPOINT_FILES.state), 'utf8')) as CheckpointState;
+    } catch {
+      return undefined; // unreadable: nothing to resume from (train() would refuse it too)
+    }
   }
 
   /** The state replaced whole: a crash leaves the old run.json or the new one, never half of one. */

@@ -4,7 +4,9 @@
 // going away (the server killed: the IPC channel closes) ends the run after the
 // current step with a checkpoint. Its stdout and stderr are the run's
 // worker.log: stacks go there, never to the browser, and no token does.
-import { train, type TrainingRun } from '../../train/train.js';
+// A 'stop' before train() has started is not waited for: the server ends the
+// child (SIGTERM), since nothing is trained yet that a checkpoint could keep.
+import { train, type TrainEvent, type TrainingRun } from '../../train/train.js';
 import { RunFiles } from './run-store.js';
 import { TINY_BASE, TINY_TRAIN_DEFAULTS, writeTinyBase } from './tiny-base.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
@@ -35,7 +37,26 @@ function shortMessage(err: unknown): string {
   return message.length > 1500 ? `${message.slice(0, 1500)}…` : message;
 }
 
+/**
+ * The hub reports a download at every chunk (thousands for gpt2's weights):
+ * the page needs a few a second, and events.jsonl keeps every one it gets.
+ */
+class DownloadThrottle {
+  private readonly last = new Map<string, number>();
+
+  due(event: Extract<TrainEvent, { type: 'download' }>): boolean {
+    const now = Date.now();
+    const finished = event.total !== undefined && event.received >= event.total;
+    if (!finished && event.received > 0 && now - (this.last.get(event.file) ?? 0) < DOWNLOAD_EVENT_MS) return false;
+    this.last.set(event.file, now);
+    return true;
+  }
+}
+const DOWNLOAD_EVENT_MS = 250;
+
 let run: TrainingRun | undefined;
+/** train() has begun its steps: from here a stop keeps a checkpoint */
+let training = false;
 let stopRequested = false;
 
 function stop(why: string): void {
@@ -63,7 +84,11 @@ async function trainRun(job: Extract<ToWorker, { type: 'start' }>): Promise<void
     checkpointEvery: job.checkpointEvery,
   });
   if (stopRequested) run.stop();
-  for await (const event of run) await send({ type: 'event', event });
+  const downloads = new DownloadThrottle();
+  for await (const event of run) {
+    if (event.type === 'start') training = true;
+    if (event.type !== 'download' || downloads.due(event)) await send({ type: 'event', event });
+  }
   const result = await run.result;
   log(result.interrupted ? `stopped with a checkpoint at step ${result.summary.metrics.at(-1)?.step ?? 0}` : 'finished');
   await send({ type: 'result', interrupted: result.interrupted });
@@ -75,7 +100,15 @@ async function fail(err: unknown): Promise<never> {
   process.exit(1);
 }
 
-process.on('disconnect', () => stop('the server went away'));
+process.on('disconnect', () => {
+  // before the first step there is nothing to keep (as when the server stops a run then):
+  // end now, rather than finish a download or a dataset for no one
+  if (!training) {
+    log('the server went away before training began: exiting');
+    process.exit(0);
+  }
+  stop('the server went away');
+});
 process.on('uncaughtException', (err) => void fail(err));
 process.on('unhandledRejection', (err) => void fail(err));
 process.on('message', (message: ToWorker) => {
