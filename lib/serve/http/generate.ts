@@ -88,7 +88,14 @@ export function registerGenerate(app: FastifyInstance, runs: RunManager, models:
         seed: g.seed,
         signal: aborter.signal,
       };
-      if (!streaming) return { prompt: g.prompt, samples: await samplePosts(model, tokenizer, g.prompt, options) };
+      if (!streaming) {
+        try {
+          return { prompt: g.prompt, samples: await samplePosts(model, tokenizer, g.prompt, options) };
+        } catch (err) {
+          if (aborter.signal.aborted) return reply; // the client left: nobody to answer, nothing to log
+          throw err;
+        }
+      }
 
       const stream = openEventStream(reply);
       const shown = new Array<string>(g.n).fill(finishSample(g.prompt, false)); // what the prompt shows as
