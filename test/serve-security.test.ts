@@ -146,6 +146,12 @@ test.serial('an upload keeps only a safe basename, inside its own folder; other 
   refused(t, await upload(server.port, 'photo.exe', Buffer.from('MZ')), 400, 'an .exe');
   refused(t, await upload(server.port, 'posts.txt', Buffer.from('x'), 'other'), 400, 'another field');
   refused(t, await call(server.port, 'POST', '/api/uploads', { json: { file: 'x' } }), 400, 'not multipart');
+  const boundary = '----field-first';
+  const fieldFirst = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="path"\r\n\r\n../../x\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="posts.txt"\r\n\r\nhello\r\n--${boundary}--\r\n`,
+  );
+  refused(t, await call(server.port, 'POST', '/api/uploads', { body: fieldFirst, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }), 400, 'a field before the file');
   t.deepEqual(uploadDirs(), before, 'nothing written');
 });
 

@@ -62,7 +62,17 @@ export function registerUploads(app: FastifyInstance, workDir: string, maxUpload
     const announced = Number(request.headers['content-length']);
     if (Number.isFinite(announced) && announced > maxUploadBytes + 64 * 1024) throw tooLarge();
 
-    const part = await request.file({ limits: { fileSize: maxUploadBytes, files: 1, fields: 0, parts: 1 } });
+    let part;
+    try {
+      part = await request.file({ limits: { fileSize: maxUploadBytes, files: 1, fields: 0, parts: 1 } });
+    } catch (err) {
+      // a text field before the file is not a size problem (multipart answers those 413)
+      const code = (err as { code?: string }).code;
+      if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT') {
+        throw new ServeError(400, 'send one field only: the file, named "file"');
+      }
+      throw err;
+    }
     if (!part) throw new ServeError(400, 'the form has no file: send it in a field named "file"');
     if (part.fieldname !== 'file') {
       part.file.resume();
