@@ -308,7 +308,7 @@ test.serial('a server killed mid-run: the next one shows the run interrupted and
   t.is(starts[1].startStep, at);
 });
 
-test.serial("a queued run left by a closed server is queued again by the next; a run that cannot train fails with train()'s message: short, no stack, no server path", async (t) => {
+test.serial("a queued run left by a closed server is queued again by the next; a run that cannot train fails with train()'s message: short, no stack, no server path; one stopped before its first step ends at once", async (t) => {
   const { dir } = workDir();
   const few = join(dir, 'uploads', 'fedcba9876543210', 'few.txt');
   mkdirSync(join(few, '..'), { recursive: true });
@@ -330,6 +330,14 @@ test.serial("a queued run left by a closed server is queued again by the next; a
   t.true(failed.error!.length < 1000);
   t.false(failed.resumable);
   t.regex(readFileSync(join(dir, 'runs', run.id, 'worker.log'), 'utf8'), /failed: .*\n\s+at /, 'the stack is in worker.log');
+
+  // resumed without a checkpoint it starts over; stopped before its first step, its child is ended at once
+  t.is((await manager.resume(run.id)).status, 'queued');
+  await until(manager, run.id, (s) => s.status === 'running');
+  const stopped = await manager.stop(run.id);
+  t.is(stopped.status, 'stopped');
+  t.false(stopped.resumable);
+  t.is(stopped.error, undefined);
 });
 
 test('ids, sources, bases and options from the browser are checked', async (t) => {
