@@ -10,11 +10,14 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RunManager, type RunEvent, type RunRequest, type RunState } from '../lib/serve/runs/run-manager.js';
 import { ServeError } from '../lib/serve/serve-error.js';
 import { PathHider } from '../lib/serve/runs/run-paths.js';
+import { startFakeHub } from './helpers/servers/hub.js';
+import { syntheticPosts } from './helpers/servers/synthetic-posts.js';
+import { startFakeXApi, type FakeTweet } from './helpers/servers/x-api.js';
 import { processIsAlive } from '../lib/fs/process-alive.js';
 import type { TrainEvent } from '../lib/train/train.js';
 import { GPT2 } from '../lib/engine/gpt2.js';
@@ -113,18 +116,8 @@ function strings(value: unknown): string[] {
 
 test.serial('a run goes queued → running → done with metrics and samples; a second waits behind it, a third stops while queued; replay equals what listeners saw', async (t) => {
   const { dir, upload } = workDir();
-  // tokens in the server's environment reach the child (it may need them to fetch), never a file
-  const tokens = { HF_TOKEN: `hf_${randomBytes(12).toString('hex')}`, X_BEARER_TOKEN: `AAAA${randomBytes(12).toString('hex')}` };
-  const saved = { HF_TOKEN: process.env.HF_TOKEN, X_BEARER_TOKEN: process.env.X_BEARER_TOKEN };
-  Object.assign(process.env, tokens);
   const manager = await RunManager.open(dir, { threads: 1 });
-  t.teardown(async () => {
-    await manager.close();
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
+  t.teardown(() => manager.close());
 
   // listeners subscribe right after create: a run starts on a later turn, so they miss nothing
   const a = await manager.create(tinyRun(upload));
@@ -192,11 +185,6 @@ test.serial('a run goes queued → running → done with metrics and samples; a 
   t.is(manager.get(c.id).status, 'stopped', 'the stopped run never started');
   t.deepEqual(await manager.replay(c.id), []);
   t.false(existsSync(join(dir, 'runs', c.id, 'worker.log')));
-
-  for (const file of filesUnder(join(dir, 'runs'))) {
-    const bytes = readFileSync(file);
-    for (const token of Object.values(tokens)) t.is(bytes.indexOf(token), -1, `${file} holds a token`);
-  }
 
   // run.json on disk is the state
   t.deepEqual(JSON.parse(readFileSync(join(dir, 'runs', a.id, 'run.json'), 'utf8')), JSON.parse(JSON.stringify(doneA)));
@@ -320,7 +308,7 @@ test.serial('a server killed mid-run: the next one shows the run interrupted and
   t.is(starts[1].startStep, at);
 });
 
-test.serial("a queued run left by a closed server is queued again by the next; a run that cannot train fails with train()'s message: short, no stack, no server path", async (t) => {
+test.serial("a queued run left by a closed server is queued again by the next; a run that cannot train fails with train()'s message: short, no stack, no server path; one stopped before its first step ends at once", async (t) => {
   const { dir } = workDir();
   const few = join(dir, 'uploads', 'fedcba9876543210', 'few.txt');
   mkdirSync(join(few, '..'), { recursive: true });
@@ -342,6 +330,14 @@ test.serial("a queued run left by a closed server is queued again by the next; a
   t.true(failed.error!.length < 1000);
   t.false(failed.resumable);
   t.regex(readFileSync(join(dir, 'runs', run.id, 'worker.log'), 'utf8'), /failed: .*\n\s+at /, 'the stack is in worker.log');
+
+  // resumed without a checkpoint it starts over; stopped before its first step, its child is ended at once
+  t.is((await manager.resume(run.id)).status, 'queued');
+  await until(manager, run.id, (s) => s.status === 'running');
+  const stopped = await manager.stop(run.id);
+  t.is(stopped.status, 'stopped');
+  t.false(stopped.resumable);
+  t.is(stopped.error, undefined);
 });
 
 test('ids, sources, bases and options from the browser are checked', async (t) => {
@@ -376,6 +372,62 @@ test('ids, sources, bases and options from the browser are checked', async (t) =
   // one server per work dir
   await t.throwsAsync(RunManager.open(dir), { message: /in use by another tweetsmith serve/ });
   t.deepEqual(readdirSync(join(dir, 'runs')), ['server.pid'], 'no run folder');
+});
+
+// A run on an X account and a private hub base, both fake services on
+// 127.0.0.1: the server's tokens reach the child through its environment, and
+// no file of the run, nor its state or events, holds either.
+test.serial('a run on @handle and a private hub base: the tokens reach the services, never a file of the run', async (t) => {
+  const { dir } = workDir();
+  const tokens = { X_BEARER_TOKEN: `AAAA${randomBytes(16).toString('hex')}`, HF_TOKEN: `hf_${randomBytes(16).toString('hex')}` };
+  const pages: FakeTweet[][] = [0, 1].map((page) =>
+    syntheticPosts('sampleuser', 160)
+      .slice(page * 80, page * 80 + 80)
+      .map((post, i) => ({ id: String(9000 - page * 80 - i), text: post.text, created_at: '2024-01-01T00:00:00.000Z' })),
+  );
+  const xApi = await startFakeXApi({ token: tokens.X_BEARER_TOKEN, user: { id: '42', username: 'SampleUser', name: 'Sample User' }, pages });
+  t.teardown(() => xApi.close());
+  const baseDir = join(mkdtempSync(join(tmpdir(), 'tweetsmith-serve-runs-hub-')), 'base');
+  const model = await GPT2.init({ nLayer: 1, nHead: 2, nEmbd: 16, nPositions: 32 }, { seed: 1, threads: 1 });
+  await model.save(baseDir);
+  await model.dispose();
+  const repoFiles: Record<string, Buffer> = {};
+  for (const name of readdirSync(baseDir)) repoFiles[name] = readFileSync(join(baseDir, name));
+  const hub = await startFakeHub({ repos: [{ id: 'someone/private-tiny', commit: 'd'.repeat(40), files: repoFiles, lfs: ['model.safetensors'], private: true }], token: tokens.HF_TOKEN });
+  t.teardown(() => hub.close());
+
+  // the server's environment, which the child inherits
+  const env = { ...tokens, TWEETSMITH_X_API_URL: xApi.url, HF_ENDPOINT: hub.url, HF_HOME: join(dir, '..', `${basename(dir)}-hf-home`) };
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  const manager = await RunManager.open(dir, { threads: 1 });
+  t.teardown(async () => {
+    await manager.close();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  const run = await manager.create({ sources: ['@SampleUser'], base: 'someone/private-tiny', options: { maxSteps: 2, blockSize: 16, seed: 1, samples: 1, validSplit: 0 } });
+  const done = await until(manager, run.id, finished);
+  t.is(done.status, 'done', done.error);
+  t.true(xApi.requests.length >= 3 && xApi.requests.every((r) => r.headers.authorization === `Bearer ${tokens.X_BEARER_TOKEN}`), 'the X API saw its token');
+  t.true(hub.requests.some((r) => r.headers.authorization === `Bearer ${tokens.HF_TOKEN}`), 'the hub saw its token');
+  t.deepEqual(done.request, { sources: ['@SampleUser'], base: 'someone/private-tiny', options: { maxSteps: 2, blockSize: 16, seed: 1, samples: 1, validSplit: 0 } });
+  const events = await manager.replay(run.id);
+  t.deepEqual(events.find((e) => e.type === 'base'), { type: 'base', dir: 'someone/private-tiny' }, 'the hub cache snapshot is named by the base, not its path');
+  t.true(events.some((e) => e.type === 'download'));
+
+  const written = filesUnder(join(dir, 'runs'));
+  t.true(written.length > 10);
+  for (const file of written) {
+    const bytes = readFileSync(file);
+    for (const token of Object.values(tokens)) t.is(bytes.indexOf(token.slice(-16)), -1, `${file} holds a token`);
+  }
+  for (const text of [JSON.stringify(done), JSON.stringify(events)]) {
+    for (const token of Object.values(tokens)) t.false(text.includes(token.slice(-16)));
+  }
 });
 
 test("train() events lose the server's paths: relative to the run inside the work dir, the base's label or ~ outside it", (t) => {
