@@ -23,7 +23,7 @@ interface FieldSpec {
 
 const FIELDS: FieldSpec[] = [
   { name: 'epochs', label: 'Epochs', kind: 'number', min: 1, step: '1', integer: true, help: 'shuffled copies of the posts in the training text' },
-  { name: 'lr', label: 'Learning rate', kind: 'number', min: 0, step: 'any' },
+  { name: 'lr', label: 'Learning rate', kind: 'number', min: 0, step: 'any', help: "fine-tuning's; the tiny demo model trains at the demo's rate unless this is changed" },
   { name: 'maxSteps', label: 'Max steps', kind: 'number', min: 1, step: '1', integer: true, blank: 'all of them', help: 'stop after this many optimizer steps' },
   { name: 'validSplit', label: 'Validation split', kind: 'number', min: 0, max: 0.9, step: '0.05', help: 'fraction of the posts held out for validation loss' },
   { name: 'precision', label: 'Precision', kind: 'select', choices: ['fp32', 'bf16'] },
@@ -67,6 +67,7 @@ export class SettingsForm {
               placeholder: spec.blank,
               'aria-describedby': spec.help ? `${id}-help` : undefined,
             });
+      input.dataset.default = input.value;
       const field = h('div', { class: 'field' }, h('label', { for: id }, spec.label), input, spec.help ? h('small', { id: `${id}-help` }, spec.help) : null);
       (spec.advanced ? this.advanced : this.basic).append(field);
       this.inputs.set(spec.name, { spec, input });
@@ -114,12 +115,16 @@ export class SettingsForm {
     return 'tiny';
   }
 
-  /** the options that are set, checked: a field left empty takes the library's default */
+  /**
+   * The options the user changed, checked. A field left at its default, or
+   * empty, is not sent: the server applies the library's default, or the one
+   * its base calls for (the tiny demo model trains at the demo's larger rate).
+   */
   options(): Record<string, unknown> {
     const options: Record<string, unknown> = {};
     for (const [name, { spec, input }] of this.inputs) {
       const raw = input.value.trim();
-      if (raw === '') continue;
+      if (raw === '' || raw === input.dataset.default) continue;
       if (spec.kind === 'select') {
         options[name] = raw;
         continue;
