@@ -27,7 +27,7 @@ await build({
   banner: { js: '/* tweetsmith serve. Bundles @zip.js/zip.js (BSD-3-Clause): see licenses.txt */' },
   logLevel: 'warning',
 });
-for (const file of ['index.html', 'style.css']) await copyFile(join(root, 'web', file), join(out, file));
+for (const file of ['index.html', 'style.css', 'favicon.svg']) await copyFile(join(root, 'web', file), join(out, file));
 
 // zip.js's licence asks that its notice travel with the code.
 const zipLicense = await readFile(join(root, 'node_modules', '@zip.js', 'zip.js', 'LICENSE'), 'utf8');

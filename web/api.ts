@@ -81,7 +81,7 @@ export const api = {
 /** URLs of a run's files, for links (the browser fetches them itself). */
 export const runLinks = (id: string) => ({
   card: `/api/runs/${encodeURIComponent(id)}/files/README.md`,
-  report: `/api/runs/${encodeURIComponent(id)}/files/run/report.html`,
+  report: `/api/runs/${encodeURIComponent(id)}/files/report.html`,
   download: `/api/runs/${encodeURIComponent(id)}/download`,
 });
 

@@ -227,8 +227,12 @@ export class RunView {
     const state = this.state!;
     const stop = byId<HTMLButtonElement>('run-stop');
     const resume = byId<HTMLButtonElement>('run-resume');
+    const focused = document.activeElement;
     show(stop, state.status === 'running' || state.status === 'queued');
     show(resume, (state.status === 'stopped' || state.status === 'interrupted') && state.resumable);
+    // Stop and Resume take each other's place: the focus goes along rather than back to the top
+    if (focused === stop && stop.hidden && !resume.hidden) resume.focus();
+    if (focused === resume && resume.hidden && !stop.hidden) stop.focus();
     const links = runLinks(this.id);
     byId<HTMLAnchorElement>('link-card').href = links.card;
     byId<HTMLAnchorElement>('link-report').href = links.report;

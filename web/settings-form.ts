@@ -99,7 +99,7 @@ export class SettingsForm {
     byId<HTMLInputElement>('base-run').disabled = withModel.length === 0;
   }
 
-  /** the base as POST /api/runs takes it: a hub id, 'tiny', or a model folder inside the work dir */
+  /** the base as POST /api/runs takes it: a hub id, 'tiny', or a finished run's id (its model) */
   base(): string {
     const choice = document.querySelector<HTMLInputElement>('input[name="base"]:checked')?.value ?? 'tiny';
     if (choice === 'hub') {
@@ -110,7 +110,7 @@ export class SettingsForm {
     if (choice === 'run') {
       const run = this.runSelect.value;
       if (!run) throw new Error("Base model: no finished run to start from yet.");
-      return `runs/${run}/model`;
+      return run;
     }
     return 'tiny';
   }
