@@ -87,3 +87,24 @@ export const LORA_DEFAULTS = frozen({
   /** GPT-2's modules that get adapters (PEFT's target_modules; "c_proj" is both attention's and the MLP's) */
   targets: Object.freeze(['c_attn', 'c_proj', 'c_fc']) as readonly string[],
 });
+
+/** `tweetsmith serve`: where it listens, where its runs live, and what one request may ask of it. */
+export const SERVE_DEFAULTS = frozen({
+  /** the work dir (uploads and runs), relative to where the server starts */
+  workDir: 'tweetsmith-runs',
+  port: 7860,
+  /** loopback only: anything else lets anyone on the network start training */
+  host: '127.0.0.1',
+  /** an upload past this is refused (413) and its partial file removed: an X archive with its media can be several GB */
+  maxUploadBytes: 512 * 1024 * 1024,
+  /** a training run also writes a checkpoint every this many steps, so a killed server loses little */
+  checkpointEvery: 50,
+  /** loaded models kept for generation (each disposed when it leaves the cache) */
+  modelCache: 2,
+  /** posts one generate request may ask for: the server's CPU is shared with training */
+  maxGenerateSamples: 50,
+  /** the highest sampling temperature a request may ask for (past a few, the text is noise) */
+  maxTemperature: 10,
+  /** the longest prompt, in characters */
+  maxPromptCharacters: 2000,
+});

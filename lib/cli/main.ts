@@ -10,6 +10,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
 import { registerPush } from './commands/push.js';
 import { registerMerge } from './commands/merge.js';
+import { registerServe } from './commands/serve.js';
 import { readPackageVersion } from '../version.js';
 import { terminalText } from '../terminal-text.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerPush(program);
   registerExport(program);
+  registerServe(program);
   return program;
 }
 
