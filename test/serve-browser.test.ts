@@ -126,8 +126,9 @@ async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** The page is as wide as the window: nothing sticks out sideways. */
+/** The page is as wide as the window: nothing sticks out sideways (once the chart has redrawn for the new width). */
 async function assertNoSidewaysScroll(t: ExecutionContext, page: Page, width: number): Promise<void> {
+  await page.waitForFunction((width) => document.documentElement.scrollWidth <= width, width, { timeout: 5000 }).catch(() => undefined);
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   t.true(scrollWidth <= width, `the page is ${scrollWidth} px wide in a ${width} px window`);
 }

@@ -1,33 +1,12 @@
-// The JSON the server sends, as the page reads it (README: "HTTP API"). The
-// train() events and their rows are the library's own types.
+// The JSON the server sends, as the page reads it (README: "HTTP API"). A
+// run's state and events are the server's own types, the train() events and
+// rows the library's: the page cannot drift from what the server sends.
 import type { DatasetStats } from '../lib/data/dataset.js';
+import type { RunEvent, RunState, RunStatus } from '../lib/serve/runs/run-manager.js';
 import type { MetricRow, Sample } from '../lib/train/run-summary.js';
 import type { TrainEvent } from '../lib/train/train.js';
 
-export type { DatasetStats, MetricRow, Sample, TrainEvent };
-
-export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'stopped' | 'interrupted';
-
-export interface RunState {
-  id: string;
-  status: RunStatus;
-  createdAt: string;
-  startedAt?: string;
-  endedAt?: string;
-  request: { sources: string[]; base: string; options: Record<string, unknown> };
-  dataset?: { stats: DatasetStats; table: string; warnings: string[] };
-  device?: string;
-  progress?: { step: number; totalSteps: number; loss: number; tokensPerSecond: number; etaSeconds: number };
-  metrics: MetricRow[];
-  validation: { when: 'before' | 'after'; loss: number; perplexity: number }[];
-  samples: Sample[];
-  model?: string;
-  resumable: boolean;
-  error?: string;
-}
-
-/** One message of GET /api/runs/:id/events. */
-export type RunEvent = { type: 'status'; run: RunState } | { type: 'train'; event: TrainEvent };
+export type { DatasetStats, MetricRow, RunEvent, RunState, RunStatus, Sample, TrainEvent };
 
 /** GET /api/defaults: the library's defaults, so the form starts where the CLI does. */
 export interface Defaults {
