@@ -129,8 +129,12 @@ async function screenshot(page: Page, name: string): Promise<string> {
 /** The page is as wide as the window: nothing sticks out sideways (once the chart has redrawn for the new width). */
 async function assertNoSidewaysScroll(t: ExecutionContext, page: Page, width: number): Promise<void> {
   await page.waitForFunction((width) => document.documentElement.scrollWidth <= width, width, { timeout: 5000 }).catch(() => undefined);
-  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-  t.true(scrollWidth <= width, `the page is ${scrollWidth} px wide in a ${width} px window`);
+  const { scrollWidth, outside } = await page.evaluate(
+    `({ scrollWidth: document.documentElement.scrollWidth,
+        outside: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 1)
+          .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '')).slice(0, 8) })`,
+  ) as { scrollWidth: number; outside: string[] };
+  t.true(scrollWidth <= width, `the page is ${scrollWidth} px wide in a ${width} px window: ${outside.join(', ')}`);
 }
 
 /** Relative luminance, roughly, of a computed `rgb(r, g, b)`: 0 black, 1 white. */
