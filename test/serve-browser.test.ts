@@ -259,6 +259,12 @@ function browserTests(): void {
     };
     const focusVisible = () => page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle !== 'none');
 
+    // Every control a screen reader meets has a name: a <label>, or aria-label where the text beside it says it.
+    const unnamed = await page.evaluate(`[...document.querySelectorAll('input, select, button, textarea')]
+      .filter((e) => !e.closest('[hidden]') && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+      .map((e) => e.id || e.outerHTML.slice(0, 60))`);
+    t.deepEqual(unnamed, [], 'controls without a name');
+
     // the file input, then the typed source, its button, the base model, the settings, Start: the order they are read in
     const order = await tabTo('#file-input');
     t.is(order.at(-1), 'file-input');
