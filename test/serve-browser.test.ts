@@ -187,6 +187,9 @@ function browserTests(): void {
     await page.check('#base-tiny');
     await page.fill('#opt-maxSteps', '30');
     await page.fill('#opt-validSplit', '0.1');
+    // two blocks a step: long enough a run that the reload below lands mid-run on a fast machine too
+    await page.click('summary');
+    await page.fill('#opt-batchSize', '2');
     await page.click('#start');
     await page.waitForURL(/#run=/);
     const runId = decodeURIComponent(new URL(page.url()).hash.slice('#run='.length));
@@ -200,7 +203,14 @@ function browserTests(): void {
     await page.reload();
     await recordChanges(page, '__points', '#loss-chart', 'points');
     t.is(await page.locator('#run-title').innerText(), `Run ${runId}`);
+    // a second tab on the same address follows the same run
+    const secondTab = await context.newPage();
+    await secondTab.goto(page.url());
+    t.is(await secondTab.locator('#run-title').innerText(), `Run ${runId}`);
     await page.locator('#run-status.badge-done').waitFor({ timeout: 5 * MINUTE });
+    await secondTab.locator('#run-status.badge-done').waitFor({ timeout: MINUTE });
+    t.is(await points(secondTab), 30, 'the second tab shows every step too');
+    await secondTab.close();
     t.is(await points(page), 30, 'every step is on the chart once, after a reload and a replay');
     const seen = await recorded<number>(page, '__points');
     t.true(seen.length >= 3 && seen.every((n, i) => i === 0 || n > seen[i - 1]!), `the chart grew step by step after the reload: ${seen.join(', ')}`);

@@ -103,7 +103,8 @@ export class RunView {
     this.state = state;
     byId('run-status').textContent = STATUS_TEXT[state.status] ?? state.status;
     byId('run-status').className = `badge badge-${state.status}`;
-    byId('run-meta').textContent = `${state.request.sources.join(', ')} · base ${state.request.base} · started ${formatTime(state.startedAt ?? state.createdAt)}`;
+    const options = Object.entries(state.request.options).map(([name, value]) => `${name} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
+    byId('run-meta').textContent = [state.request.sources.join(', '), `base ${state.request.base}`, ...(options.length ? [options.join(', ')] : []), `created ${formatTime(state.createdAt)}`].join(' · ');
     byId('run-error').textContent = state.error ?? '';
     show(byId('run-error'), Boolean(state.error));
     if (state.dataset) this.showDataset(state.dataset.stats, state.dataset.warnings);
