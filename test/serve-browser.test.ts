@@ -11,7 +11,8 @@
 // where .ci/run installs it and its absence is a failure.
 import test, { type ExecutionContext } from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -74,12 +75,20 @@ async function stopServe(serve: Serve): Promise<void> {
   clearTimeout(timer);
 }
 
-/** demo/archive as the zip X sends (data/ at its top), made with zip.js. */
+/** Bytes of media in the test's archive: what the page must leave out of the upload. */
+const MEDIA_BYTES = 4 * 1024 * 1024;
+
+/**
+ * demo/archive as the zip X sends (data/ at its top), made with zip.js, with
+ * a photo in data/tweets_media/ as real archives have (random bytes, stored:
+ * it cannot shrink), which the page must not upload.
+ */
 async function zipDemoArchive(file: string): Promise<void> {
   configure({ useWebWorkers: false });
   const dataDir = join(ROOT, 'demo', 'archive', 'data');
   const zip = new ZipWriter(new BlobWriter('application/zip'));
   for (const name of readdirSync(dataDir).sort()) await zip.add(`data/${name}`, new Uint8ArrayReader(readFileSync(join(dataDir, name))));
+  await zip.add('data/tweets_media/1234567890-photo.jpg', new Uint8ArrayReader(randomBytes(MEDIA_BYTES)), { level: 0 });
   writeFileSync(file, Buffer.from(await (await zip.close()).arrayBuffer()));
 }
 
@@ -182,7 +191,13 @@ function browserTests(): void {
     await page.locator('.source progress:not([hidden])').waitFor({ timeout: MINUTE });
     await page.locator('.source-ready').waitFor({ timeout: 2 * MINUTE });
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    t.regex(await page.locator('.source-status').innerText(), /taken out in the browser: data\/account\.js, data\/profile\.js, data\/tweets-part1\.js, data\/tweets\.js/);
+    // Only the files tweetsmith reads went up: the media stayed on the disk.
+    const status = await page.locator('.source-status').innerText();
+    t.regex(status, /taken out in the browser: data\/account\.js, data\/profile\.js, data\/tweets-part1\.js, data\/tweets\.js\)/);
+    const uploads = readdirSync(join(work, 'runs', 'uploads'));
+    t.is(uploads.length, 1);
+    const uploaded = statSync(join(work, 'runs', 'uploads', uploads[0]!, readdirSync(join(work, 'runs', 'uploads', uploads[0]!))[0]!)).size;
+    t.true(uploaded < MEDIA_BYTES / 10 && statSync(archive).size > MEDIA_BYTES, `uploaded ${uploaded} bytes of a ${statSync(archive).size}-byte archive`);
 
     await page.check('#base-tiny');
     await page.fill('#opt-maxSteps', '30');
