@@ -23,5 +23,3 @@ export interface Upload {
   name: string;
   bytes: number;
 }
-
-export const FINISHED: ReadonlySet<RunStatus> = new Set(['done', 'failed', 'stopped', 'interrupted']);

@@ -7,7 +7,7 @@
 import { dataTable } from '../lib/data/data-table.js';
 import { tweetIntentUrl } from '../lib/generate/samples.js';
 import { api, runLinks } from './api.js';
-import { FINISHED, type DatasetStats, type RunEvent, type RunState, type Sample, type TrainEvent } from './api-types.js';
+import type { DatasetStats, RunEvent, RunState, Sample, TrainEvent } from './api-types.js';
 import { byId, h, show } from './dom.js';
 import { formatBytes, formatCount, formatDuration, formatLoss, formatTime } from './format.js';
 import type { LossChart } from './loss-chart.js';
@@ -75,8 +75,8 @@ export class RunView {
     while (!signal.aborted) {
       try {
         for await (const message of readSse(await api.events(this.id, signal))) this.onMessage(message.event, message.data);
-      } catch (err) {
-        if (signal.aborted) return;
+      } catch {
+        if (signal.aborted) return; // otherwise: the server went away; try again below
       }
       await new Promise((resolve) => setTimeout(resolve, 1500));
       if (signal.aborted) return;
@@ -276,4 +276,3 @@ export function sampleItem(text: string): HTMLLIElement {
   );
 }
 
-export { FINISHED };
