@@ -188,7 +188,15 @@ function browserTests(): void {
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * 1024 });
     await page.setInputFiles('#file-input', archive);
-    await page.locator('.source progress:not([hidden])').waitFor({ timeout: MINUTE });
+    await page.waitForFunction(
+      () => {
+        const source = document.querySelector('.source');
+        const bar = source?.querySelector('progress');
+        return /^uploading: [\d.]+ [KM]?B of [\d.]+ [KM]?B$/.test(source?.querySelector('.source-status')?.textContent ?? '') && !!bar && !bar.hidden && bar.value < 1;
+      },
+      null,
+      { timeout: MINUTE },
+    );
     await page.locator('.source-ready').waitFor({ timeout: 2 * MINUTE });
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     // Only the files tweetsmith reads went up: the media stayed on the disk.
