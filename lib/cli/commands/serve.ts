@@ -2,7 +2,7 @@
 // logs on stderr, and on Ctrl-C or SIGTERM stops the run that trains with a
 // checkpoint (it shows as 'interrupted', resumable) before it exits.
 import { spawn } from 'node:child_process';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { SERVE_DEFAULTS } from '../../defaults.js';
 import { isLoopbackHost } from '../../serve/http/origin-check.js';
 import { formatBytes, parseByteSize } from '../../serve/http/uploads.js';
@@ -17,6 +17,7 @@ interface ServeCommandOptions {
   open?: boolean;
   maxUpload: number;
   threads?: number;
+  checkpointEvery: number;
 }
 
 function byteSize(value: string): number {
@@ -50,8 +51,13 @@ export function registerServe(program: Command): void {
     .option('--host <address>', 'the address to listen on; anything but loopback lets anyone on the network start training', SERVE_DEFAULTS.host)
     .option('--dir <workdir>', 'where uploads and runs live (made if missing); runs survive a restart', SERVE_DEFAULTS.workDir)
     .option('--open', 'open the page in the default browser')
-    .option('--max-upload <size>', 'the largest upload, e.g. 512MB or 4GB (an X archive with media can be several GB)', byteSize, SERVE_DEFAULTS.maxUploadBytes)
+    .addOption(
+      new Option('--max-upload <size>', 'the largest upload, e.g. 512MB or 4GB (an X archive with media can be several GB)')
+        .argParser(byteSize)
+        .default(SERVE_DEFAULTS.maxUploadBytes, formatBytes(SERVE_DEFAULTS.maxUploadBytes)),
+    )
     .option('--threads <n>', 'CPU threads for training and, separately, for generation (default: all cores)', threadCount)
+    .option('--checkpoint-every <n>', 'a training run also writes a checkpoint every n steps, so a killed server loses little', wholeNumber(1), SERVE_DEFAULTS.checkpointEvery)
     .addHelpText(
       'after',
       `\nThe page's URL is printed on stdout. One run trains at a time; others queue. Ctrl-C stops the\n` +
@@ -63,7 +69,7 @@ export function registerServe(program: Command): void {
       if (!isLoopbackHost(o.host)) {
         note(`WARNING: listening on ${o.host}: anyone who can reach this machine on the network can upload files, start training and read the runs. There is no login.`);
       }
-      const server = await startServer({ dir: o.dir, host: o.host, port: o.port, maxUploadBytes: o.maxUpload, threads: o.threads });
+      const server = await startServer({ dir: o.dir, host: o.host, port: o.port, maxUploadBytes: o.maxUpload, threads: o.threads, checkpointEvery: o.checkpointEvery });
       note(`work dir ${server.workDir}, uploads up to ${formatBytes(o.maxUpload)}`);
       process.stdout.write(`${server.url}\n`);
       if (o.open) openBrowser(server.url, note);

@@ -29,7 +29,8 @@ function regularFiles(dir: string, under = dir): string[] {
 
 function zipStream(dir: string, root: string, files: string[]): Readable {
   const zip = new yazl.ZipFile();
-  for (const file of files) zip.addFile(join(dir, ...file.split('/')), `${root}/${file}`);
+  // weights are floats that deflate barely shrinks: stored as they are, they cost no CPU time
+  for (const file of files) zip.addFile(join(dir, ...file.split('/')), `${root}/${file}`, { compress: !file.endsWith('.safetensors') });
   zip.end();
   // yazl's stream is an old-style readable: piped through a PassThrough, fastify sees a modern one
   return zip.outputStream.pipe(new PassThrough());
