@@ -263,6 +263,9 @@ function browserTests(): void {
     const texts = (await recorded<string>(page, '__generated')).filter((text) => text.startsWith('The lighthouse'));
     t.true(texts.length >= 3, `the text streamed in: ${texts.length} states of the first post`);
 
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await assertNoSidewaysScroll(t, page, 1440);
+    await page.setViewportSize({ width: 1280, height: 900 });
     await assertNoSidewaysScroll(t, page, 1280);
     t.log(`screenshot: ${await screenshot(page, 'serve-1280.png')}`);
     await page.setViewportSize({ width: 390, height: 844 });
