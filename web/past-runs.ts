@@ -5,6 +5,8 @@ import { formatTime } from './format.js';
 
 export function renderPastRuns(runs: RunState[], currentId: string | undefined): void {
   const list = byId('past-runs-list');
+  // the list is redrawn every few seconds: a link that has the focus keeps it
+  const focused = list.contains(document.activeElement) ? document.activeElement?.getAttribute('href') : undefined;
   if (runs.length === 0) {
     list.replaceChildren(h('li', { class: 'empty' }, 'No runs yet.'));
     return;
@@ -24,4 +26,5 @@ export function renderPastRuns(runs: RunState[], currentId: string | undefined):
       ),
     ),
   );
+  if (focused) list.querySelector<HTMLAnchorElement>(`a[href="${CSS.escape(focused)}"]`)?.focus();
 }
