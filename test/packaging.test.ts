@@ -135,12 +135,12 @@ test.serial('npm run prebuild writes the portable addon, and npm pack ships it w
   const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[\n'))) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>;
   tarball = join(work, info.filename);
   const files = new Set(info.files.map((f) => f.path));
-  for (const needed of ['package.json', 'bin/tweetsmith.js', 'dist/index.js', 'dist/cli/main.js', 'CMakeLists.txt', 'binding.gyp',
+  for (const needed of ['package.json', 'bin/tweetsmith.js', 'dist/index.js', 'dist/cli/main.js', 'dist/serve/public/index.html', 'dist/serve/public/app.js', 'CMakeLists.txt', 'binding.gyp',
     'scripts/install.mjs', 'scripts/fetch-ggml.mjs', 'native/engine/gpt2_model.cpp', 'native/addon/addon.cpp', PREBUILD]) {
     t.true(files.has(needed), `the tarball lacks ${needed}`);
   }
   t.true([...files].some((f) => f.startsWith('demo/archive/')), 'the tarball lacks demo/archive/');
-  t.false([...files].some((f) => f.startsWith('lib/') || f.startsWith('test/') || f.startsWith('native/ggml/')), 'the tarball carries sources it should not');
+  t.false([...files].some((f) => f.startsWith('lib/') || f.startsWith('web/') || f.startsWith('test/') || f.startsWith('native/ggml/')), 'the tarball carries sources it should not');
   t.log(`${info.filename}: ${(info.size / 2 ** 20).toFixed(1)} MiB, ${files.size} files`);
 });
 
