@@ -89,6 +89,19 @@ export const LORA_DEFAULTS = frozen({
 });
 
 /** `tweetsmith serve`: where it listens, where its runs live, and what one request may ask of it. */
+/**
+ * What the offline demo trains with (`tweetsmith demo`, and the web app's "tiny from
+ * scratch" base): the original's pipeline, with a learning rate for a model that starts from nothing.
+ */
+export const DEMO_SETTINGS = frozen({
+  size: 'tiny' as const,
+  lr: 2e-3,
+  warmup: 0.05,
+  epochs: TRAIN_DEFAULTS.epochs,
+  validSplit: 0.1,
+  seed: 42,
+});
+
 export const SERVE_DEFAULTS = frozen({
   /** the work dir (uploads and runs), relative to where the server starts */
   workDir: 'tweetsmith-runs',

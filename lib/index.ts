@@ -28,7 +28,8 @@ export {
 } from './data/index.js';
 export { OutputRefusedError, locateOutput, type OutputKind, type OutputOptions } from './fs/safe-output.js';
 export { replaceFileSafely, type ReplaceFileOptions } from './fs/replace-file.js';
-export { LORA_DEFAULTS, SAMPLING_DEFAULTS, SOURCE_LIMITS, TRAIN_DEFAULTS } from './defaults.js';
+export { DEMO_SETTINGS, LORA_DEFAULTS, SAMPLING_DEFAULTS, SERVE_DEFAULTS, SOURCE_LIMITS, TRAIN_DEFAULTS } from './defaults.js';
+export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';
 export { train, type TrainOptions, type TrainEvent, type TrainResult, type TrainingRun } from './train/train.js';
 export { samplePosts, tweetIntentUrl, DEFAULT_PROMPT, type SampleOptions } from './generate/samples.js';
 export type { RunSummary, MetricRow, Sample, TrainHyperparameters } from './train/run-summary.js';

@@ -11,7 +11,10 @@ export const DEFAULT_PROMPT = SAMPLING_DEFAULTS.prompt;
 export interface SampleOptions extends GenerateOptions {
   /** keep line breaks inside a sample (default: cut at the first one) */
   allowNewlines?: boolean;
-  /** called as each sequence's text grows, with the text so far */
+  /**
+   * called as each sequence's text grows, with the text so far; a character whose
+   * UTF-8 bytes span tokens shows once its last byte has come (onFinished has the whole text)
+   */
   onText?: (sequence: number, textSoFar: string) => void;
   /** called once per sequence, with its finished text, as soon as it is finished */
   onFinished?: (sequence: number, text: string) => void;
@@ -51,7 +54,8 @@ export async function samplePosts(model: GPT2, tokenizer: Tokenizer, prompt: str
     } else {
       tokens[e.sequence].push(e.token);
       texts[e.sequence] = prompt + tokenizer.decode(tokens[e.sequence]);
-      options.onText?.(e.sequence, finishSample(texts[e.sequence], allowNewlines));
+      // a trailing U+FFFD is, while sampling, most often a character still being spelled out
+      options.onText?.(e.sequence, finishSample(texts[e.sequence].replace(/\uFFFD+$/, ''), allowNewlines));
       if (!allowNewlines && texts[e.sequence].includes('\n')) end(e.sequence);
     }
     if (ended.every(Boolean)) break; // the rest would only be cut off

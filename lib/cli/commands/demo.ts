@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from '../../defaults.js';
+import { DEMO_SETTINGS, SAMPLING_DEFAULTS, TRAIN_DEFAULTS } from '../../defaults.js';
 import { GPT2 } from '../../engine/gpt2.js';
 import { presetConfig } from '../../model/config.js';
 import { countParameters } from '../../model/parameters.js';
@@ -17,16 +17,6 @@ import { runTrainingFromCli } from './train.js';
 import { terminalJson, terminalText } from '../../terminal-text.js';
 
 export const DEMO_ARCHIVE = join(packageRoot, 'demo', 'archive');
-
-/** What the demo trains with: the original's pipeline, with a learning rate for a model that starts from nothing. */
-export const DEMO_SETTINGS = {
-  size: 'tiny',
-  lr: 2e-3,
-  warmup: 0.05,
-  epochs: TRAIN_DEFAULTS.epochs,
-  validSplit: 0.1,
-  seed: 42,
-};
 
 interface DemoOptions {
   out: string;

@@ -5,7 +5,7 @@
 // nothing needs a larger rate than fine-tuning's default.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_SETTINGS } from '../../cli/commands/demo.js';
+import { DEMO_SETTINGS } from '../../defaults.js';
 import { GPT2 } from '../../engine/gpt2.js';
 import { presetConfig } from '../../model/config.js';
 import type { TrainOptions } from '../../train/train.js';
