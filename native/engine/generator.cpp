@@ -141,18 +141,38 @@ int32_t sample_whole_vocabulary(const float * logits, int64_t V, float top_p, do
     slice.clear();
     if (top_p < 1.0f) {
         const double target = double(top_p) * total;
-        mass.assign(size_t(1) << (31 - kBucketShift), 0.0);
-        for (int64_t j = 0; j < V; j++) mass[bucket_of(weight[size_t(j)])] += double(weight[size_t(j)]);
+        // weights are at most 1 (bucket 1016): two interleaved histograms, so that
+        // neighbours in the same bucket do not wait on each other's addition
+        constexpr size_t kBuckets = 1024;
+        mass.assign(2 * kBuckets, 0.0);
+        int64_t j = 0;
+        for (; j + 2 <= V; j += 2) {
+            mass[bucket_of(weight[size_t(j)])] += double(weight[size_t(j)]);
+            mass[kBuckets + bucket_of(weight[size_t(j + 1)])] += double(weight[size_t(j + 1)]);
+        }
+        if (j < V) mass[bucket_of(weight[size_t(j)])] += double(weight[size_t(j)]);
+        for (size_t b = 0; b < kBuckets; b++) mass[b] += mass[kBuckets + b];
         double mass_before = 0.0;
-        size_t b = mass.size();
+        size_t b = kBuckets;
         while (b-- > 0 && mass_before + mass[b] < target) mass_before += mass[b];
-        if (b >= mass.size() || b == 0) return -1;  // unreached, or only at zero weights: rounding
+        if (b >= kBuckets || b == 0) return -1;  // unreached, or only at zero weights: rounding
         cut = uint32_t(b);
+        // the ids in the cut's bucket (weights in [lo, hi)), counted 16 at a time before gathering any
         slice.resize(size_t(V));
+        const uint32_t lo_bits = cut << kBucketShift, hi_bits = (cut + 1) << kBucketShift;
+        float lo, hi;
+        std::memcpy(&lo, &lo_bits, sizeof lo);
+        std::memcpy(&hi, &hi_bits, sizeof hi);
         int64_t n = 0;
-        for (int64_t j = 0; j < V; j++) {
-            slice[size_t(n)] = int32_t(j);
-            n += bucket_of(weight[size_t(j)]) == cut;
+        for (j = 0; j < V; j += kLanes) {
+            const int64_t end = std::min(V, j + kLanes);
+            int in_bucket = 0;
+            for (int64_t i = j; i < end; i++) in_bucket += int(weight[size_t(i)] >= lo) & int(weight[size_t(i)] < hi);
+            if (in_bucket == 0) continue;
+            for (int64_t i = j; i < end; i++) {
+                slice[size_t(n)] = int32_t(i);
+                n += bucket_of(weight[size_t(i)]) == cut;
+            }
         }
         slice.resize(size_t(n));
         kept_in_cut = top_p_select(slice, 0, n, mass_before, logits, weight, target);
@@ -160,21 +180,42 @@ int32_t sample_whole_vocabulary(const float * logits, int64_t V, float top_p, do
         for (int64_t r = 0; r < kept_in_cut; r++) kept_total += double(weight[size_t(slice[size_t(r)])]);
     }
 
-    // the draw: u·(kept mass), walked off token by token
+    // the draw: u·(kept mass), walked off; the ids above the cut's bucket are those
+    // with a weight ≥ lim (a positive float's bits order as its value), skipped over
+    // 256 at a time while their sum does not reach u
+    const uint32_t lim_bits = (cut + 1) << kBucketShift;
+    float lim;
+    std::memcpy(&lim, &lim_bits, sizeof lim);
+    if (cut == 0) lim = std::numeric_limits<float>::denorm_min();  // no top-p: every nonzero weight
     u *= kept_total;
-    int32_t last = -1;
-    for (int64_t j = 0; j < V; j++) {
-        if (weight[size_t(j)] == 0.0f || bucket_of(weight[size_t(j)]) <= cut) continue;
+    constexpr int64_t kChunk = 256;
+    int64_t j = 0;
+    for (; j + kChunk <= V; j += kChunk) {
+        float lanes[kLanes] = {};
+        for (int64_t k = 0; k < kChunk; k += kLanes)
+            for (int l = 0; l < kLanes; l++) {
+                const float w = weight[size_t(j + k + l)];
+                lanes[l] += w >= lim ? w : 0.0f;
+            }
+        double chunk = 0.0;
+        for (float v : lanes) chunk += double(v);
+        if (u - chunk < 0.0) break;  // the draw lands in this chunk (or, by rounding, just after it)
+        u -= chunk;
+    }
+    for (; j < V; j++) {
+        if (!(weight[size_t(j)] >= lim)) continue;
         u -= double(weight[size_t(j)]);
-        last = int32_t(j);
-        if (u < 0.0) return last;
+        if (u < 0.0) return int32_t(j);
     }
     for (int64_t r = 0; r < kept_in_cut; r++) {
-        last = slice[size_t(r)];
-        u -= double(weight[size_t(last)]);
-        if (u < 0.0) return last;
+        u -= double(weight[size_t(slice[size_t(r)])]);
+        if (u < 0.0) return slice[size_t(r)];
     }
-    return last;  // rounding left a sliver: the last kept token
+    // rounding left a sliver: the last kept token
+    if (kept_in_cut > 0) return slice[size_t(kept_in_cut - 1)];
+    for (j = V; j-- > 0;)
+        if (weight[size_t(j)] >= lim) return int32_t(j);
+    return -1;
 }
 
 }  // namespace

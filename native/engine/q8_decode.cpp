@@ -153,36 +153,64 @@ bool is_packed(const ggml_tensor * w) {
     return w->type == GGML_TYPE_I8 && w->ne[0] % int64_t(sizeof(BlockQ8)) == 0 && w->ne[2] == 1 && w->ne[3] == 1;
 }
 
-void pack(const ggml_tensor * q8_0, ggml_tensor * packed, int64_t row_begin, int64_t row_end) {
-    const int64_t nb = blocks_of(packed), N = packed->ne[1], groups_end = N / kRows * kRows;
-    const size_t row_bytes = size_t(packed->ne[0]);
-    uint8_t * out = static_cast<uint8_t *>(packed->data);
-    auto row_of = [&](int64_t r) {
-        return reinterpret_cast<const BlockQ8 *>(static_cast<const char *>(q8_0->data) + r * int64_t(q8_0->nb[1]));
-    };
-    int64_t r0 = row_begin;
-    for (; r0 < std::min(row_end, groups_end); r0 += kRows) {
-        uint8_t * group = out + size_t(r0) * row_bytes;
-        ggml_fp16_t * scales = reinterpret_cast<ggml_fp16_t *>(group);
-        uint8_t * weights = group + nb * kRows * int64_t(sizeof(ggml_fp16_t));
+namespace {
+
+// One group: 16 rows of nb q8_0 blocks into the packed layout, 4 weights at a time,
+// a block's 512 bytes assembled here and written in one go (whole cache lines, in
+// order, into memory nothing has touched yet).
+void pack_group(const BlockQ8 * const * rows, int64_t nb, uint8_t * group) {
+    uint8_t * weights = group + nb * kRows * int64_t(sizeof(ggml_fp16_t));
+    for (int64_t b = 0; b < nb; b++) {
+        ggml_fp16_t scales[kRows];
+        alignas(64) uint8_t block[kRows * kBlock];
         for (int64_t r = 0; r < kRows; r++) {
-            const BlockQ8 * row = row_of(r0 + r);
-            for (int64_t b = 0; b < nb; b++) {
-                std::memcpy(scales + b * kRows + r, &row[b].d, sizeof(ggml_fp16_t));
-                uint8_t * wb = weights + b * kRows * kBlock;
-                for (int k = 0; k < kBlock; k++) wb[(k / 4) * 64 + r * 4 + k % 4] = uint8_t(row[b].qs[k]) ^ 0x80;  // w + 128
+            scales[r] = rows[r][b].d;
+            for (int j = 0; j < kBlock / 4; j++) {
+                uint32_t four;
+                std::memcpy(&four, rows[r][b].qs + 4 * j, sizeof four);
+                four ^= 0x80808080u;  // w + 128 in each byte
+                std::memcpy(block + j * 64 + r * 4, &four, sizeof four);
             }
         }
+        std::memcpy(group + b * kRows * int64_t(sizeof(ggml_fp16_t)), scales, sizeof scales);
+        std::memcpy(weights + b * kRows * kBlock, block, sizeof block);
     }
-    for (int64_t r = std::max(r0, groups_end); r < row_end; r++) std::memcpy(out + size_t(r) * row_bytes, row_of(r), row_bytes);
 }
+
+}  // namespace
 
 void pack_rows(ggml_tensor * dst, int ith, int nth, void *) {
     ggml_tensor * packed = dst->src[0];
-    const ggml_tensor * q8_0 = dst->src[1];
-    const int64_t N = packed->ne[1], groups = (N + kRows - 1) / kRows;
+    const ggml_tensor * source = dst->src[1];
+    GGML_ASSERT(source->type == GGML_TYPE_F32 || source->type == GGML_TYPE_Q8_0);
+    const int64_t nb = blocks_of(packed), K = nb * kBlock, N = packed->ne[1], groups = N / kRows;
+    const size_t row_bytes = size_t(packed->ne[0]);
+    uint8_t * out = static_cast<uint8_t *>(packed->data);
+    const ggml_from_float_t from_float = ggml_get_type_traits_cpu(GGML_TYPE_Q8_0)->from_float;
+    const char * in = static_cast<const char *>(source->data);
+    thread_local std::vector<BlockQ8> quantised;  // a group's rows, when the source is f32
+    if (source->type == GGML_TYPE_F32) quantised.resize(size_t(kRows * nb));
+    const BlockQ8 * rows[kRows];
     const int64_t begin = groups * ith / nth, end = groups * (ith + 1) / nth;
-    pack(q8_0, packed, begin * kRows, std::min(N, end * kRows));
+    for (int64_t g = begin; g < end; g++) {
+        for (int64_t r = 0; r < kRows; r++) {
+            const char * row = in + (g * kRows + r) * int64_t(source->nb[1]);
+            if (source->type == GGML_TYPE_Q8_0) {
+                rows[r] = reinterpret_cast<const BlockQ8 *>(row);
+                continue;
+            }
+            from_float(reinterpret_cast<const float *>(row), quantised.data() + r * nb, K);  // ggml_cpy's quantisation
+            rows[r] = quantised.data() + r * nb;
+        }
+        pack_group(rows, nb, out + size_t(g * kRows) * row_bytes);
+    }
+    if (ith == nth - 1)  // the rows after the last group stay plain q8_0 blocks
+        for (int64_t r = groups * kRows; r < N; r++) {
+            const char * row = in + r * int64_t(source->nb[1]);
+            if (source->type == GGML_TYPE_Q8_0) std::memcpy(out + size_t(r) * row_bytes, row, row_bytes);
+            else from_float(reinterpret_cast<const float *>(row), out + size_t(r) * row_bytes, K);
+        }
+    if (quantised.size() * sizeof(BlockQ8) > (size_t(1) << 20)) quantised = {};
 }
 
 void product(ggml_tensor * dst, int ith, int nth, void *) {

@@ -40,16 +40,13 @@ bool supported();
 ggml_tensor * new_packed(ggml_context * ctx, int64_t K, int64_t N);
 bool is_packed(const ggml_tensor * w);
 
-// Packs rows [row_begin, row_end) of a q8_0 matrix (N rows of K, row stride
-// `row_bytes`) into `packed` (data allocated); row_begin is a multiple of 16 or
-// the first tail row. pack_rows below splits it over ggml's threads.
-void pack(const ggml_tensor * q8_0, ggml_tensor * packed, int64_t row_begin, int64_t row_end);
-
 // The product as a ggml custom operation: dst F32 [N, cols]
 // = W · x for src = {x F32 [K, cols] (contiguous), packed I8}.  (ggml_custom_4d)
 void product(ggml_tensor * dst, int ith, int nth, void * userdata);
 
-// dst = pack(src[0]) with src = {q8_0 [K, N]}, threads splitting the groups. (ggml_custom_4d)
+// Packs a matrix into a packed tensor (allocated), threads splitting the groups:
+// ggml_custom_inplace on the packed tensor with args = {the matrix, F32 [K, N]
+// (quantised by ggml's quantize_row_q8_0, as ggml_cpy to q8_0 does) or Q8_0}.
 void pack_rows(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 // w · x as the layers multiply: the packed product when w is packed, else ggml_mul_mat.

@@ -31,7 +31,7 @@ ProductCheck check_product(const float * w, int64_t K, int64_t N, const float * 
         ggml_tensor * packed_y = nullptr;
         out.packed = supported();
         if (out.packed) {
-            ggml_tensor * args[] = {q8};
+            ggml_tensor * args[] = {w_t};  // packed from f32, as SamplingWeights packs
             ggml_tensor * packed = ggml_custom_inplace(ctx, new_packed(ctx, K, N), args, 1, pack_rows, GGML_N_TASKS_MAX, nullptr);
             packed_y = mul_mat(ctx, packed, x_t);
             ggml_build_forward_expand(graph, packed_y);

@@ -52,7 +52,7 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
 
     CachedGraph g;
     try {
-        const size_t n_nodes = 3 * n_matrices;
+        const size_t n_nodes = 2 * n_matrices;
         g.ctx = new_graph_context(n_nodes);
         g.graph = ggml_new_graph_custom(g.ctx, n_nodes, false);
         for (auto & [source, copy] : conversions) {
@@ -60,8 +60,8 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
                 ggml_build_forward_expand(g.graph, ggml_cpy(g.ctx, source, copy));
                 continue;
             }
-            // ggml's q8_0 (a graph intermediate, its memory reused by the next matrix's), then packed
-            ggml_tensor * args[] = {ggml_cast(g.ctx, source, GGML_TYPE_Q8_0)};
+            // quantised to q8_0 as ggml_cpy does and packed, a group of rows at a time
+            ggml_tensor * args[] = {source};
             ggml_build_forward_expand(g.graph, ggml_custom_inplace(g.ctx, copy, args, 1, q8_decode::pack_rows, GGML_N_TASKS_MAX, nullptr));
         }
         model.plan(g);
