@@ -132,6 +132,18 @@ export interface NativeAddon {
   exportGGUF(spec: NativeGGUFSpec, path: string): Promise<NativeGGUFResult>;
   /** whether `path` is a GGUF, and the tweetsmith version that wrote it ("" if not tweetsmith's) */
   inspectGGUF(path: string): { isGGUF: boolean; generatorVersion: string };
+  /** q8_0 sampling's packed product beside ggml's on one matrix (native/engine/q8_decode_check.h), for the tests */
+  q8ProductCheck(w: Float32Array, x: Float32Array, K: number, N: number, cols: number, threads: number): Q8ProductCheck;
+}
+
+export interface Q8ProductCheck {
+  /** whether this CPU ran the packed product (AVX512-VNNI) */
+  packed: boolean;
+  /** [cols][N] */
+  packedProduct: Float32Array | null;
+  ggmlProduct: Float32Array;
+  /** [N][K]: the q8_0 weights dequantised */
+  weights: Float32Array;
 }
 
 export interface NativeGGUFSpec {

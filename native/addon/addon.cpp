@@ -7,6 +7,8 @@
 #include "AddonGenerator.h"
 #include "AddonGGUF.h"
 #include "AddonModel.h"
+#include "AddonQ8Check.h"
+#include "q8_decode.h"
 #include "device.h"
 
 #include <ggml-cpu.h>
@@ -36,6 +38,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo & info) {
     cpu.Set("avx512", bool(ggml_cpu_has_avx512()));
     cpu.Set("avx512bf16", bool(ggml_cpu_has_avx512_bf16()));
     cpu.Set("amx", bool(ggml_cpu_has_amx_int8()));
+    cpu.Set("q8Decode", q8_decode::supported());  // AVX512-VNNI at run time: q8_0 sampling's packed product
     cpu.Set("neon", bool(ggml_cpu_has_neon()));
     cpu.Set("fma", bool(ggml_cpu_has_fma()));
     o.Set("cpu", cpu);
@@ -69,6 +72,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("devices", Napi::Function::New(env, Devices));
     exports.Set("exportGGUF", Napi::Function::New(env, ExportGGUF));
     exports.Set("inspectGGUF", Napi::Function::New(env, InspectGGUF));
+    exports.Set("q8ProductCheck", Napi::Function::New(env, Q8ProductCheck));
     return exports;
 }
 

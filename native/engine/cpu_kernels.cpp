@@ -9,6 +9,11 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__AVX2__) && defined(__F16C__) && defined(__FMA__)
+#include <immintrin.h>
+#define TWEETSMITH_VECTOR_ATTENTION 1
+#endif
+
 namespace tweetsmith::cpu_kernels {
 namespace {
 
@@ -242,11 +247,13 @@ void scale_in_place(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, 
     for (int64_t i = r.begin; i < r.end; i++) x[i] *= coef;
 }
 
-void cached_attention(ggml_tensor * dst, int ith, int nth, void * userdata) {
+namespace {
+
+// The generic form: any head size, an f32 cache.
+void attend_generic(ggml_tensor * dst, int ith, int nth, int64_t n_past) {
     const ggml_tensor * qkv_t = dst->src[0];
     ggml_tensor * k_cache = dst->src[1];
     ggml_tensor * v_cache = dst->src[2];
-    const int64_t n_past = *static_cast<const int64_t *>(userdata);
     const int64_t hs = k_cache->ne[0], L = k_cache->ne[1], H = k_cache->ne[2];
     const int64_t C = hs * H, t = qkv_t->ne[1], B = qkv_t->ne[2];
     const float scale = 1.0f / std::sqrt(float(hs));
@@ -279,6 +286,101 @@ void cached_attention(ggml_tensor * dst, int ith, int nth, void * userdata) {
             }
         }
     }
+}
+
+#ifdef TWEETSMITH_VECTOR_ATTENTION
+
+constexpr int64_t kMaxVectors = 16;  // head sizes up to 128 (GPT-2's is 64 at every size)
+
+inline __m256 load8(const float * p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const ggml_fp16_t * p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
+inline void store8(float * p, __m256 v) { _mm256_storeu_ps(p, v); }
+inline void store8(ggml_fp16_t * p, __m256 v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+}
+inline float sum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+// A head size that is a multiple of 8, the cache in f32 or f16 (T): the query and the
+// output held in registers, each cached row read once per query. (The generic form
+// adds into y in memory for every key, a chain of loads and stores.)
+template <typename T>
+void attend_vectors(ggml_tensor * dst, int ith, int nth, int64_t n_past) {
+    const ggml_tensor * qkv_t = dst->src[0];
+    ggml_tensor * k_cache = dst->src[1];
+    ggml_tensor * v_cache = dst->src[2];
+    const int64_t hs = k_cache->ne[0], L = k_cache->ne[1], H = k_cache->ne[2], n8 = hs / 8;
+    const int64_t C = hs * H, t = qkv_t->ne[1], B = qkv_t->ne[2];
+    const __m256 scale = _mm256_set1_ps(1.0f / std::sqrt(float(hs)));
+    thread_local std::vector<float> scores;
+    scores.resize(size_t(n_past + t));
+    const Range r = split(B * H, ith, nth);
+    for (int64_t unit = r.begin; unit < r.end; unit++) {
+        const int64_t b = unit / H, h = unit % H;
+        T * keys = static_cast<T *>(k_cache->data) + (b * H + h) * L * hs;
+        T * values = static_cast<T *>(v_cache->data) + (b * H + h) * L * hs;
+        const float * qkv = static_cast<const float *>(qkv_t->data) + b * t * 3 * C;
+        for (int64_t i = 0; i < t; i++)
+            for (int64_t c = 0; c < n8; c++) {
+                store8(keys + (n_past + i) * hs + 8 * c, load8(qkv + i * 3 * C + C + h * hs + 8 * c));
+                store8(values + (n_past + i) * hs + 8 * c, load8(qkv + i * 3 * C + 2 * C + h * hs + 8 * c));
+            }
+        for (int64_t i = 0; i < t; i++) {
+            __m256 q[kMaxVectors];
+            for (int64_t c = 0; c < n8; c++) q[c] = _mm256_mul_ps(load8(qkv + i * 3 * C + h * hs + 8 * c), scale);
+            const int64_t n_keys = n_past + i + 1;  // causal: up to and including the query's own position
+            float max = -INFINITY;
+            for (int64_t j = 0; j < n_keys; j++) {
+                const T * k = keys + j * hs;
+                __m256 acc = _mm256_mul_ps(q[0], load8(k));
+                for (int64_t c = 1; c < n8; c++) acc = _mm256_fmadd_ps(q[c], load8(k + 8 * c), acc);
+                scores[size_t(j)] = sum8(acc);
+                max = std::max(max, scores[size_t(j)]);
+            }
+            float sum = 0.0f;
+            for (int64_t j = 0; j < n_keys; j++) sum += scores[size_t(j)] = exp_vectorisable(scores[size_t(j)] - max);
+            __m256 y[kMaxVectors];
+            for (int64_t c = 0; c < n8; c++) y[c] = _mm256_setzero_ps();
+            for (int64_t j = 0; j < n_keys; j++) {
+                const __m256 p = _mm256_set1_ps(scores[size_t(j)]);
+                const T * v = values + j * hs;
+                for (int64_t c = 0; c < n8; c++) y[c] = _mm256_fmadd_ps(p, load8(v + 8 * c), y[c]);
+            }
+            const __m256 inv = _mm256_set1_ps(1.0f / sum);
+            float * out = static_cast<float *>(dst->data) + (b * t + i) * C + h * hs;
+            for (int64_t c = 0; c < n8; c++) _mm256_storeu_ps(out + 8 * c, _mm256_mul_ps(y[c], inv));
+        }
+    }
+}
+
+#endif
+
+}  // namespace
+
+bool cached_attention_takes_f16(int64_t head_size) {
+#ifdef TWEETSMITH_VECTOR_ATTENTION
+    return head_size % 8 == 0 && head_size <= 8 * kMaxVectors;
+#else
+    (void)head_size;
+    return false;
+#endif
+}
+
+void cached_attention(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const int64_t n_past = *static_cast<const int64_t *>(userdata);
+    const ggml_tensor * k_cache = dst->src[1];
+#ifdef TWEETSMITH_VECTOR_ATTENTION
+    if (cached_attention_takes_f16(k_cache->ne[0])) {
+        if (k_cache->type == GGML_TYPE_F16) attend_vectors<ggml_fp16_t>(dst, ith, nth, n_past);
+        else attend_vectors<float>(dst, ith, nth, n_past);
+        return;
+    }
+#endif
+    GGML_ASSERT(k_cache->type == GGML_TYPE_F32);
+    attend_generic(dst, ith, nth, n_past);
 }
 
 }  // namespace tweetsmith::cpu_kernels

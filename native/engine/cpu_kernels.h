@@ -71,7 +71,10 @@ void scale_in_place(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, 
 // writing and then reading only its own slice of the caches, so no thread waits
 // for another. (ggml's mul_mat would do one call per key for the few dozen
 // numbers of a head, where the call costs more than the arithmetic.)
+// The caches may be f16 (a converted weight format's sampling: half the bytes read
+// per step) where cached_attention_takes_f16(head size), else f32.
 void cached_attention(ggml_tensor * dst, int ith, int nth, void * userdata);
+bool cached_attention_takes_f16(int64_t head_size);
 
 void partial_sums_of_squares(ggml_tensor * dst, int ith, int nth, void * userdata);
 

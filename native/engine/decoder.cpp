@@ -1,5 +1,6 @@
 #include "decoder.h"
 
+#include "cpu_kernels.h"
 #include "engine_error.h"
 #include "gpt2_graph.h"
 #include "sampling_weights.h"
@@ -15,7 +16,18 @@ Decoder::Decoder(GPT2Model & model, int64_t n_sequences, int64_t max_length, con
     ggml_init_params p = {ggml_tensor_overhead() * size_t(2 * c.n_layer), nullptr, true};
     cache_ctx_ = ggml_init(p);
     if (!cache_ctx_) throw EngineError("out of memory creating the KV cache");
-    for (int64_t l = 0; l < c.n_layer; l++) cache_.push_back(new_kv_cache_layer(cache_ctx_, c.head_size(), max_length, c.n_head, n_sequences));
+    // f16 caches where the weights are converted anyway (their rounding is coarser than
+    // f16's) and the CPU's attention reads them: half the bytes each step reads
+    const bool f16 = weights.output != model.params().wte && !model.device().portable() &&
+                     cpu_kernels::cached_attention_takes_f16(c.head_size());
+    for (int64_t l = 0; l < c.n_layer; l++) {
+        if (!f16) {
+            cache_.push_back(new_kv_cache_layer(cache_ctx_, c.head_size(), max_length, c.n_head, n_sequences));
+            continue;
+        }
+        cache_.push_back({ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F16, c.head_size(), max_length, c.n_head, n_sequences),
+                          ggml_new_tensor_4d(cache_ctx_, GGML_TYPE_F16, c.head_size(), max_length, c.n_head, n_sequences)});
+    }
     cache_buffer_ = ggml_backend_alloc_ctx_tensors_from_buft(cache_ctx_, model.buffer_type());
     if (!cache_buffer_) {
         ggml_free(cache_ctx_);

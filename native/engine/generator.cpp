@@ -22,6 +22,11 @@ struct MoreLikely {
     bool operator()(int32_t a, int32_t b) const { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); }
 };
 
+int64_t top_p_select(std::vector<int32_t> & order, int64_t lo, int64_t hi, double mass_before, const float * logits,
+                     const std::vector<float> & weight, double target);
+
+constexpr int kBucketShift = 20;  // 2048 buckets: the exponent and 3 mantissa bits of a positive float
+
 // Top-p as Hugging Face's TopPLogitsWarper keeps tokens: the most likely ones, each
 // while the mass of the tokens more likely than it is under `target`. Rearranges
 // order[0, n) so the kept tokens come first and returns how many there are.
@@ -35,7 +40,6 @@ int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits,
     int64_t lo = 0, hi = n;  // every token before lo is kept; the cut lies in [lo, hi]
     double mass_before = 0.0;  // mass of order[0, lo)
 
-    constexpr int kBucketShift = 20;  // 2048 buckets: the exponent and 3 mantissa bits
     auto bucket = [&](int32_t t) {
         uint32_t bits;
         std::memcpy(&bits, &weight[size_t(t)], sizeof bits);
@@ -57,7 +61,15 @@ int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits,
         break;
     }
     if (hi == n && lo == 0) mass_before = 0.0;  // rounding left the target unreached: search everything
+    return top_p_select(order, lo, hi, mass_before, logits, weight, target);
+}
 
+// Where among order[lo, hi) (every token before lo kept, with mass `mass_before`)
+// the top-p cut falls: a quickselect on the logits, tracking the mass above each
+// pivot; returns the end of the kept tokens, order[lo, end) rearranged so the kept
+// ones come first.
+int64_t top_p_select(std::vector<int32_t> & order, int64_t lo, int64_t hi, double mass_before, const float * logits,
+                     const std::vector<float> & weight, double target) {
     while (hi - lo > 32) {
         const float pivot = logits[order[size_t(lo + (hi - lo) / 2)]];
         auto begin = order.begin() + lo, end = order.begin() + hi;
@@ -89,6 +101,123 @@ int64_t top_p_cut(std::vector<int32_t> & order, int64_t n, const float * logits,
     return hi;
 }
 
+inline uint32_t bucket_of(float w) {
+    uint32_t bits;
+    std::memcpy(&bits, &w, sizeof bits);
+    return bits >> kBucketShift;
+}
+
+// sample_token without top-k, the usual case, over the whole vocabulary in a few
+// vectorised passes and no sort: the weights, their total; for top-p a histogram
+// of the mass over the weights' top bits, whose bucket holding the cut is the only
+// part that needs ordering (top_p_select over the few tokens in it); then the draw,
+// over the tokens above that bucket in id order and the kept ones within it. The
+// kept set is exactly sample_token's; only the order the draw walks them differs.
+// Returns -1 when rounding left the target unreached (the caller's path decides).
+int32_t sample_whole_vocabulary(const float * logits, int64_t V, float top_p, double u) {
+    thread_local std::vector<float> weight;
+    thread_local std::vector<int32_t> slice;
+    thread_local std::vector<double> mass;
+    weight.resize(size_t(V));
+    constexpr int kLanes = 16;
+    float max_lanes[kLanes];
+    std::fill_n(max_lanes, kLanes, -std::numeric_limits<float>::infinity());
+    int64_t i = 0;
+    for (; i + kLanes <= V; i += kLanes)
+        for (int l = 0; l < kLanes; l++) max_lanes[l] = std::max(max_lanes[l], logits[i + l]);
+    float max = *std::max_element(max_lanes, max_lanes + kLanes);
+    for (; i < V; i++) max = std::max(max, logits[i]);
+    for (int64_t j = 0; j < V; j++) weight[size_t(j)] = logits[j] - max < -87.0f ? 0.0f : exp_vectorisable(logits[j] - max);
+    double sum_lanes[8] = {};
+    for (i = 0; i + 8 <= V; i += 8)
+        for (int l = 0; l < 8; l++) sum_lanes[l] += double(weight[size_t(i + l)]);
+    double total = 0.0;
+    for (; i < V; i++) total += double(weight[size_t(i)]);
+    for (double s : sum_lanes) total += s;
+
+    uint32_t cut = 0;  // tokens whose weight's bucket is above it are kept, those in it maybe
+    int64_t kept_in_cut = 0;
+    double kept_total = total;
+    slice.clear();
+    if (top_p < 1.0f) {
+        const double target = double(top_p) * total;
+        // weights are at most 1 (bucket 1016): two interleaved histograms, so that
+        // neighbours in the same bucket do not wait on each other's addition
+        constexpr size_t kBuckets = 1024;
+        mass.assign(2 * kBuckets, 0.0);
+        int64_t j = 0;
+        for (; j + 2 <= V; j += 2) {
+            mass[bucket_of(weight[size_t(j)])] += double(weight[size_t(j)]);
+            mass[kBuckets + bucket_of(weight[size_t(j + 1)])] += double(weight[size_t(j + 1)]);
+        }
+        if (j < V) mass[bucket_of(weight[size_t(j)])] += double(weight[size_t(j)]);
+        for (size_t b = 0; b < kBuckets; b++) mass[b] += mass[kBuckets + b];
+        double mass_before = 0.0;
+        size_t b = kBuckets;
+        while (b-- > 0 && mass_before + mass[b] < target) mass_before += mass[b];
+        if (b >= kBuckets || b == 0) return -1;  // unreached, or only at zero weights: rounding
+        cut = uint32_t(b);
+        // the ids in the cut's bucket (weights in [lo, hi)), counted 16 at a time before gathering any
+        slice.resize(size_t(V));
+        const uint32_t lo_bits = cut << kBucketShift, hi_bits = (cut + 1) << kBucketShift;
+        float lo, hi;
+        std::memcpy(&lo, &lo_bits, sizeof lo);
+        std::memcpy(&hi, &hi_bits, sizeof hi);
+        int64_t n = 0;
+        for (j = 0; j < V; j += kLanes) {
+            const int64_t end = std::min(V, j + kLanes);
+            int in_bucket = 0;
+            for (int64_t i = j; i < end; i++) in_bucket += int(weight[size_t(i)] >= lo) & int(weight[size_t(i)] < hi);
+            if (in_bucket == 0) continue;
+            for (int64_t i = j; i < end; i++) {
+                slice[size_t(n)] = int32_t(i);
+                n += bucket_of(weight[size_t(i)]) == cut;
+            }
+        }
+        slice.resize(size_t(n));
+        kept_in_cut = top_p_select(slice, 0, n, mass_before, logits, weight, target);
+        kept_total = mass_before;
+        for (int64_t r = 0; r < kept_in_cut; r++) kept_total += double(weight[size_t(slice[size_t(r)])]);
+    }
+
+    // the draw: u·(kept mass), walked off; the ids above the cut's bucket are those
+    // with a weight ≥ lim (a positive float's bits order as its value), skipped over
+    // 256 at a time while their sum does not reach u
+    const uint32_t lim_bits = (cut + 1) << kBucketShift;
+    float lim;
+    std::memcpy(&lim, &lim_bits, sizeof lim);
+    if (cut == 0) lim = std::numeric_limits<float>::denorm_min();  // no top-p: every nonzero weight
+    u *= kept_total;
+    constexpr int64_t kChunk = 256;
+    int64_t j = 0;
+    for (; j + kChunk <= V; j += kChunk) {
+        float lanes[kLanes] = {};
+        for (int64_t k = 0; k < kChunk; k += kLanes)
+            for (int l = 0; l < kLanes; l++) {
+                const float w = weight[size_t(j + k + l)];
+                lanes[l] += w >= lim ? w : 0.0f;
+            }
+        double chunk = 0.0;
+        for (float v : lanes) chunk += double(v);
+        if (u - chunk < 0.0) break;  // the draw lands in this chunk (or, by rounding, just after it)
+        u -= chunk;
+    }
+    for (; j < V; j++) {
+        if (!(weight[size_t(j)] >= lim)) continue;
+        u -= double(weight[size_t(j)]);
+        if (u < 0.0) return int32_t(j);
+    }
+    for (int64_t r = 0; r < kept_in_cut; r++) {
+        u -= double(weight[size_t(slice[size_t(r)])]);
+        if (u < 0.0) return slice[size_t(r)];
+    }
+    // rounding left a sliver: the last kept token
+    if (kept_in_cut > 0) return slice[size_t(kept_in_cut - 1)];
+    for (j = V; j-- > 0;)
+        if (weight[size_t(j)] >= lim) return int32_t(j);
+    return -1;
+}
+
 }  // namespace
 
 int32_t sample_token(float * logits, int64_t V, int64_t current_length, const SamplingConfig & c, double u) {
@@ -97,6 +226,11 @@ int32_t sample_token(float * logits, int64_t V, int64_t current_length, const Sa
     if (c.temperature <= 0.0f) return int32_t(std::max_element(logits, logits + V) - logits);
     if (c.temperature != 1.0f)
         for (int64_t i = 0; i < V; i++) logits[i] /= c.temperature;
+
+    if (c.top_k <= 0 || c.top_k >= V) {
+        const int32_t chosen = sample_whole_vocabulary(logits, V, c.top_p, u);
+        if (chosen >= 0) return chosen;
+    }
 
     // tokens by logit, highest first; only as many as top-k and top-p can keep need sorting
     std::vector<int32_t> order(static_cast<size_t>(V));

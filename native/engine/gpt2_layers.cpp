@@ -1,6 +1,7 @@
 #include "gpt2_layers.h"
 
 #include "grad_sink.h"
+#include "q8_decode.h"
 #include "tensor_views.h"
 
 #include <cmath>
@@ -65,7 +66,7 @@ ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_t
     // the fast matrix-matrix path
     ggml_context * ctx = ops.ctx;
     ggml_tensor * x2 = as_rows(ctx, x);
-    ggml_tensor * y = ggml_mul_mat(ctx, w, x2);
+    ggml_tensor * y = q8_decode::mul_mat(ctx, w, x2);  // ggml_mul_mat unless w is packed for decoding
     if (lora && *lora) {
         ggml_tensor * x_in = lora->mask ? ggml_mul(ctx, x2, lora->mask) : x2;
         ggml_tensor * h = ggml_mul_mat(ctx, lora->w.a, x_in);                                 // [r, N]
@@ -133,6 +134,7 @@ ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSav
 
 ggml_tensor * output_logits(Ops & ops, ggml_tensor * w, ggml_tensor * x) {
     ggml_context * ctx = ops.ctx;
+    if (q8_decode::is_packed(w)) return q8_decode::mul_mat(ctx, w, x);
     const int64_t C = w->ne[0], V = w->ne[1], V16 = V / 16 * 16;
     if (ops.portable() || V16 == V || V16 == 0) return ggml_mul_mat(ctx, w, x);
     ggml_tensor * head = ggml_mul_mat(ctx, ggml_view_2d(ctx, w, C, V16, w->nb[1], 0), x);

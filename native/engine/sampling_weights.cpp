@@ -1,6 +1,7 @@
 #include "sampling_weights.h"
 
 #include "engine_error.h"
+#include "q8_decode.h"
 
 
 namespace tweetsmith {
@@ -26,13 +27,17 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
         throw EngineError(std::string(ggml_type_name(type)) + " weights need n_embd to be a multiple of " + std::to_string(block) +
                           "; this model's is " + std::to_string(model.config().n_embd) + " (use f16 or bf16)");
 
+    // q8_0 on a CPU with AVX512-VNNI: packed for q8_decode's product (same numbers, read once per step)
+    packed_ = type == GGML_TYPE_Q8_0 && !model.device().portable() && q8_decode::supported();
+
     // the copies, then one graph that converts every matrix into its copy on the backend's threads
     std::vector<std::pair<ggml_tensor *, ggml_tensor *>> conversions;  // {source, copy}
     const size_t n_matrices = 1 + 4 * p.h.size();
     ggml_init_params params = {ggml_tensor_overhead() * n_matrices, nullptr, true};
     ctx_ = ggml_init(params);
     auto copy_of = [&](ggml_tensor * source) {
-        ggml_tensor * copy = ggml_new_tensor_2d(ctx_, type, source->ne[0], source->ne[1]);
+        ggml_tensor * copy = packed_ ? q8_decode::new_packed(ctx_, source->ne[0], source->ne[1])
+                                     : ggml_new_tensor_2d(ctx_, type, source->ne[0], source->ne[1]);
         conversions.push_back({source, copy});
         return copy;
     };
@@ -50,7 +55,15 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
         const size_t n_nodes = 2 * n_matrices;
         g.ctx = new_graph_context(n_nodes);
         g.graph = ggml_new_graph_custom(g.ctx, n_nodes, false);
-        for (auto & [source, copy] : conversions) ggml_build_forward_expand(g.graph, ggml_cpy(g.ctx, source, copy));
+        for (auto & [source, copy] : conversions) {
+            if (!packed_) {
+                ggml_build_forward_expand(g.graph, ggml_cpy(g.ctx, source, copy));
+                continue;
+            }
+            // quantised to q8_0 as ggml_cpy does and packed, a group of rows at a time
+            ggml_tensor * args[] = {source};
+            ggml_build_forward_expand(g.graph, ggml_custom_inplace(g.ctx, copy, args, 1, q8_decode::pack_rows, GGML_N_TASKS_MAX, nullptr));
+        }
         model.plan(g);
         model.compute(g, /*cancellable*/ false);
     } catch (...) {

@@ -7,6 +7,7 @@
 // per weight (f16/bf16) or about a quarter (q8_0: 34 bytes per 32 weights) makes
 // each step that much shorter. Biases, LayerNorms and the embedding lookups stay
 // f32; ggml converts the activations to the weights' format inside each product.
+// On a CPU with AVX512-VNNI the q8_0 matrices are packed for q8_decode.h's product.
 #pragma once
 #include "gpt2_model.h"
 
@@ -34,8 +35,12 @@ public:
 
     ggml_tensor * output;  // the output layer (tied to wte) [C, V]
     std::vector<SamplingLayerMatrices> h;
+    // q8_0 packed for q8_decode.h's product (the CPU path on AVX512-VNNI): the
+    // matrices are q8_decode's I8 tensors, multiplied through q8_decode::mul_mat
+    bool packed() const { return packed_; }
 
 private:
+    bool packed_ = false;
     ggml_context * ctx_ = nullptr;
     ggml_backend_buffer_t buffer_ = nullptr;
 };
