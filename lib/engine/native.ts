@@ -132,6 +132,22 @@ export interface NativeAddon {
   exportGGUF(spec: NativeGGUFSpec, path: string): Promise<NativeGGUFResult>;
   /** whether `path` is a GGUF, and the tweetsmith version that wrote it ("" if not tweetsmith's) */
   inspectGGUF(path: string): { isGGUF: boolean; generatorVersion: string };
+  /**
+   * for tests: the CPU's bf16 product (native/engine/bf16_product.h) on A [m×k] and
+   * B [n×k] (row-major; stored transposed where asked); c [n×m], or null where
+   * the CPU lacks AVX512-BF16
+   */
+  bf16ProductCheck(spec: {
+    a: Float32Array;
+    b: Float32Array;
+    m: number;
+    n: number;
+    k: number;
+    aTransposed?: boolean;
+    bTransposed?: boolean;
+    bBf16?: boolean;
+    threads?: number;
+  }): Float32Array | null;
 }
 
 export interface NativeGGUFSpec {

@@ -6,6 +6,7 @@
 #include "AddonAdamW.h"
 #include "AddonGenerator.h"
 #include "AddonGGUF.h"
+#include "AddonKernels.h"
 #include "AddonModel.h"
 #include "device.h"
 
@@ -69,6 +70,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("devices", Napi::Function::New(env, Devices));
     exports.Set("exportGGUF", Napi::Function::New(env, ExportGGUF));
     exports.Set("inspectGGUF", Napi::Function::New(env, InspectGGUF));
+    exports.Set("bf16ProductCheck", Napi::Function::New(env, Bf16ProductCheck));
     return exports;
 }
 

@@ -14,6 +14,7 @@ namespace {
 // CPU's matrix multiply is far faster than out_prod's axpy loop, and Vulkan's
 // out_prod takes f32 only.
 ggml_tensor * sum_of_outer_products(Ops & ops, ggml_tensor * a, ggml_tensor * b, ggml_type type = GGML_TYPE_F32) {
+    if (ggml_tensor * y = ops.fast_product(ggml_transpose(ops.ctx, a), ggml_transpose(ops.ctx, b), type)) return y;
     return ggml_mul_mat(ops.ctx, ops.transposed(a, type), ops.transposed(b, type));
 }
 
@@ -65,7 +66,8 @@ ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_t
     // the fast matrix-matrix path
     ggml_context * ctx = ops.ctx;
     ggml_tensor * x2 = as_rows(ctx, x);
-    ggml_tensor * y = ggml_mul_mat(ctx, w, x2);
+    ggml_tensor * y = ops.fast_product(w, x2, w->type);
+    if (!y) y = ggml_mul_mat(ctx, w, x2);
     if (lora && *lora) {
         ggml_tensor * x_in = lora->mask ? ggml_mul(ctx, x2, lora->mask) : x2;
         ggml_tensor * h = ggml_mul_mat(ctx, lora->w.a, x_in);                                 // [r, N]

@@ -69,6 +69,14 @@ public:
     virtual ggml_tensor * layernorm_backward(ggml_tensor * dy, const LayerNormSaved & saved, ggml_tensor * w, const float * eps) = 0;
     // Σ over every token of dy [C, tokens…] → [C] (a bias or LayerNorm gradient)
     virtual ggml_tensor * sum_over_tokens(ggml_tensor * dy) = 0;
+    // ggml_mul_mat(a, b) with its operands in `type`, on the backend's own faster
+    // product, where it has one for this type and these shapes: a and b may be any
+    // views (transposed ones too, with no copy made). Null where it has none: the
+    // caller then takes ggml_mul_mat (on contiguous copies where needed).
+    virtual ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type) {
+        (void)a, (void)b, (void)type;
+        return nullptr;
+    }
     // a contiguous copy of t with its first two dimensions swapped, in `type`
     virtual ggml_tensor * transposed(ggml_tensor * t, ggml_type type) = 0;
     // dwte[tokens[i]] += dx[:, i]

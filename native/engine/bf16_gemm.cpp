@@ -1,0 +1,255 @@
+#include "bf16_gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(_M_X64))
+#define TWEETSMITH_BF16_GEMM 1
+#include <immintrin.h>
+#endif
+
+namespace tweetsmith::bf16_gemm {
+
+int64_t panels(int64_t rows) { return (rows + kPanel - 1) / kPanel; }
+int64_t packed_size(int64_t rows, int64_t depth) { return panels(rows) * ((depth + 1) / 2) * kPanel * 2; }
+
+#ifndef TWEETSMITH_BF16_GEMM
+
+bool supported() { return false; }
+void pack(const View &, uint16_t *, int64_t, int64_t) {}
+void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, bool, const float *) {}
+
+#else
+
+#define TS_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+
+namespace {
+
+// The micro-kernel's block of the result: 32 rows (two vectors) × kCols columns.
+constexpr int kCols = 12;
+// Cache blocking of a thread's share: kDepthPairs pairs of k at a time (A's
+// 32-row slice of them, 16 KiB, stays in L1 across the columns), kBlockCols
+// columns of B at a time (their slice, at most 240 KiB, stays in L2 across A's panels).
+constexpr int64_t kDepthPairs = 128;
+constexpr int64_t kBlockCols = 240;  // a multiple of kCols and of 48
+
+// f32 → bf16, rounded to nearest even, NaNs kept quiet (ggml's GGML_FP32_TO_BF16)
+inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 64);
+    return uint16_t((u + (0x7fff + ((u >> 16) & 1))) >> 16);
+}
+
+inline uint16_t element(const View & v, int64_t i, int64_t k) {
+    if (i >= v.rows || k >= v.depth) return 0;
+    const int64_t at = i * v.stride_i + k * v.stride_k;
+    if (v.type == GGML_TYPE_BF16) return static_cast<const uint16_t *>(v.data)[at];
+    return to_bf16(static_cast<const float *>(v.data)[at]);
+}
+
+inline uint32_t pair(const View & v, int64_t i, int64_t p) {
+    return uint32_t(element(v, i, 2 * p)) | uint32_t(element(v, i, 2 * p + 1)) << 16;
+}
+
+inline __mmask16 mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
+
+// 16 elements of a row from `src` (f32 or bf16), the first n of them (0 beyond), as bf16
+TS_AVX512BF16 inline __m256i load16_bf16(const void * src, ggml_type type, int64_t n) {
+    const __mmask16 m = mask16(n);
+    if (type == GGML_TYPE_BF16) return _mm256_maskz_loadu_epi16(m, src);
+    return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src));
+}
+
+// 16 pairs (32 consecutive elements along k, the first n of them) as bf16 pairs
+TS_AVX512BF16 inline __m512i load16_pairs(const void * src, ggml_type type, int64_t n) {
+    if (type == GGML_TYPE_BF16) {
+        const __mmask32 m = n >= 32 ? __mmask32(0xffffffff) : n <= 0 ? __mmask32(0) : __mmask32((1u << n) - 1);
+        return _mm512_maskz_loadu_epi16(m, src);
+    }
+    const float * f = static_cast<const float *>(src);
+    return (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(mask16(n - 16), f + 16), _mm512_maskz_loadu_ps(mask16(n), f));
+}
+
+// Interleaves two rows of 16 bf16 into 16 pairs (lo from a, hi from b)
+TS_AVX512BF16 inline __m512i interleave(__m256i a, __m256i b) {
+    return _mm512_or_si512(_mm512_cvtepu16_epi32(a), _mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
+}
+
+inline const char * at(const View & v, int64_t i, int64_t k) {
+    const size_t size = v.type == GGML_TYPE_BF16 ? 2 : 4;
+    return static_cast<const char *>(v.data) + (i * v.stride_i + k * v.stride_k) * int64_t(size);
+}
+
+// The micro-kernel: c[32 × cols] (+)= A's panel slice (pairs × 32) · B's columns,
+// B's pair p of column j at b[j·sj + p·sp]: one of sj and sp is 1 (kByColumn:
+// sp = 1, each column's pairs in a row).
+template <bool kByColumn>
+TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int64_t sp, int64_t pairs, float * c, int64_t ldc,
+                         int cols, __mmask16 m0, __mmask16 m1, bool load, const float * bias) {
+    __m512 acc[kCols][2];
+#pragma GCC unroll 12
+    for (int j = 0; j < kCols; j++) {
+        if (load && j < cols) {
+            acc[j][0] = _mm512_maskz_loadu_ps(m0, c + j * ldc);
+            acc[j][1] = _mm512_maskz_loadu_ps(m1, c + j * ldc + 16);
+        } else {
+            acc[j][0] = _mm512_setzero_ps();
+            acc[j][1] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t p = 0; p < pairs; p++) {
+        const __m512bh a0 = (__m512bh)_mm512_loadu_si512(a + p * 32);
+        const __m512bh a1 = (__m512bh)_mm512_loadu_si512(a + p * 32 + 16);
+        const uint32_t * bp = kByColumn ? b + p : b + p * sp;
+#pragma GCC unroll 12
+        for (int j = 0; j < kCols; j++) {
+            const __m512bh bj = (__m512bh)_mm512_set1_epi32(int(kByColumn ? bp[j * sj] : bp[j]));
+            acc[j][0] = _mm512_dpbf16_ps(acc[j][0], a0, bj);
+            acc[j][1] = _mm512_dpbf16_ps(acc[j][1], a1, bj);
+        }
+    }
+    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+    if (bias) {
+        bias0 = _mm512_maskz_loadu_ps(m0, bias);
+        bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+    }
+#pragma GCC unroll 12
+    for (int j = 0; j < kCols; j++) {
+        if (j >= cols) break;
+        _mm512_mask_storeu_ps(c + j * ldc, m0, _mm512_add_ps(acc[j][0], bias0));
+        _mm512_mask_storeu_ps(c + j * ldc + 16, m1, _mm512_add_ps(acc[j][1], bias1));
+    }
+}
+
+// B's columns [j0, j0 + n), pairs [p0, p0 + np), into `out`: by column (out[j·np + p])
+// when B's k is contiguous, else by pair (out[p·width + j], width a multiple of 48).
+// Returns whether it is by column.
+TS_AVX512BF16 bool pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out, int64_t width) {
+    const int64_t k0 = 2 * p0;
+    if (b.stride_i == 1 && b.stride_k != 1) {
+        for (int64_t p = 0; p < np; p++) {
+            const int64_t k = k0 + 2 * p;
+            uint32_t * row = out + p * width;
+            const bool second = k + 1 < b.depth;
+            for (int64_t j = 0; j < width; j += 16) {
+                const int64_t left = std::min<int64_t>(16, n - j);
+                __m512i v = _mm512_setzero_si512();
+                if (left > 0 && k < b.depth) {
+                    const __m256i lo = load16_bf16(at(b, j0 + j, k), b.type, left);
+                    const __m256i hi = second ? load16_bf16(at(b, j0 + j, k + 1), b.type, left) : _mm256_setzero_si256();
+                    v = interleave(lo, hi);
+                }
+                _mm512_storeu_si512(row + j, v);
+            }
+        }
+        return false;
+    }
+    const int64_t cols = (n + kCols - 1) / kCols * kCols;
+    for (int64_t j = 0; j < cols; j++) {
+        uint32_t * col = out + j * np;
+        if (j >= n) {
+            std::memset(col, 0, size_t(np) * 4);
+            continue;
+        }
+        if (b.stride_k == 1) {
+            for (int64_t p = 0; p < np; p += 16) {
+                const __m512i v = load16_pairs(at(b, j0 + j, k0 + 2 * p), b.type, std::min<int64_t>(b.depth - (k0 + 2 * p), 2 * (np - p)));
+                if (np - p >= 16) _mm512_storeu_si512(col + p, v);
+                else _mm512_mask_storeu_epi32(col + p, mask16(np - p), v);
+            }
+        } else {
+            for (int64_t p = 0; p < np; p++) col[p] = pair(b, j0 + j, p0 + p);
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+bool supported() {
+    static const bool yes = [] {
+        const char * off = std::getenv("TWEETSMITH_NO_BF16_GEMM");
+        if (off && *off && std::string(off) != "0") return false;
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bf16");
+    }();
+    return yes;
+}
+
+TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end) {
+    const int64_t pairs = (a.depth + 1) / 2;
+    for (int64_t panel = begin; panel < end; panel++) {
+        uint32_t * out = reinterpret_cast<uint32_t *>(packed) + panel * pairs * kPanel;
+        const int64_t i0 = panel * kPanel, rows = std::min<int64_t>(kPanel, a.rows - i0);
+        if (a.stride_i == 1 && a.stride_k != 1) {
+            // rows along i contiguous: two rows of k interleaved, 16 i at a time
+            for (int64_t p = 0; p < pairs; p++) {
+                const int64_t k = 2 * p;
+                for (int64_t h = 0; h < kPanel; h += 16) {
+                    const int64_t left = rows - h;
+                    __m512i v = _mm512_setzero_si512();
+                    if (left > 0) {
+                        const __m256i lo = load16_bf16(at(a, i0 + h, k), a.type, left);
+                        const __m256i hi = k + 1 < a.depth ? load16_bf16(at(a, i0 + h, k + 1), a.type, left) : _mm256_setzero_si256();
+                        v = interleave(lo, hi);
+                    }
+                    _mm512_storeu_si512(out + p * kPanel + h, v);
+                }
+            }
+        } else if (a.stride_k == 1) {
+            // each row's pairs contiguous: 16 pairs of a row at a time, spread over the panel
+            alignas(64) uint32_t tmp[16];
+            for (int64_t r = 0; r < kPanel; r++) {
+                for (int64_t p = 0; p < pairs; p += 16) {
+                    const int64_t count = std::min<int64_t>(16, pairs - p);
+                    if (r < rows) _mm512_store_si512(tmp, load16_pairs(at(a, i0 + r, 2 * p), a.type, a.depth - 2 * p));
+                    else std::memset(tmp, 0, sizeof tmp);
+                    for (int64_t q = 0; q < count; q++) out[(p + q) * kPanel + r] = tmp[q];
+                }
+            }
+        } else {
+            for (int64_t p = 0; p < pairs; p++)
+                for (int64_t r = 0; r < kPanel; r++) out[p * kPanel + r] = pair(a, i0 + r, p);
+        }
+    }
+}
+
+TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+                            int64_t j_end, bool accumulate, const float * bias) {
+    if (j_begin >= j_end || m <= 0) return;
+    const int64_t pairs = (k + 1) / 2, n_panels = panels(m);
+    thread_local std::vector<uint32_t> scratch;
+    const size_t need = size_t(kBlockCols) * size_t(kDepthPairs);
+    if (scratch.size() < need) scratch.resize(need);
+    const uint32_t * a_all = reinterpret_cast<const uint32_t *>(a_packed);
+    for (int64_t j0 = j_begin; j0 < j_end; j0 += kBlockCols) {
+        const int64_t n = std::min(kBlockCols, j_end - j0);
+        for (int64_t p0 = 0; p0 < std::max<int64_t>(pairs, 1); p0 += kDepthPairs) {
+            const int64_t np = std::min(kDepthPairs, pairs - p0);
+            const bool by_column = np > 0 ? pack_b(b, j0, n, p0, np, scratch.data(), kBlockCols) : true;
+            const bool load = accumulate || p0 > 0;
+            const bool last = p0 + kDepthPairs >= pairs;
+            for (int64_t panel = 0; panel < n_panels; panel++) {
+                const uint32_t * a = a_all + (panel * pairs + p0) * kPanel;
+                const int64_t i0 = panel * kPanel;
+                const __mmask16 m0 = mask16(m - i0), m1 = mask16(m - i0 - 16);
+                const float * bias_here = last && bias ? bias + i0 : nullptr;
+                for (int64_t j = 0; j < n; j += kCols) {
+                    float * cj = c + (j0 + j) * ldc + i0;
+                    const int cols = int(std::min<int64_t>(kCols, n - j));
+                    if (by_column) micro<true>(a, scratch.data() + j * np, np, 1, np, cj, ldc, cols, m0, m1, load, bias_here);
+                    else micro<false>(a, scratch.data() + j, 1, kBlockCols, np, cj, ldc, cols, m0, m1, load, bias_here);
+                }
+            }
+        }
+    }
+}
+
+#endif
+
+}  // namespace tweetsmith::bf16_gemm

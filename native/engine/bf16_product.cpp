@@ -1,0 +1,121 @@
+#include "bf16_product.h"
+
+#include "bf16_gemm.h"
+
+#include <ggml-cpu.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace tweetsmith {
+namespace {
+
+bool viewable(const ggml_tensor * t) {
+    if (t->type != GGML_TYPE_F32 && t->type != GGML_TYPE_BF16) return false;
+    const size_t size = ggml_type_size(t->type);
+    for (int d = 0; d < 4; d++)
+        if (t->nb[d] % size != 0) return false;
+    return true;
+}
+
+// batch `index` (over ne2·ne3) of t as a bf16_gemm view: rows along ne1, depth along ne0
+bf16_gemm::View view_of(const ggml_tensor * t, int64_t index) {
+    const size_t size = ggml_type_size(t->type);
+    const int64_t i2 = index % t->ne[2], i3 = index / t->ne[2];
+    bf16_gemm::View v;
+    v.data = static_cast<const char *>(t->data) + i2 * t->nb[2] + i3 * t->nb[3];
+    v.type = t->type;
+    v.rows = t->ne[1];
+    v.depth = t->ne[0];
+    v.stride_i = int64_t(t->nb[1] / size);
+    v.stride_k = int64_t(t->nb[0] / size);
+    return v;
+}
+
+int64_t batches(const ggml_tensor * t) { return t->ne[2] * t->ne[3]; }
+
+// dst: the packed panels of every batch of src[0], one after another; threads split the panels
+void pack_node(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * a = dst->src[0];
+    const int64_t per_batch = bf16_gemm::packed_size(a->ne[1], a->ne[0]);
+    const int64_t panels = bf16_gemm::panels(a->ne[1]), total = panels * batches(a);
+    const int64_t share = (total + nth - 1) / nth;
+    const int64_t begin = std::min(total, share * ith), end = std::min(total, begin + share);
+    for (int64_t job = begin; job < end;) {
+        const int64_t batch = job / panels, first = job % panels, last = std::min(panels, first + (end - job));
+        bf16_gemm::pack(view_of(a, batch), static_cast<uint16_t *>(dst->data) + batch * per_batch, first, last);
+        job += last - first;
+    }
+}
+
+// dst [M, N, batch] = packed src[0] (M rows of depth K) · src[1] [K, N, batch] (+ src[2] [M]);
+// threads split the columns of each batch, in whole micro-kernel blocks
+void product_node(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * packed = dst->src[0];
+    const ggml_tensor * b = dst->src[1];
+    const ggml_tensor * bias = dst->src[2];
+    const int64_t M = dst->ne[0], N = dst->ne[1], K = b->ne[0];
+    const int64_t per_batch = bf16_gemm::packed_size(M, K);
+    const int64_t n_batches = batches(b);
+    // whole batches per thread where there are enough of them, else a share of each one's columns
+    const bool split_batches = n_batches >= 2 * nth;
+    for (int64_t batch = 0; batch < n_batches; batch++) {
+        if (split_batches && batch % nth != ith) continue;
+        int64_t begin = 0, end = N;
+        if (!split_batches) {
+            const int64_t share = (N + nth - 1) / nth;
+            const int64_t aligned = (share + 11) / 12 * 12;
+            begin = std::min(N, aligned * ith);
+            end = std::min(N, begin + aligned);
+        }
+        const int64_t i2 = batch % dst->ne[2], i3 = batch / dst->ne[2];
+        float * c = reinterpret_cast<float *>(static_cast<char *>(dst->data) + i2 * dst->nb[2] + i3 * dst->nb[3]);
+        bf16_gemm::multiply(static_cast<const uint16_t *>(packed->data) + batch * per_batch, M, K, view_of(b, batch), c,
+                            int64_t(dst->nb[1] / sizeof(float)), begin, end, false,
+                            bias ? static_cast<const float *>(bias->data) : nullptr);
+    }
+}
+
+}  // namespace
+
+ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, ggml_tensor * bias) {
+    if (!bf16_gemm::supported() || !viewable(a) || !viewable(b)) return nullptr;
+    if (a->ne[0] != b->ne[0] || a->ne[2] != b->ne[2] || a->ne[3] != b->ne[3]) return nullptr;
+    if (bias && (bias->type != GGML_TYPE_F32 || !ggml_is_contiguous(bias) || ggml_nelements(bias) != a->ne[1])) return nullptr;
+    const int64_t size = bf16_gemm::packed_size(a->ne[1], a->ne[0]) * batches(a);
+    ggml_tensor * pack_args[] = {a};
+    ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_BF16, size, 1, 1, 1, pack_args, 1, pack_node, GGML_N_TASKS_MAX, nullptr);
+    ggml_tensor * args[] = {packed, b, bias};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], b->ne[2], b->ne[3], args, bias ? 3 : 2, product_node,
+                          GGML_N_TASKS_MAX, nullptr);
+}
+
+std::vector<float> bf16_product_check(const float * a, const float * b, int64_t m, int64_t n, int64_t k, bool a_transposed,
+                                      bool b_transposed, bool b_bf16, int threads) {
+    if (!bf16_gemm::supported()) return {};
+    const size_t bytes = size_t(m * k + n * k + m * n) * sizeof(float) * 2 + size_t(bf16_gemm::packed_size(m, k)) * 2 + (4 << 20);
+    ggml_init_params params = {bytes, nullptr, false};
+    ggml_context * ctx = ggml_init(params);
+    if (!ctx) return {};
+    // stored [k, m] (k contiguous), or [m, k] and seen through a transposed view
+    ggml_tensor * ta = a_transposed ? ggml_new_tensor_2d(ctx, GGML_TYPE_F32, m, k) : ggml_new_tensor_2d(ctx, GGML_TYPE_F32, k, m);
+    std::memcpy(ta->data, a, size_t(m * k) * sizeof(float));
+    const ggml_type btype = b_bf16 ? GGML_TYPE_BF16 : GGML_TYPE_F32;
+    ggml_tensor * tb = b_transposed ? ggml_new_tensor_2d(ctx, btype, n, k) : ggml_new_tensor_2d(ctx, btype, k, n);
+    if (b_bf16) ggml_fp32_to_bf16_row(b, static_cast<ggml_bf16_t *>(tb->data), n * k);
+    else std::memcpy(tb->data, b, size_t(n * k) * sizeof(float));
+    ggml_tensor * y = bf16_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb);
+    std::vector<float> out;
+    if (y) {
+        ggml_cgraph * gf = ggml_new_graph(ctx);
+        ggml_build_forward_expand(gf, y);
+        if (ggml_graph_compute_with_ctx(ctx, gf, threads) == GGML_STATUS_SUCCESS) {
+            out.resize(size_t(m * n));
+            std::memcpy(out.data(), y->data, out.size() * sizeof(float));
+        }
+    }
+    ggml_free(ctx);
+    return out;
+}
+
+}  // namespace tweetsmith
