@@ -3,7 +3,8 @@
 // here: the inputs rounded to bf16 (nearest even), the products summed in f64. Its
 // f32 accumulation may differ from that only by f32 rounding of the running sums;
 // shapes that are not multiples of the kernel's tiles (32 rows, 12 columns, blocks
-// of 256 k and 240 columns) check its edges, every operand layout and thread split.
+// of 256 k and 240 columns) check its edges, every operand layout and thread split,
+// and its two epilogues (a bias per row; adding into a matrix in place).
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
 
@@ -36,7 +37,16 @@ interface Case {
   k: number;
 }
 
-function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: { aTransposed: boolean; bTransposed: boolean; bBf16: boolean; threads: number }) {
+interface Layout {
+  aTransposed: boolean;
+  bTransposed: boolean;
+  bBf16: boolean;
+  threads: number;
+  // c = into + A·B, in place (how gradients accumulate), or A·B + bias per row
+  extra?: 'into' | 'bias';
+}
+
+function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Layout) {
   const next = random(m * 7919 + n * 104729 + k);
   // values of mixed sizes, so that rounding to bf16 matters
   const A = Float32Array.from({ length: m * k }, () => next() * (1 + 8 * Math.abs(next())));
@@ -48,14 +58,18 @@ function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: { a
     for (let i = 0; i < rows; i++) for (let kk = 0; kk < k; kk++) out[kk * rows + i] = x[i * k + kk];
     return out;
   };
-  const c = addon.bf16ProductCheck({ a: store(A, m, layout.aTransposed), b: store(B, n, layout.bTransposed), m, n, k, ...layout });
+  const into = layout.extra === 'into' ? Float32Array.from({ length: m * n }, () => 100 * next()) : undefined;
+  const bias = layout.extra === 'bias' ? Float32Array.from({ length: m }, () => 10 * next()) : undefined;
+  const { extra, ...rest } = layout;
+  const c = addon.bf16ProductCheck({ a: store(A, m, layout.aTransposed), b: store(B, n, layout.bTransposed), m, n, k, ...rest, into, bias });
   if (!c) return t.fail('the kernel did not run');
   t.is(c.length, m * n);
   const Ar = A.map(bf16), Br = B.map(bf16);
   let worst = 0, differsFromF32 = false;
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < m; i++) {
-      let exact = 0, magnitude = 0, unrounded = 0;
+      const start = (into ? into[j * m + i] : 0) + (bias ? bias[i] : 0);
+      let exact = start, magnitude = Math.abs(start), unrounded = start;
       for (let kk = 0; kk < k; kk++) {
         const p = Ar[i * k + kk] * Br[j * k + kk];
         exact += p;
@@ -94,5 +108,12 @@ onThisCpu('bf16 product: bf16 operands in memory, and columns split over 2 and 3
     check(t, shape, { aTransposed: false, bTransposed: false, bBf16: true, threads: 2 });
     check(t, shape, { aTransposed: true, bTransposed: true, bBf16: true, threads: 3 });
     check(t, shape, { aTransposed: false, bTransposed: true, bBf16: false, threads: 3 });
+  }
+});
+
+onThisCpu('bf16 product: added into a matrix in place, and with a bias per row', (t) => {
+  for (const shape of SHAPES) {
+    check(t, shape, { aTransposed: true, bTransposed: true, bBf16: false, threads: 2, extra: 'into' });
+    check(t, shape, { aTransposed: false, bTransposed: false, bBf16: false, threads: 2, extra: 'bias' });
   }
 });

@@ -146,6 +146,10 @@ export interface NativeAddon {
     aTransposed?: boolean;
     bTransposed?: boolean;
     bBf16?: boolean;
+    /** [m], added to every column */
+    bias?: Float32Array;
+    /** [n×m]: c = into + the product (the in-place accumulation of gradients) */
+    into?: Float32Array;
     threads?: number;
   }): Float32Array | null;
 }

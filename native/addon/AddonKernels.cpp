@@ -19,9 +19,20 @@ Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info) {
     if (int64_t(a.ElementLength()) != m * k || int64_t(b.ElementLength()) != n * k)
         throw Napi::RangeError::New(env, "a must hold m·k values and b n·k");
     auto flag = [&](const char * key) { return o.Get(key).ToBoolean().Value(); };
+    // an optional Float32Array of `length` values
+    auto optional = [&](const char * key, int64_t length) -> const float * {
+        const Napi::Value v = o.Get(key);
+        if (v.IsUndefined() || v.IsNull()) return nullptr;
+        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+            int64_t(v.As<Napi::Float32Array>().ElementLength()) != length)
+            throw Napi::TypeError::New(env, std::string("option ") + key + " must be a Float32Array of " + std::to_string(length) + " values");
+        return v.As<Napi::Float32Array>().Data();
+    };
+    const float * bias = optional("bias", m);
+    const float * into = optional("into", m * n);
     const int threads = int(integer_option(o, "threads", 1, 1, 64));
     const std::vector<float> c =
-        bf16_product_check(a.Data(), b.Data(), m, n, k, flag("aTransposed"), flag("bTransposed"), flag("bBf16"), threads);
+        bf16_product_check(a.Data(), b.Data(), m, n, k, flag("aTransposed"), flag("bTransposed"), flag("bBf16"), bias, into, threads);
     if (c.empty()) return env.Null();
     return float32_to_js(env, c);
 }

@@ -20,7 +20,8 @@ int64_t packed_size(int64_t rows, int64_t depth) { return panels(rows) * ((depth
 
 bool supported() { return false; }
 void pack(const View &, uint16_t *, int64_t, int64_t) {}
-void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, bool, const float *) {}
+void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const float *, int64_t,
+              const float *) {}
 
 #else
 
@@ -84,18 +85,18 @@ inline const char * at(const View & v, int64_t i, int64_t k) {
     return static_cast<const char *>(v.data) + (i * v.stride_i + k * v.stride_k) * int64_t(size);
 }
 
-// The micro-kernel: c[32 × cols] (+)= A's panel slice (pairs × 32) · B's columns,
-// B's pair p of column j at b[j·sj + p·sp]: one of sj and sp is 1 (kByColumn:
-// sp = 1, each column's pairs in a row).
+// The micro-kernel: c[32 × cols] = init (zeros when null) + A's panel slice
+// (pairs × 32) · B's columns, B's pair p of column j at b[j·sj + p·sp]: one of sj and
+// sp is 1 (kByColumn: sp = 1, each column's pairs in a row).
 template <bool kByColumn>
 TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int64_t sp, int64_t pairs, float * c, int64_t ldc,
-                         int cols, __mmask16 m0, __mmask16 m1, bool load, const float * bias) {
+                         int cols, __mmask16 m0, __mmask16 m1, const float * init, int64_t ldi, const float * bias) {
     __m512 acc[kCols][2];
 #pragma GCC unroll 12
     for (int j = 0; j < kCols; j++) {
-        if (load && j < cols) {
-            acc[j][0] = _mm512_maskz_loadu_ps(m0, c + j * ldc);
-            acc[j][1] = _mm512_maskz_loadu_ps(m1, c + j * ldc + 16);
+        if (init && j < cols) {
+            acc[j][0] = _mm512_maskz_loadu_ps(m0, init + j * ldi);
+            acc[j][1] = _mm512_maskz_loadu_ps(m1, init + j * ldi + 16);
         } else {
             acc[j][0] = _mm512_setzero_ps();
             acc[j][1] = _mm512_setzero_ps();
@@ -220,7 +221,7 @@ TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_
 }
 
 TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-                            int64_t j_end, bool accumulate, const float * bias) {
+                            int64_t j_end, const float * addend, int64_t ld_addend, const float * bias) {
     if (j_begin >= j_end || m <= 0) return;
     const int64_t pairs = (k + 1) / 2, n_panels = panels(m);
     thread_local std::vector<uint32_t> scratch;
@@ -232,7 +233,9 @@ TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, con
         for (int64_t p0 = 0; p0 < std::max<int64_t>(pairs, 1); p0 += kDepthPairs) {
             const int64_t np = std::min(kDepthPairs, pairs - p0);
             const bool by_column = np > 0 ? pack_b(b, j0, n, p0, np, scratch.data(), kBlockCols) : true;
-            const bool load = accumulate || p0 > 0;
+            // the first block of k starts from the addend, the others from c
+            const float * init = p0 > 0 ? c : addend;
+            const int64_t ldi = p0 > 0 ? ldc : ld_addend;
             const bool last = p0 + kDepthPairs >= pairs;
             for (int64_t panel = 0; panel < n_panels; panel++) {
                 const uint32_t * a = a_all + (panel * pairs + p0) * kPanel;
@@ -241,9 +244,10 @@ TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, con
                 const float * bias_here = last && bias ? bias + i0 : nullptr;
                 for (int64_t j = 0; j < n; j += kCols) {
                     float * cj = c + (j0 + j) * ldc + i0;
+                    const float * ij = init ? init + (j0 + j) * ldi + i0 : nullptr;
                     const int cols = int(std::min<int64_t>(kCols, n - j));
-                    if (by_column) micro<true>(a, scratch.data() + j * np, np, 1, np, cj, ldc, cols, m0, m1, load, bias_here);
-                    else micro<false>(a, scratch.data() + j, 1, kBlockCols, np, cj, ldc, cols, m0, m1, load, bias_here);
+                    if (by_column) micro<true>(a, scratch.data() + j * np, np, 1, np, cj, ldc, cols, m0, m1, ij, ldi, bias_here);
+                    else micro<false>(a, scratch.data() + j, 1, kBlockCols, np, cj, ldc, cols, m0, m1, ij, ldi, bias_here);
                 }
             }
         }

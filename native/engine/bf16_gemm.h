@@ -46,10 +46,11 @@ int64_t panels(int64_t rows);
 // Packs panels [begin, end) of a (rounded to nearest even; zeros past its edges).
 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end);
 
-// c(i, j) = Σ_k A(i, k)·B(j, k) (+ c(i, j) when `accumulate`) (+ bias[i] when given),
+// c(i, j) = Σ_k A(i, k)·B(j, k) (+ addend(i, j) when given) (+ bias[i] when given),
 // for the columns j in [j_begin, j_end), every i < m. A: packed by pack() from m rows of
-// depth k; B: a view of depth k. c: f32, element (i, j) at c + j·ldc + i.
+// depth k; B: a view of depth k. c: f32, element (i, j) at c + j·ldc + i; the addend
+// likewise with ld_addend, and it may be c itself (c += A·B).
 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-              int64_t j_end, bool accumulate, const float * bias);
+              int64_t j_end, const float * addend, int64_t ld_addend, const float * bias);
 
 }  // namespace tweetsmith::bf16_gemm

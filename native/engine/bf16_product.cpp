@@ -48,16 +48,14 @@ void pack_node(ggml_tensor * dst, int ith, int nth, void *) {
     }
 }
 
-// dst [M, N, batch] = packed src[0] (M rows of depth K) · src[1] [K, N, batch] (+ src[2] [M]);
-// threads split the columns of each batch, in whole micro-kernel blocks
-void product_node(ggml_tensor * dst, int ith, int nth, void *) {
-    const ggml_tensor * packed = dst->src[0];
-    const ggml_tensor * b = dst->src[1];
-    const ggml_tensor * bias = dst->src[2];
-    const int64_t M = dst->ne[0], N = dst->ne[1], K = b->ne[0];
+// c [M, N, batch] = packed (M rows of depth K) · b [K, N, batch] (+ addend) (+ bias [M]);
+// threads split the columns of each batch, in whole micro-kernel blocks, or whole
+// batches where there are enough of them
+void run_product(const ggml_tensor * c_t, const ggml_tensor * packed, const ggml_tensor * b, const ggml_tensor * addend,
+                 const ggml_tensor * bias, int ith, int nth) {
+    const int64_t M = c_t->ne[0], N = c_t->ne[1], K = b->ne[0];
     const int64_t per_batch = bf16_gemm::packed_size(M, K);
     const int64_t n_batches = batches(b);
-    // whole batches per thread where there are enough of them, else a share of each one's columns
     const bool split_batches = n_batches >= 2 * nth;
     for (int64_t batch = 0; batch < n_batches; batch++) {
         if (split_batches && batch % nth != ith) continue;
@@ -68,30 +66,50 @@ void product_node(ggml_tensor * dst, int ith, int nth, void *) {
             begin = std::min(N, aligned * ith);
             end = std::min(N, begin + aligned);
         }
-        const int64_t i2 = batch % dst->ne[2], i3 = batch / dst->ne[2];
-        float * c = reinterpret_cast<float *>(static_cast<char *>(dst->data) + i2 * dst->nb[2] + i3 * dst->nb[3]);
+        const int64_t i2 = batch % c_t->ne[2], i3 = batch / c_t->ne[2];
+        float * c = reinterpret_cast<float *>(static_cast<char *>(c_t->data) + i2 * c_t->nb[2] + i3 * c_t->nb[3]);
+        const float * add = addend ? reinterpret_cast<const float *>(static_cast<const char *>(addend->data) + i2 * addend->nb[2] +
+                                                                     i3 * addend->nb[3])
+                                   : nullptr;
         bf16_gemm::multiply(static_cast<const uint16_t *>(packed->data) + batch * per_batch, M, K, view_of(b, batch), c,
-                            int64_t(dst->nb[1] / sizeof(float)), begin, end, false,
+                            int64_t(c_t->nb[1] / sizeof(float)), begin, end, add, addend ? int64_t(addend->nb[1] / sizeof(float)) : 0,
                             bias ? static_cast<const float *>(bias->data) : nullptr);
     }
 }
 
+// dst = packed src[0] · src[1] (+ src[2], the bias)
+void product_node(ggml_tensor * dst, int ith, int nth, void *) {
+    run_product(dst, dst->src[0], dst->src[1], nullptr, dst->src[2], ith, nth);
+}
+
+// in place: dst (a view of src[0]) += packed src[1] · src[2]
+void product_into_node(ggml_tensor * dst, int ith, int nth, void *) {
+    run_product(dst, dst->src[1], dst->src[2], dst, nullptr, ith, nth);
+}
+
 }  // namespace
 
-ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, ggml_tensor * bias) {
+ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, ggml_tensor * bias, ggml_tensor * into) {
     if (!bf16_gemm::supported() || !viewable(a) || !viewable(b)) return nullptr;
     if (a->ne[0] != b->ne[0] || a->ne[2] != b->ne[2] || a->ne[3] != b->ne[3]) return nullptr;
     if (bias && (bias->type != GGML_TYPE_F32 || !ggml_is_contiguous(bias) || ggml_nelements(bias) != a->ne[1])) return nullptr;
+    if (into && (into->type != GGML_TYPE_F32 || into->nb[0] != sizeof(float) || into->ne[0] != a->ne[1] || into->ne[1] != b->ne[1] ||
+                 into->ne[2] != b->ne[2] || into->ne[3] != b->ne[3] || bias))
+        return nullptr;
     const int64_t size = bf16_gemm::packed_size(a->ne[1], a->ne[0]) * batches(a);
     ggml_tensor * pack_args[] = {a};
     ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_BF16, size, 1, 1, 1, pack_args, 1, pack_node, GGML_N_TASKS_MAX, nullptr);
+    if (into) {
+        ggml_tensor * args[] = {packed, b};
+        return ggml_custom_inplace(ctx, into, args, 2, product_into_node, GGML_N_TASKS_MAX, nullptr);
+    }
     ggml_tensor * args[] = {packed, b, bias};
     return ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], b->ne[2], b->ne[3], args, bias ? 3 : 2, product_node,
                           GGML_N_TASKS_MAX, nullptr);
 }
 
 std::vector<float> bf16_product_check(const float * a, const float * b, int64_t m, int64_t n, int64_t k, bool a_transposed,
-                                      bool b_transposed, bool b_bf16, int threads) {
+                                      bool b_transposed, bool b_bf16, const float * bias, const float * into, int threads) {
     if (!bf16_gemm::supported()) return {};
     const size_t bytes = size_t(m * k + n * k + m * n) * sizeof(float) * 2 + size_t(bf16_gemm::packed_size(m, k)) * 2 + (4 << 20);
     ggml_init_params params = {bytes, nullptr, false};
@@ -104,7 +122,17 @@ std::vector<float> bf16_product_check(const float * a, const float * b, int64_t 
     ggml_tensor * tb = b_transposed ? ggml_new_tensor_2d(ctx, btype, n, k) : ggml_new_tensor_2d(ctx, btype, k, n);
     if (b_bf16) ggml_fp32_to_bf16_row(b, static_cast<ggml_bf16_t *>(tb->data), n * k);
     else std::memcpy(tb->data, b, size_t(n * k) * sizeof(float));
-    ggml_tensor * y = bf16_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb);
+    ggml_tensor * tbias = nullptr, * tinto = nullptr;
+    if (bias) {
+        tbias = ggml_new_tensor_1d(ctx, GGML_TYPE_F32, m);
+        std::memcpy(tbias->data, bias, size_t(m) * sizeof(float));
+    }
+    if (into) {
+        tinto = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, m, n);
+        std::memcpy(tinto->data, into, size_t(m * n) * sizeof(float));
+    }
+    ggml_tensor * y = bf16_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb,
+                                   tbias, tinto);
     std::vector<float> out;
     if (y) {
         ggml_cgraph * gf = ggml_new_graph(ctx);

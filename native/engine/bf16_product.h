@@ -9,9 +9,12 @@ namespace tweetsmith {
 // plus `bias` [a->ne[1]] (when given) added to every column: the result is
 // f32 [a->ne[1], b->ne[1], b->ne[2], b->ne[3]]. a and b may be any views (a
 // transposed one too) of F32 or BF16 data, with a's batch the same as b's.
+// With `into` (f32, that shape, no bias): into += the product, in place, and the
+// result is a view of into (a gradient accumulated without a separate add).
 // Returns null where the kernels cannot run (the CPU lacks AVX512-BF16, or other
 // types or shapes): the caller then takes ggml's product.
-ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, ggml_tensor * bias = nullptr);
+ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, ggml_tensor * bias = nullptr,
+                           ggml_tensor * into = nullptr);
 
 }  // namespace tweetsmith
 
@@ -23,8 +26,9 @@ namespace tweetsmith {
 // For tests: c[j·m + i] = Σ_k A(i, k)·B(j, k) through bf16_product's graph nodes on
 // `threads` threads, where A(i, k) = a[i·k + k'] (or a[k'·m + i] when a_transposed:
 // a transposed view) and B(j, k) likewise from b (bf16 in memory when b_bf16).
-// Empty where the kernels cannot run on this CPU.
+// With `bias` [m]: added to every column; with `into` [n·m]: the product is added
+// into a copy of it in place. Empty where the kernels cannot run on this CPU.
 std::vector<float> bf16_product_check(const float * a, const float * b, int64_t m, int64_t n, int64_t k, bool a_transposed,
-                                      bool b_transposed, bool b_bf16, int threads);
+                                      bool b_transposed, bool b_bf16, const float * bias, const float * into, int threads);
 
 }  // namespace tweetsmith

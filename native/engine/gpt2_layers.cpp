@@ -18,6 +18,14 @@ ggml_tensor * sum_of_outer_products(Ops & ops, ggml_tensor * a, ggml_tensor * b,
     return ggml_mul_mat(ops.ctx, ops.transposed(a, type), ops.transposed(b, type));
 }
 
+// grad += sum_of_outer_products(a, b), in place in the backend's fast product where
+// it has one (no product tensor, no separate add)
+void accumulate_outer_products(Ops & ops, GradSink & sink, ggml_tensor * grad, ggml_tensor * a, ggml_tensor * b, ggml_type type) {
+    ggml_tensor * into = ops.fast_product(ggml_transpose(ops.ctx, a), ggml_transpose(ops.ctx, b), type, nullptr, sink.current(grad));
+    if (into) sink.record(grad, into);
+    else sink.accumulate(grad, sum_of_outer_products(ops, a, b, type));
+}
+
 float attention_scale(ggml_tensor * q) { return 1.0f / std::sqrt(float(q->ne[0])); }
 
 }  // namespace
@@ -66,7 +74,8 @@ ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_t
     // the fast matrix-matrix path
     ggml_context * ctx = ops.ctx;
     ggml_tensor * x2 = as_rows(ctx, x);
-    ggml_tensor * y = ops.fast_product(w, x2, w->type);
+    ggml_tensor * y = ops.fast_product(w, x2, w->type, b);  // the bias added in the product, where the backend can
+    const bool biased = y != nullptr;
     if (!y) y = ggml_mul_mat(ctx, w, x2);
     if (lora && *lora) {
         ggml_tensor * x_in = lora->mask ? ggml_mul(ctx, x2, lora->mask) : x2;
@@ -74,7 +83,8 @@ ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_t
         y = ggml_add(ctx, y, ggml_scale(ctx, ggml_mul_mat(ctx, lora->w.b, h), lora->scale));  // [out, N]
         if (saved) *saved = {x_in, h};
     }
-    return ggml_add(ctx, ggml_reshape_4d(ctx, y, w->ne[1], x->ne[1], x->ne[2], x->ne[3]), b);
+    y = ggml_reshape_4d(ctx, y, w->ne[1], x->ne[1], x->ne[2], x->ne[3]);
+    return biased ? y : ggml_add(ctx, y, b);
 }
 
 ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml_tensor * x, ggml_tensor * w, ggml_tensor * dw,
@@ -84,7 +94,7 @@ ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml
     ggml_tensor * dy2 = as_rows(ctx, dy);  // [out, N]
     // the products run in the weights' type (bf16 in mixed precision), into f32
     // dW[o][i] = Σ_n dy[n][o] x[n][i]
-    if (dw) sink.accumulate(dw, sum_of_outer_products(ops, x2, dy2, w->type));
+    if (dw) accumulate_outer_products(ops, sink, dw, x2, dy2, w->type);
     if (db) sink.accumulate(db, ops.sum_over_tokens(dy));
     // dx[n][i] = Σ_o dy[n][o] W[o][i]
     ggml_tensor * dx = sum_of_outer_products(ops, w, ggml_transpose(ctx, dy2), w->type);  // [in, N]

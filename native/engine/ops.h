@@ -71,10 +71,13 @@ public:
     virtual ggml_tensor * sum_over_tokens(ggml_tensor * dy) = 0;
     // ggml_mul_mat(a, b) with its operands in `type`, on the backend's own faster
     // product, where it has one for this type and these shapes: a and b may be any
-    // views (transposed ones too, with no copy made). Null where it has none: the
-    // caller then takes ggml_mul_mat (on contiguous copies where needed).
-    virtual ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type) {
-        (void)a, (void)b, (void)type;
+    // views (transposed ones too, with no copy made). `bias` (when given) is added to
+    // every column; with `into` the product is added into that tensor in place and
+    // a view of it returned. Null where it has none: the caller then takes
+    // ggml_mul_mat (on contiguous copies where needed) and adds.
+    virtual ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, ggml_tensor * bias = nullptr,
+                                       ggml_tensor * into = nullptr) {
+        (void)a, (void)b, (void)type, (void)bias, (void)into;
         return nullptr;
     }
     // a contiguous copy of t with its first two dimensions swapped, in `type`
