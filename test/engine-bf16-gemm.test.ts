@@ -44,6 +44,9 @@ interface Layout {
   threads: number;
   // c = into + A·B, in place (how gradients accumulate), or A·B + bias per row
   extra?: 'into' | 'bias';
+  // causal attention's shapes (ProductOptions::Causal): 1: c(i, j) = fill for i > j,
+  // the rest scaled; 2 / 3: B(j, k) is 0 for k > j / k < j, and the kernel may skip it
+  causal?: 1 | 2 | 3;
 }
 
 function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Layout) {
@@ -51,6 +54,9 @@ function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Lay
   // values of mixed sizes, so that rounding to bf16 matters
   const A = Float32Array.from({ length: m * k }, () => next() * (1 + 8 * Math.abs(next())));
   const B = Float32Array.from({ length: n * k }, () => next() * (1 + 8 * Math.abs(next())));
+  for (let j = 0; j < n; j++)
+    for (let kk = 0; kk < k; kk++) if ((layout.causal === 2 && kk > j) || (layout.causal === 3 && kk < j)) B[j * k + kk] = 0;
+  const scale = layout.causal === 1 ? 0.125 : 1;
   // element (i, kk) of A is A[i·k + kk]; stored transposed, at [kk·m + i]
   const store = (x: Float32Array, rows: number, transposed: boolean) => {
     if (!transposed) return x;
@@ -61,13 +67,28 @@ function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Lay
   const into = layout.extra === 'into' ? Float32Array.from({ length: m * n }, () => 100 * next()) : undefined;
   const bias = layout.extra === 'bias' ? Float32Array.from({ length: m }, () => 10 * next()) : undefined;
   const { extra, ...rest } = layout;
-  const c = addon.bf16ProductCheck({ a: store(A, m, layout.aTransposed), b: store(B, n, layout.bTransposed), m, n, k, ...rest, into, bias });
+  const c = addon.bf16ProductCheck({
+    a: store(A, m, layout.aTransposed),
+    b: store(B, n, layout.bTransposed),
+    m,
+    n,
+    k,
+    ...rest,
+    into,
+    bias,
+    scale,
+    fill: -12345,
+  });
   if (!c) return t.fail('the kernel did not run');
   t.is(c.length, m * n);
   const Ar = A.map(bf16), Br = B.map(bf16);
   let worst = 0, differsFromF32 = false;
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < m; i++) {
+      if (layout.causal === 1 && i > j) {
+        if (c[j * m + i] !== -12345) worst = Infinity;
+        continue;
+      }
       const start = (into ? into[j * m + i] : 0) + (bias ? bias[i] : 0);
       let exact = start, magnitude = Math.abs(start), unrounded = start;
       for (let kk = 0; kk < k; kk++) {
@@ -78,14 +99,14 @@ function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Lay
       }
       // f32 rounding of k running sums, each at most the sum of magnitudes
       const bound = (k + 2) * 2 ** -24 * magnitude + 1e-30;
-      const err = Math.abs(c[j * m + i] - exact);
-      worst = Math.max(worst, err / bound);
-      if (Math.abs(c[j * m + i] - unrounded) > bound) differsFromF32 = true;
+      const err = Math.abs(c[j * m + i] - scale * exact);
+      worst = Math.max(worst, err / (scale * bound));
+      if (Math.abs(c[j * m + i] - scale * unrounded) > scale * bound) differsFromF32 = true;
     }
   }
   t.true(worst <= 1, `${m}×${n}×${k} ${JSON.stringify(layout)}: an error ${worst.toFixed(2)}× the f32 rounding bound`);
   // the inputs were rounded to bf16: on data of mixed magnitude, f32 inputs give other sums
-  if (k >= 8) t.true(differsFromF32, 'the product took bf16-rounded inputs');
+  if (k >= 8 && !layout.causal) t.true(differsFromF32, 'the product took bf16-rounded inputs');
 }
 
 const SHAPES: Case[] = [
@@ -115,5 +136,13 @@ onThisCpu('bf16 product: added into a matrix in place, and with a bias per row',
   for (const shape of SHAPES) {
     check(t, shape, { aTransposed: true, bTransposed: true, bBf16: false, threads: 2, extra: 'into' });
     check(t, shape, { aTransposed: false, bTransposed: false, bBf16: false, threads: 2, extra: 'bias' });
+  }
+});
+
+onThisCpu("bf16 product: causal attention's shapes (masked above the diagonal and scaled; sums over k ≤ j or k ≥ j)", (t) => {
+  for (const shape of [...SHAPES, { m: 300, n: 300, k: 64 }, { m: 64, n: 277, k: 277 }]) {
+    check(t, shape, { aTransposed: false, bTransposed: false, bBf16: false, threads: 2, causal: 1 });
+    check(t, shape, { aTransposed: true, bTransposed: false, bBf16: false, threads: 1, causal: 2 });
+    check(t, shape, { aTransposed: true, bTransposed: true, bBf16: false, threads: 3, causal: 3 });
   }
 });

@@ -150,6 +150,11 @@ export interface NativeAddon {
     bias?: Float32Array;
     /** [n×m]: c = into + the product (the in-place accumulation of gradients) */
     into?: Float32Array;
+    /** the product times this (without bias or into) */
+    scale?: number;
+    /** ProductOptions::Causal: 1 masked above the diagonal (with fill), 2 sums k ≤ j, 3 sums k ≥ j */
+    causal?: number;
+    fill?: number;
     threads?: number;
   }): Float32Array | null;
 }

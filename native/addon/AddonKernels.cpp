@@ -32,7 +32,8 @@ Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info) {
     const float * into = optional("into", m * n);
     const int threads = int(integer_option(o, "threads", 1, 1, 64));
     const std::vector<float> c =
-        bf16_product_check(a.Data(), b.Data(), m, n, k, flag("aTransposed"), flag("bTransposed"), flag("bBf16"), bias, into, threads);
+        bf16_product_check(a.Data(), b.Data(), m, n, k, flag("aTransposed"), flag("bTransposed"), flag("bBf16"), bias, into, float(number_option(o, "scale", 1.0)),
+                           int(integer_option(o, "causal", 0, 0, 3)), float(number_option(o, "fill", 0.0)), threads);
     if (c.empty()) return env.Null();
     return float32_to_js(env, c);
 }

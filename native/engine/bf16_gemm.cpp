@@ -20,8 +20,7 @@ int64_t packed_size(int64_t rows, int64_t depth) { return panels(rows) * ((depth
 
 bool supported() { return false; }
 void pack(const View &, uint16_t *, int64_t, int64_t) {}
-void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const float *, int64_t,
-              const float *) {}
+void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &) {}
 
 #else
 
@@ -85,12 +84,22 @@ inline const char * at(const View & v, int64_t i, int64_t k) {
     return static_cast<const char *>(v.data) + (i * v.stride_i + k * v.stride_k) * int64_t(size);
 }
 
+// What the micro-kernel does after its sum, on the last block of k.
+struct TileEnd {
+    bool last = false;
+    float scale = 1.0f;
+    const float * bias = nullptr;  // at the tile's first row
+    bool mask = false;             // rows i > column j get `fill`
+    int64_t diagonal = 0;          // the tile's first column minus its first row
+    float fill = 0.0f;
+};
+
 // The micro-kernel: c[32 × cols] = init (zeros when null) + A's panel slice
 // (pairs × 32) · B's columns, B's pair p of column j at b[j·sj + p·sp]: one of sj and
 // sp is 1 (kByColumn: sp = 1, each column's pairs in a row).
 template <bool kByColumn>
 TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int64_t sp, int64_t pairs, float * c, int64_t ldc,
-                         int cols, __mmask16 m0, __mmask16 m1, const float * init, int64_t ldi, const float * bias) {
+                         int cols, __mmask16 m0, __mmask16 m1, const float * init, int64_t ldi, const TileEnd & end) {
     __m512 acc[kCols][2];
 #pragma GCC unroll 12
     for (int j = 0; j < kCols; j++) {
@@ -113,16 +122,30 @@ TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int
             acc[j][1] = _mm512_dpbf16_ps(acc[j][1], a1, bj);
         }
     }
-    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
-    if (bias) {
-        bias0 = _mm512_maskz_loadu_ps(m0, bias);
-        bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+    if (end.last) {
+        const __m512 scale = _mm512_set1_ps(end.scale), fill = _mm512_set1_ps(end.fill);
+        __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+        if (end.bias) {
+            bias0 = _mm512_maskz_loadu_ps(m0, end.bias);
+            bias1 = _mm512_maskz_loadu_ps(m1, end.bias + 16);
+        }
+#pragma GCC unroll 12
+        for (int j = 0; j < kCols; j++) {
+            acc[j][0] = _mm512_fmadd_ps(acc[j][0], scale, bias0);
+            acc[j][1] = _mm512_fmadd_ps(acc[j][1], scale, bias1);
+            if (end.mask) {
+                // rows 0..d of the tile are at or above column j's diagonal
+                const int64_t d = end.diagonal + j;
+                acc[j][0] = _mm512_mask_blend_ps(mask16(d + 1), fill, acc[j][0]);
+                acc[j][1] = _mm512_mask_blend_ps(mask16(d + 1 - 16), fill, acc[j][1]);
+            }
+        }
     }
 #pragma GCC unroll 12
     for (int j = 0; j < kCols; j++) {
         if (j >= cols) break;
-        _mm512_mask_storeu_ps(c + j * ldc, m0, _mm512_add_ps(acc[j][0], bias0));
-        _mm512_mask_storeu_ps(c + j * ldc + 16, m1, _mm512_add_ps(acc[j][1], bias1));
+        _mm512_mask_storeu_ps(c + j * ldc, m0, acc[j][0]);
+        _mm512_mask_storeu_ps(c + j * ldc + 16, m1, acc[j][1]);
     }
 }
 
@@ -221,33 +244,58 @@ TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_
 }
 
 TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-                            int64_t j_end, const float * addend, int64_t ld_addend, const float * bias) {
+                            int64_t j_end, const Epilogue & e) {
     if (j_begin >= j_end || m <= 0) return;
     const int64_t pairs = (k + 1) / 2, n_panels = panels(m);
     thread_local std::vector<uint32_t> scratch;
     const size_t need = size_t(kBlockCols) * size_t(kDepthPairs);
     if (scratch.size() < need) scratch.resize(need);
     const uint32_t * a_all = reinterpret_cast<const uint32_t *>(a_packed);
+    const __m512 fill = _mm512_set1_ps(e.fill);
     for (int64_t j0 = j_begin; j0 < j_end; j0 += kBlockCols) {
         const int64_t n = std::min(kBlockCols, j_end - j0);
-        for (int64_t p0 = 0; p0 < std::max<int64_t>(pairs, 1); p0 += kDepthPairs) {
+        const int64_t blocks_end = std::max<int64_t>(pairs, 1);
+        for (int64_t p0 = 0; p0 < blocks_end; p0 += kDepthPairs) {
             const int64_t np = std::min(kDepthPairs, pairs - p0);
             const bool by_column = np > 0 ? pack_b(b, j0, n, p0, np, scratch.data(), kBlockCols) : true;
-            // the first block of k starts from the addend, the others from c
-            const float * init = p0 > 0 ? c : addend;
-            const int64_t ldi = p0 > 0 ? ldc : ld_addend;
-            const bool last = p0 + kDepthPairs >= pairs;
+            const bool last = p0 + kDepthPairs >= blocks_end;
             for (int64_t panel = 0; panel < n_panels; panel++) {
                 const uint32_t * a = a_all + (panel * pairs + p0) * kPanel;
                 const int64_t i0 = panel * kPanel;
                 const __mmask16 m0 = mask16(m - i0), m1 = mask16(m - i0 - 16);
-                const float * bias_here = last && bias ? bias + i0 : nullptr;
                 for (int64_t j = 0; j < n; j += kCols) {
-                    float * cj = c + (j0 + j) * ldc + i0;
-                    const float * ij = init ? init + (j0 + j) * ldi + i0 : nullptr;
+                    const int64_t jt = j0 + j;  // the tile's first column
                     const int cols = int(std::min<int64_t>(kCols, n - j));
-                    if (by_column) micro<true>(a, scratch.data() + j * np, np, 1, np, cj, ldc, cols, m0, m1, ij, ldi, bias_here);
-                    else micro<false>(a, scratch.data() + j, 1, kBlockCols, np, cj, ldc, cols, m0, m1, ij, ldi, bias_here);
+                    float * cj = c + jt * ldc + i0;
+                    if (e.causal == Causal::kMaskAbove && i0 > jt + cols - 1) {
+                        // wholly above the diagonal
+                        if (p0 == 0)
+                            for (int q = 0; q < cols; q++) {
+                                _mm512_mask_storeu_ps(cj + q * ldc, m0, fill);
+                                _mm512_mask_storeu_ps(cj + q * ldc + 16, m1, fill);
+                            }
+                        continue;
+                    }
+                    // the pairs of k this tile sums, within this block
+                    int64_t lo = p0, hi = p0 + std::max<int64_t>(np, 0);
+                    if (e.causal == Causal::kDepthToColumn) hi = std::min(hi, (jt + cols - 1) / 2 + 1);
+                    if (e.causal == Causal::kDepthFromColumn) lo = std::max(lo, jt / 2);
+                    const int64_t count = std::max<int64_t>(0, hi - lo);
+                    if (count == 0 && p0 > 0 && !last) continue;
+                    // the first block of k starts from the addend, the others from c
+                    const float * init = p0 > 0 ? cj : e.addend ? e.addend + jt * e.ld_addend + i0 : nullptr;
+                    const int64_t ldi = p0 > 0 ? ldc : e.ld_addend;
+                    TileEnd end;
+                    end.last = last;
+                    end.scale = e.scale;
+                    end.bias = e.bias ? e.bias + i0 : nullptr;
+                    end.mask = e.causal == Causal::kMaskAbove && i0 + kPanel - 1 > jt;
+                    end.diagonal = jt - i0;
+                    end.fill = e.fill;
+                    const int64_t off = count > 0 ? lo - p0 : 0;
+                    const uint32_t * at_a = a + off * kPanel;
+                    if (by_column) micro<true>(at_a, scratch.data() + j * np + off, np, 1, count, cj, ldc, cols, m0, m1, init, ldi, end);
+                    else micro<false>(at_a, scratch.data() + j + off * kBlockCols, 1, kBlockCols, count, cj, ldc, cols, m0, m1, init, ldi, end);
                 }
             }
         }

@@ -46,11 +46,29 @@ int64_t panels(int64_t rows);
 // Packs panels [begin, end) of a (rounded to nearest even; zeros past its edges).
 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end);
 
-// c(i, j) = Σ_k A(i, k)·B(j, k) (+ addend(i, j) when given) (+ bias[i] when given),
-// for the columns j in [j_begin, j_end), every i < m. A: packed by pack() from m rows of
-// depth k; B: a view of depth k. c: f32, element (i, j) at c + j·ldc + i; the addend
-// likewise with ld_addend, and it may be c itself (c += A·B).
+// Causal attention's products, which need only part of the result or of the sum
+// (the rest is known: masked, or multiplied by probabilities that are exactly 0):
+enum class Causal {
+    kNone,
+    kMaskAbove,        // c(i, j) = fill where i > j (a key after the query), not computed
+    kDepthToColumn,    // column j sums k ≤ j only (B(j, k) = 0 for k > j)
+    kDepthFromColumn,  // column j sums k ≥ j only (B(j, k) = 0 for k < j)
+};
+
+struct Epilogue {
+    const float * addend = nullptr;  // c = addend + A·B (addend may be c itself: c += A·B)
+    int64_t ld_addend = 0;
+    const float * bias = nullptr;  // + bias[i]
+    float scale = 1.0f;            // the whole sum times scale (used without addend and bias)
+    Causal causal = Causal::kNone;
+    float fill = 0.0f;  // kMaskAbove's value above the diagonal
+};
+
+// c(i, j) = scale·(addend(i, j) + Σ_k A(i, k)·B(j, k)) + bias[i] as `e` asks, for the
+// columns j in [j_begin, j_end), every i < m. A: packed by pack() from m rows of depth
+// k; B: a view of depth k. c: f32, element (i, j) at c + j·ldc + i (the addend likewise
+// with ld_addend).
 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-              int64_t j_end, const float * addend, int64_t ld_addend, const float * bias);
+              int64_t j_end, const Epilogue & e);
 
 }  // namespace tweetsmith::bf16_gemm

@@ -1,6 +1,7 @@
 #include "bf16_product.h"
 
 #include "bf16_gemm.h"
+#include "ggml-impl.h"  // ggml_custom_op_params: what ggml keeps at the start of a custom node's op_params
 
 #include <ggml-cpu.h>
 
@@ -48,11 +49,28 @@ void pack_node(ggml_tensor * dst, int ith, int nth, void *) {
     }
 }
 
+// The epilogue's numbers, kept in the node's op_params after ggml's custom-op record.
+struct NodeExtras {
+    float scale;
+    int32_t causal;
+    float fill;
+};
+constexpr size_t kExtrasAt = 32;
+static_assert(sizeof(ggml_custom_op_params) <= kExtrasAt && kExtrasAt + sizeof(NodeExtras) <= GGML_MAX_OP_PARAMS,
+              "the node's op_params hold ggml's custom-op record and the epilogue's numbers");
+
+NodeExtras extras_of(const ggml_tensor * node) {
+    NodeExtras x;
+    std::memcpy(&x, reinterpret_cast<const char *>(node->op_params) + kExtrasAt, sizeof x);
+    return x;
+}
+
 // c [M, N, batch] = packed (M rows of depth K) · b [K, N, batch] (+ addend) (+ bias [M]);
 // threads split the columns of each batch, in whole micro-kernel blocks, or whole
 // batches where there are enough of them
 void run_product(const ggml_tensor * c_t, const ggml_tensor * packed, const ggml_tensor * b, const ggml_tensor * addend,
                  const ggml_tensor * bias, int ith, int nth) {
+    const NodeExtras x = extras_of(c_t);
     const int64_t M = c_t->ne[0], N = c_t->ne[1], K = b->ne[0];
     const int64_t per_batch = bf16_gemm::packed_size(M, K);
     const int64_t n_batches = batches(b);
@@ -71,9 +89,15 @@ void run_product(const ggml_tensor * c_t, const ggml_tensor * packed, const ggml
         const float * add = addend ? reinterpret_cast<const float *>(static_cast<const char *>(addend->data) + i2 * addend->nb[2] +
                                                                      i3 * addend->nb[3])
                                    : nullptr;
+        bf16_gemm::Epilogue e;
+        e.addend = add;
+        e.ld_addend = addend ? int64_t(addend->nb[1] / sizeof(float)) : 0;
+        e.bias = bias ? static_cast<const float *>(bias->data) : nullptr;
+        e.scale = x.scale;
+        e.causal = bf16_gemm::Causal(x.causal);
+        e.fill = x.fill;
         bf16_gemm::multiply(static_cast<const uint16_t *>(packed->data) + batch * per_batch, M, K, view_of(b, batch), c,
-                            int64_t(c_t->nb[1] / sizeof(float)), begin, end, add, addend ? int64_t(addend->nb[1] / sizeof(float)) : 0,
-                            bias ? static_cast<const float *>(bias->data) : nullptr);
+                            int64_t(c_t->nb[1] / sizeof(float)), begin, end, e);
     }
 }
 
@@ -89,27 +113,38 @@ void product_into_node(ggml_tensor * dst, int ith, int nth, void *) {
 
 }  // namespace
 
-ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, ggml_tensor * bias, ggml_tensor * into) {
+ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
+    static_assert(int(ProductOptions::Causal::kMaskAbove) == int(bf16_gemm::Causal::kMaskAbove) &&
+                      int(ProductOptions::Causal::kDepthFromColumn) == int(bf16_gemm::Causal::kDepthFromColumn),
+                  "the two enumerations agree");
     if (!bf16_gemm::supported() || !viewable(a) || !viewable(b)) return nullptr;
     if (a->ne[0] != b->ne[0] || a->ne[2] != b->ne[2] || a->ne[3] != b->ne[3]) return nullptr;
+    ggml_tensor * bias = o.bias, * into = o.into;
     if (bias && (bias->type != GGML_TYPE_F32 || !ggml_is_contiguous(bias) || ggml_nelements(bias) != a->ne[1])) return nullptr;
     if (into && (into->type != GGML_TYPE_F32 || into->nb[0] != sizeof(float) || into->ne[0] != a->ne[1] || into->ne[1] != b->ne[1] ||
                  into->ne[2] != b->ne[2] || into->ne[3] != b->ne[3] || bias))
         return nullptr;
+    if ((into || bias) && o.scale != 1.0f) return nullptr;
     const int64_t size = bf16_gemm::packed_size(a->ne[1], a->ne[0]) * batches(a);
     ggml_tensor * pack_args[] = {a};
     ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_BF16, size, 1, 1, 1, pack_args, 1, pack_node, GGML_N_TASKS_MAX, nullptr);
+    ggml_tensor * result;
     if (into) {
         ggml_tensor * args[] = {packed, b};
-        return ggml_custom_inplace(ctx, into, args, 2, product_into_node, GGML_N_TASKS_MAX, nullptr);
+        result = ggml_custom_inplace(ctx, into, args, 2, product_into_node, GGML_N_TASKS_MAX, nullptr);
+    } else {
+        ggml_tensor * args[] = {packed, b, bias};
+        result = ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], b->ne[2], b->ne[3], args, bias ? 3 : 2, product_node,
+                                GGML_N_TASKS_MAX, nullptr);
     }
-    ggml_tensor * args[] = {packed, b, bias};
-    return ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], b->ne[2], b->ne[3], args, bias ? 3 : 2, product_node,
-                          GGML_N_TASKS_MAX, nullptr);
+    const NodeExtras x = {o.scale, int32_t(o.causal), o.fill};
+    std::memcpy(reinterpret_cast<char *>(result->op_params) + kExtrasAt, &x, sizeof x);
+    return result;
 }
 
 std::vector<float> bf16_product_check(const float * a, const float * b, int64_t m, int64_t n, int64_t k, bool a_transposed,
-                                      bool b_transposed, bool b_bf16, const float * bias, const float * into, int threads) {
+                                      bool b_transposed, bool b_bf16, const float * bias, const float * into, float scale,
+                                      int causal, float fill, int threads) {
     if (!bf16_gemm::supported()) return {};
     const size_t bytes = size_t(m * k + n * k + m * n) * sizeof(float) * 2 + size_t(bf16_gemm::packed_size(m, k)) * 2 + (4 << 20);
     ggml_init_params params = {bytes, nullptr, false};
@@ -131,8 +166,13 @@ std::vector<float> bf16_product_check(const float * a, const float * b, int64_t 
         tinto = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, m, n);
         std::memcpy(tinto->data, into, size_t(m * n) * sizeof(float));
     }
-    ggml_tensor * y = bf16_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb,
-                                   tbias, tinto);
+    ProductOptions o;
+    o.bias = tbias;
+    o.into = tinto;
+    o.scale = scale;
+    o.causal = ProductOptions::Causal(causal);
+    o.fill = fill;
+    ggml_tensor * y = bf16_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb, o);
     std::vector<float> out;
     if (y) {
         ggml_cgraph * gf = ggml_new_graph(ctx);

@@ -35,9 +35,9 @@ public:
     // mixed precision's products (bf16_gemm.h), where the CPU has AVX512-BF16; not for
     // a few columns (sampling's decode steps), where packing the weights would cost
     // more than the product
-    ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, ggml_tensor * bias, ggml_tensor * into) override {
+    ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, const ProductOptions & o) override {
         if (type != GGML_TYPE_BF16 || b->ne[1] * b->ne[2] * b->ne[3] < 128) return nullptr;
-        return bf16_product(ctx, a, b, bias, into);
+        return bf16_product(ctx, a, b, o);
     }
     // ggml's generic copy of a transposed view walks one element at a time
     ggml_tensor * transposed(ggml_tensor * t, ggml_type type) override {
