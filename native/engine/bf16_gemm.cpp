@@ -79,6 +79,30 @@ TS_AVX512BF16 inline __m512i interleave(__m256i a, __m256i b) {
     return _mm512_or_si512(_mm512_cvtepu16_epi32(a), _mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
 }
 
+// r[i][j] = r[j][i] for 16 vectors of 16 (32-bit) lanes
+TS_AVX512BF16 inline void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int h = 0; h < 16; h += 8)
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0xdd);
+        }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
 inline const char * at(const View & v, int64_t i, int64_t k) {
     const size_t size = v.type == GGML_TYPE_BF16 ? 2 : 4;
     return static_cast<const char *>(v.data) + (i * v.stride_i + k * v.stride_k) * int64_t(size);
@@ -226,14 +250,15 @@ TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_
                 }
             }
         } else if (a.stride_k == 1) {
-            // each row's pairs contiguous: 16 pairs of a row at a time, spread over the panel
-            alignas(64) uint32_t tmp[16];
-            for (int64_t r = 0; r < kPanel; r++) {
+            // each row's pairs contiguous: 16 rows × 16 pairs at a time, transposed in registers
+            for (int64_t h = 0; h < kPanel; h += 16) {
                 for (int64_t p = 0; p < pairs; p += 16) {
+                    __m512i r[16];
+                    for (int q = 0; q < 16; q++)
+                        r[q] = h + q < rows ? load16_pairs(at(a, i0 + h + q, 2 * p), a.type, a.depth - 2 * p) : _mm512_setzero_si512();
+                    transpose16(r);
                     const int64_t count = std::min<int64_t>(16, pairs - p);
-                    if (r < rows) _mm512_store_si512(tmp, load16_pairs(at(a, i0 + r, 2 * p), a.type, a.depth - 2 * p));
-                    else std::memset(tmp, 0, sizeof tmp);
-                    for (int64_t q = 0; q < count; q++) out[(p + q) * kPanel + r] = tmp[q];
+                    for (int64_t q = 0; q < count; q++) _mm512_storeu_si512(out + (p + q) * kPanel + h, r[q]);
                 }
             }
         } else {

@@ -35,6 +35,20 @@ bf16_gemm::View view_of(const ggml_tensor * t, int64_t index) {
 
 int64_t batches(const ggml_tensor * t) { return t->ne[2] * t->ne[3]; }
 
+// A bf16 copy of an f32 tensor made by ggml_cast (mixed precision's weights, see
+// gpt2_forward) is packed from the f32 original instead, or a transposed view of
+// it from a transposed view of the original: the pack rounds to nearest even as
+// the copy does, and the copy, used by nothing else, then never runs.
+bool is_bf16_cast(const ggml_tensor * t) {
+    return t->op == GGML_OP_CPY && t->type == GGML_TYPE_BF16 && t->src[1] == t && t->src[0] && t->src[0]->type == GGML_TYPE_F32 &&
+           ggml_is_contiguous(t->src[0]) && ggml_are_same_shape(t, t->src[0]);
+}
+ggml_tensor * before_cast(ggml_context * ctx, ggml_tensor * t) {
+    if (is_bf16_cast(t)) return t->src[0];
+    if (t->op == GGML_OP_TRANSPOSE && t->src[0] && is_bf16_cast(t->src[0])) return ggml_transpose(ctx, t->src[0]->src[0]);
+    return t;
+}
+
 // dst: the packed panels of every batch of src[0], one after another; threads split the panels
 void pack_node(ggml_tensor * dst, int ith, int nth, void *) {
     const ggml_tensor * a = dst->src[0];
@@ -118,6 +132,7 @@ ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b,
                       int(ProductOptions::Causal::kDepthFromColumn) == int(bf16_gemm::Causal::kDepthFromColumn),
                   "the two enumerations agree");
     if (!bf16_gemm::supported() || !viewable(a) || !viewable(b)) return nullptr;
+    a = before_cast(ctx, a);
     if (a->ne[0] != b->ne[0] || a->ne[2] != b->ne[2] || a->ne[3] != b->ne[3]) return nullptr;
     ggml_tensor * bias = o.bias, * into = o.into;
     if (bias && (bias->type != GGML_TYPE_F32 || !ggml_is_contiguous(bias) || ggml_nelements(bias) != a->ne[1])) return nullptr;
