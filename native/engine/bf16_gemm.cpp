@@ -231,25 +231,38 @@ bool supported() {
 
 TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end) {
     const int64_t pairs = (a.depth + 1) / 2;
+    if (a.stride_i == 1 && a.stride_k != 1) {
+        // rows along i contiguous: two rows of k interleaved, 16 i at a time, for a
+        // group of panels at once, so that each row of k is read in runs of 1 KiB
+        // (panel by panel, every row would be a 128-byte read a page or more from the last)
+        constexpr int64_t kGroup = 8;
+        for (int64_t g = begin; g < end; g += kGroup) {
+            const int64_t g_end = std::min(end, g + kGroup);
+            for (int64_t p = 0; p < pairs; p++) {
+                const int64_t k = 2 * p;
+                for (int64_t panel = g; panel < g_end; panel++) {
+                    uint32_t * out = reinterpret_cast<uint32_t *>(packed) + panel * pairs * kPanel;
+                    const int64_t i0 = panel * kPanel, rows = std::min<int64_t>(kPanel, a.rows - i0);
+                    for (int64_t h = 0; h < kPanel; h += 16) {
+                        const int64_t left = rows - h;
+                        __m512i v = _mm512_setzero_si512();
+                        if (left > 0) {
+                            const __m256i lo = load16_bf16(at(a, i0 + h, k), a.type, left);
+                            const __m256i hi =
+                                k + 1 < a.depth ? load16_bf16(at(a, i0 + h, k + 1), a.type, left) : _mm256_setzero_si256();
+                            v = interleave(lo, hi);
+                        }
+                        _mm512_storeu_si512(out + p * kPanel + h, v);
+                    }
+                }
+            }
+        }
+        return;
+    }
     for (int64_t panel = begin; panel < end; panel++) {
         uint32_t * out = reinterpret_cast<uint32_t *>(packed) + panel * pairs * kPanel;
         const int64_t i0 = panel * kPanel, rows = std::min<int64_t>(kPanel, a.rows - i0);
-        if (a.stride_i == 1 && a.stride_k != 1) {
-            // rows along i contiguous: two rows of k interleaved, 16 i at a time
-            for (int64_t p = 0; p < pairs; p++) {
-                const int64_t k = 2 * p;
-                for (int64_t h = 0; h < kPanel; h += 16) {
-                    const int64_t left = rows - h;
-                    __m512i v = _mm512_setzero_si512();
-                    if (left > 0) {
-                        const __m256i lo = load16_bf16(at(a, i0 + h, k), a.type, left);
-                        const __m256i hi = k + 1 < a.depth ? load16_bf16(at(a, i0 + h, k + 1), a.type, left) : _mm256_setzero_si256();
-                        v = interleave(lo, hi);
-                    }
-                    _mm512_storeu_si512(out + p * kPanel + h, v);
-                }
-            }
-        } else if (a.stride_k == 1) {
+        if (a.stride_k == 1) {
             // each row's pairs contiguous: 16 rows × 16 pairs at a time, transposed in registers
             for (int64_t h = 0; h < kPanel; h += 16) {
                 for (int64_t p = 0; p < pairs; p += 16) {
