@@ -199,7 +199,8 @@ ggml_tensor * output_logits(Ops & ops, ggml_tensor * w, ggml_tensor * x) {
 }
 
 ggml_tensor * lm_head_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w_out, int64_t vocab_size) {
-    ggml_tensor * all = ggml_mul_mat(ops.ctx, w_out, as_rows(ops.ctx, x));  // [Vp, rows]
+    ggml_tensor * all = ops.fast_product(w_out, as_rows(ops.ctx, x), w_out->type);  // [Vp, rows]
+    if (!all) all = ggml_mul_mat(ops.ctx, w_out, as_rows(ops.ctx, x));
     if (all->ne[0] == vocab_size) return all;
     return ggml_view_2d(ops.ctx, all, vocab_size, all->ne[1], all->nb[1], 0);
 }
@@ -210,11 +211,20 @@ ggml_tensor * lm_head_backward(Ops & ops, GradSink & sink, ggml_tensor * dlogits
     if (dwte) {
         const int64_t C = dwte->ne[0], V = dwte->ne[1];
         ggml_tensor * x2 = as_rows(ctx, x);
-        // dwte[v][c] = Σ_n dlogits[n][v] x[n][c]; padding rows, if any, are dropped
-        ggml_tensor * dw = sum_of_outer_products(ops, x2, dlogits, w_out->type);  // [C, Vp]
-        sink.accumulate(dwte, dw->ne[1] == V ? dw : ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
+        // dwte[v][c] = Σ_n dlogits[n][v] x[n][c]; padding rows, if any, are dropped:
+        // in place by the backend's own product, where it has one, from the first V rows
+        ProductOptions o;
+        o.into = sink.current(dwte);
+        ggml_tensor * used = dlogits->ne[0] == V ? dlogits : ggml_view_2d(ctx, dlogits, V, dlogits->ne[1], dlogits->nb[1], 0);
+        if (ggml_tensor * into = ops.fast_product(ggml_transpose(ctx, x2), ggml_transpose(ctx, used), w_out->type, o)) {
+            sink.record(dwte, into);
+        } else {
+            ggml_tensor * dw = sum_of_outer_products(ops, x2, dlogits, w_out->type);  // [C, Vp]
+            sink.accumulate(dwte, dw->ne[1] == V ? dw : ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
+        }
     }
     // dx[n][c] = Σ_v dlogits[n][v] wte[v][c], over the (padded) vocabulary
+    if (ggml_tensor * dx = ops.fast_product(ggml_transpose(ctx, w_out), dlogits, w_out->type)) return ggml_reshape(ctx, dx, x);
     ggml_tensor * w_t = ops.transposed(w_out, w_out->type);  // [Vp, C]
     return ggml_reshape(ctx, ggml_mul_mat(ctx, w_t, dlogits), x);
 }
