@@ -62,6 +62,13 @@ std::string label(const ggml_tensor * node) {
         std::snprintf(text, sizeof text, "%s %s x %s k=%lld m=%lld n=%lld batch=%lld", op.c_str(), ggml_type_name(a->type),
                       ggml_type_name(b->type), (long long)a->ne[0], (long long)a->ne[1], (long long)b->ne[1],
                       (long long)(b->ne[2] * b->ne[3]));
+    } else if (node->op == GGML_OP_CUSTOM && node->src[0]) {
+        // the first operand's shape and strides (in elements) tell the custom products and packs apart
+        const ggml_tensor * a = node->src[0];
+        const size_t size = ggml_type_size(a->type);
+        std::snprintf(text, sizeof text, "%s -> %s  src0 %s [%lld,%lld,%lld] strides [%lld,%lld]", op.c_str(), ggml_type_name(node->type),
+                      ggml_type_name(a->type), (long long)a->ne[0], (long long)a->ne[1], (long long)(a->ne[2] * a->ne[3]),
+                      (long long)(a->nb[0] / size), (long long)(a->nb[1] / size));
     } else {
         std::snprintf(text, sizeof text, "%s -> %s", op.c_str(), ggml_type_name(node->type));
     }
