@@ -6,6 +6,8 @@
 #include <ggml-cpu.h>
 
 #include <algorithm>
+#include <atomic>
+#include <new>
 #include <cstring>
 
 namespace tweetsmith {
@@ -49,10 +51,21 @@ ggml_tensor * before_cast(ggml_context * ctx, ggml_tensor * t) {
     return t;
 }
 
+// The product's threads take its jobs (blocks of columns) from a counter, so that a
+// thread the system runs late (the machine busy with other work) holds the others
+// up by one job at most, not by a fixed half of the product. The counter sits after
+// the packed panels; the pack node, which runs to its end before the product starts
+// (ggml runs a graph node by node), zeroes it.
+std::atomic<int64_t> & job_counter(const ggml_tensor * packed, int64_t panels_bytes) {
+    return *reinterpret_cast<std::atomic<int64_t> *>(static_cast<char *>(packed->data) + panels_bytes);
+}
+constexpr int64_t kCounterElements = 32;  // 64 bytes of the bf16 tensor
+
 // dst: the packed panels of every batch of src[0], one after another; threads split the panels
 void pack_node(ggml_tensor * dst, int ith, int nth, void *) {
     const ggml_tensor * a = dst->src[0];
     const int64_t per_batch = bf16_gemm::packed_size(a->ne[1], a->ne[0]);
+    if (ith == 0) new (&job_counter(dst, per_batch * batches(a) * 2)) std::atomic<int64_t>(0);
     const int64_t panels = bf16_gemm::panels(a->ne[1]), total = panels * batches(a);
     const int64_t share = (total + nth - 1) / nth;
     const int64_t begin = std::min(total, share * ith), end = std::min(total, begin + share);
@@ -80,24 +93,22 @@ NodeExtras extras_of(const ggml_tensor * node) {
 }
 
 // c [M, N, batch] = packed (M rows of depth K) · b [K, N, batch] (+ addend) (+ bias [M]);
-// threads split the columns of each batch, in whole micro-kernel blocks, or whole
-// batches where there are enough of them
+// the threads take blocks of columns from the job counter
 void run_product(const ggml_tensor * c_t, const ggml_tensor * packed, const ggml_tensor * b, const ggml_tensor * addend,
                  const ggml_tensor * bias, int ith, int nth) {
     const NodeExtras x = extras_of(c_t);
     const int64_t M = c_t->ne[0], N = c_t->ne[1], K = b->ne[0];
     const int64_t per_batch = bf16_gemm::packed_size(M, K);
     const int64_t n_batches = batches(b);
-    const bool split_batches = n_batches >= 2 * nth;
-    for (int64_t batch = 0; batch < n_batches; batch++) {
-        if (split_batches && batch % nth != ith) continue;
-        int64_t begin = 0, end = N;
-        if (!split_batches) {
-            const int64_t share = (N + nth - 1) / nth;
-            const int64_t aligned = (share + 11) / 12 * 12;
-            begin = std::min(N, aligned * ith);
-            end = std::min(N, begin + aligned);
-        }
+    // columns per job, in whole micro-kernel blocks: more of them (so fewer jobs) where
+    // A is too large for the caches, since each job reads all of it
+    const int64_t per_job = per_batch * 2 > (int64_t(16) << 20) ? 240 : 96;
+    const int64_t jobs_per_batch = (N + per_job - 1) / per_job, jobs = n_batches * jobs_per_batch;
+    std::atomic<int64_t> & counter = job_counter(packed, per_batch * n_batches * 2);
+    (void)ith, (void)nth;
+    for (int64_t job = counter.fetch_add(1); job < jobs; job = counter.fetch_add(1)) {
+        const int64_t batch = job / jobs_per_batch;
+        const int64_t begin = (job % jobs_per_batch) * per_job, end = std::min(N, begin + per_job);
         const int64_t i2 = batch % c_t->ne[2], i3 = batch / c_t->ne[2];
         float * c = reinterpret_cast<float *>(static_cast<char *>(c_t->data) + i2 * c_t->nb[2] + i3 * c_t->nb[3]);
         const float * add = addend ? reinterpret_cast<const float *>(static_cast<const char *>(addend->data) + i2 * addend->nb[2] +
@@ -140,7 +151,7 @@ ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b,
                  into->ne[2] != b->ne[2] || into->ne[3] != b->ne[3] || bias))
         return nullptr;
     if ((into || bias) && o.scale != 1.0f) return nullptr;
-    const int64_t size = bf16_gemm::packed_size(a->ne[1], a->ne[0]) * batches(a);
+    const int64_t size = bf16_gemm::packed_size(a->ne[1], a->ne[0]) * batches(a) + kCounterElements;
     ggml_tensor * pack_args[] = {a};
     ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_BF16, size, 1, 1, 1, pack_args, 1, pack_node, GGML_N_TASKS_MAX, nullptr);
     ggml_tensor * result;
