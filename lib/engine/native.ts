@@ -132,6 +132,31 @@ export interface NativeAddon {
   exportGGUF(spec: NativeGGUFSpec, path: string): Promise<NativeGGUFResult>;
   /** whether `path` is a GGUF, and the tweetsmith version that wrote it ("" if not tweetsmith's) */
   inspectGGUF(path: string): { isGGUF: boolean; generatorVersion: string };
+  /**
+   * for tests: the CPU's bf16 product (native/engine/bf16_product.h) on A [m×k] and
+   * B [n×k] (row-major; stored transposed where asked); c [n×m], or null where
+   * the CPU lacks AVX512-BF16
+   */
+  bf16ProductCheck(spec: {
+    a: Float32Array;
+    b: Float32Array;
+    m: number;
+    n: number;
+    k: number;
+    aTransposed?: boolean;
+    bTransposed?: boolean;
+    bBf16?: boolean;
+    /** [m], added to every column */
+    bias?: Float32Array;
+    /** [n×m]: c = into + the product (the in-place accumulation of gradients) */
+    into?: Float32Array;
+    /** the product times this (without bias or into) */
+    scale?: number;
+    /** ProductOptions::Causal: 1 masked above the diagonal (with fill), 2 sums k ≤ j, 3 sums k ≥ j */
+    causal?: number;
+    fill?: number;
+    threads?: number;
+  }): Float32Array | null;
   /** q8_0 sampling's packed product beside ggml's on one matrix (native/engine/q8_decode_check.h), for the tests */
   q8ProductCheck(w: Float32Array, x: Float32Array, K: number, N: number, cols: number, threads: number): Q8ProductCheck;
 }

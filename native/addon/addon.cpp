@@ -6,6 +6,7 @@
 #include "AddonAdamW.h"
 #include "AddonGenerator.h"
 #include "AddonGGUF.h"
+#include "AddonKernels.h"
 #include "AddonModel.h"
 #include "AddonQ8Check.h"
 #include "q8_decode.h"
@@ -73,6 +74,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("exportGGUF", Napi::Function::New(env, ExportGGUF));
     exports.Set("inspectGGUF", Napi::Function::New(env, InspectGGUF));
     exports.Set("q8ProductCheck", Napi::Function::New(env, Q8ProductCheck));
+    exports.Set("bf16ProductCheck", Napi::Function::New(env, Bf16ProductCheck));
     return exports;
 }
 

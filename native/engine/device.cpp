@@ -3,6 +3,7 @@
 #include "buffer_pool.h"
 #include "engine_error.h"
 #include "limits.h"
+#include "op_profile.h"
 
 #include <ggml-cpu.h>
 
@@ -214,7 +215,7 @@ std::unique_lock<std::mutex> ComputeDevice::exclusive() const {
 
 ggml_status ComputeDevice::compute(CachedGraph & g, std::atomic<bool> * cancel) {
     ggml_backend_cpu_set_abort_callback(cpu_, cancel ? abort_requested : nullptr, cancel);
-    if (!g.sched) return ggml_backend_graph_compute(backend_, g.graph);
+    if (!g.sched) return op_profile_enabled() ? op_profile_compute(backend_, g.graph) : ggml_backend_graph_compute(backend_, g.graph);
     // A GPU graph runs to its end, and a cancel request stops a GPU run between
     // graphs: the caller sees it when this one ends. (The scheduler's per-node
     // callback could stop it between nodes, at the price of waiting for the device

@@ -15,7 +15,18 @@ namespace {
 // CPU's matrix multiply is far faster than out_prod's axpy loop, and Vulkan's
 // out_prod takes f32 only.
 ggml_tensor * sum_of_outer_products(Ops & ops, ggml_tensor * a, ggml_tensor * b, ggml_type type = GGML_TYPE_F32) {
+    if (ggml_tensor * y = ops.fast_product(ggml_transpose(ops.ctx, a), ggml_transpose(ops.ctx, b), type)) return y;
     return ggml_mul_mat(ops.ctx, ops.transposed(a, type), ops.transposed(b, type));
+}
+
+// grad += sum_of_outer_products(a, b), in place in the backend's fast product where
+// it has one (no product tensor, no separate add)
+void accumulate_outer_products(Ops & ops, GradSink & sink, ggml_tensor * grad, ggml_tensor * a, ggml_tensor * b, ggml_type type) {
+    ProductOptions o;
+    o.into = sink.current(grad);
+    ggml_tensor * into = ops.fast_product(ggml_transpose(ops.ctx, a), ggml_transpose(ops.ctx, b), type, o);
+    if (into) sink.record(grad, into);
+    else sink.accumulate(grad, sum_of_outer_products(ops, a, b, type));
 }
 
 float attention_scale(ggml_tensor * q) { return 1.0f / std::sqrt(float(q->ne[0])); }
@@ -66,14 +77,19 @@ ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_t
     // the fast matrix-matrix path
     ggml_context * ctx = ops.ctx;
     ggml_tensor * x2 = as_rows(ctx, x);
-    ggml_tensor * y = q8_decode::mul_mat(ctx, w, x2);  // ggml_mul_mat unless w is packed for decoding
+    ProductOptions with_bias;  // the bias added in the product, where the backend can
+    with_bias.bias = b;
+    ggml_tensor * y = ops.fast_product(w, x2, w->type, with_bias);
+    const bool biased = y != nullptr;
+    if (!y) y = q8_decode::mul_mat(ctx, w, x2);  // ggml_mul_mat unless w is packed for decoding
     if (lora && *lora) {
         ggml_tensor * x_in = lora->mask ? ggml_mul(ctx, x2, lora->mask) : x2;
         ggml_tensor * h = ggml_mul_mat(ctx, lora->w.a, x_in);                                 // [r, N]
         y = ggml_add(ctx, y, ggml_scale(ctx, ggml_mul_mat(ctx, lora->w.b, h), lora->scale));  // [out, N]
         if (saved) *saved = {x_in, h};
     }
-    return ggml_add(ctx, ggml_reshape_4d(ctx, y, w->ne[1], x->ne[1], x->ne[2], x->ne[3]), b);
+    y = ggml_reshape_4d(ctx, y, w->ne[1], x->ne[1], x->ne[2], x->ne[3]);
+    return biased ? y : ggml_add(ctx, y, b);
 }
 
 ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml_tensor * x, ggml_tensor * w, ggml_tensor * dw,
@@ -83,7 +99,7 @@ ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml
     ggml_tensor * dy2 = as_rows(ctx, dy);  // [out, N]
     // the products run in the weights' type (bf16 in mixed precision), into f32
     // dW[o][i] = Σ_n dy[n][o] x[n][i]
-    if (dw) sink.accumulate(dw, sum_of_outer_products(ops, x2, dy2, w->type));
+    if (dw) accumulate_outer_products(ops, sink, dw, x2, dy2, w->type);
     if (db) sink.accumulate(db, ops.sum_over_tokens(dy));
     // dx[n][i] = Σ_o dy[n][o] W[o][i]
     ggml_tensor * dx = sum_of_outer_products(ops, w, ggml_transpose(ctx, dy2), w->type);  // [in, N]
@@ -105,6 +121,27 @@ ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml
 
 ggml_tensor * attention_forward(Ops & ops, ggml_tensor * qkv, int64_t n_head, ggml_type type, AttentionSaved * saved) {
     ggml_context * ctx = ops.ctx;
+    if (type != GGML_TYPE_F32) {
+        // The backend's own product, where it has one, reads q, k and v in place in
+        // qkv, writes the scores scaled with -inf after each query (the causal mask),
+        // computing only the rest, and sums each query's output over its keys only.
+        ggml_tensor * q = head_view(ctx, qkv, 0, n_head);
+        ggml_tensor * k = head_view(ctx, qkv, 1, n_head);
+        ggml_tensor * v = head_view(ctx, qkv, 2, n_head);
+        ProductOptions causal_scores;
+        causal_scores.scale = attention_scale(q);
+        causal_scores.causal = ProductOptions::Causal::kMaskAbove;
+        causal_scores.fill = -INFINITY;
+        ProductOptions to_query;
+        to_query.causal = ProductOptions::Causal::kDepthToColumn;
+        if (ggml_tensor * scores = ops.fast_product(k, q, type, causal_scores)) {
+            ggml_tensor * probs = ggml_soft_max(ctx, scores);                            // [T_k, T_q, H, B]
+            if (ggml_tensor * y = ops.fast_product(ggml_transpose(ctx, v), probs, type, to_query)) {  // [hs, T_q, H, B]
+                if (saved) *saved = {q, k, v, probs, type};
+                return merge_heads(ctx, y);
+            }
+        }
+    }
     ggml_tensor * q = split_heads(ctx, qkv, 0, n_head, type);
     ggml_tensor * k = split_heads(ctx, qkv, 1, n_head, type);
     ggml_tensor * v = split_heads(ctx, qkv, 2, n_head, type);
@@ -112,15 +149,36 @@ ggml_tensor * attention_forward(Ops & ops, ggml_tensor * qkv, int64_t n_head, gg
     ggml_tensor * probs = ggml_soft_max(ctx, ggml_diag_mask_inf(ctx, ggml_scale(ctx, scores, attention_scale(q)), 0));
     ggml_tensor * v_t = ops.transposed(v, type);   // [T_k, hs, H, B]
     ggml_tensor * y = ggml_mul_mat(ctx, v_t, probs);  // [hs, T_q, H, B]
-    if (saved) *saved = {q, k, v, probs};
+    if (saved) *saved = {q, k, v, probs, type};
     return merge_heads(ctx, y);
 }
 
 ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSaved & s, int64_t n_head) {
     ggml_context * ctx = ops.ctx;
     const int64_t C = dy->ne[0], hs = C / n_head, T = dy->ne[1], B = dy->ne[2];
-    ggml_tensor * dy_heads = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_4d(ctx, dy, hs, n_head, T, B), 0, 2, 1, 3));
-    const ggml_type type = s.q->type;  // the products run in the forward's type
+    ggml_tensor * dy_view = ggml_permute(ctx, ggml_reshape_4d(ctx, dy, hs, n_head, T, B), 0, 2, 1, 3);
+    const ggml_type type = s.type;  // the products run in the forward's type
+    if (type != GGML_TYPE_F32) {
+        // the backend's own product, as in the forward: each only over the entries the
+        // causal mask leaves (elsewhere probs, and so dscores, are exactly 0)
+        ProductOptions masked, to_column, from_column;
+        masked.causal = ProductOptions::Causal::kMaskAbove;  // 0 after each query: probs there are 0
+        to_column.causal = ProductOptions::Causal::kDepthToColumn;
+        from_column.causal = ProductOptions::Causal::kDepthFromColumn;
+        auto outer = [&](ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
+            return ops.fast_product(ggml_transpose(ctx, a), ggml_transpose(ctx, b), type, o);
+        };
+        ggml_tensor * dprobs = ops.fast_product(s.v, dy_view, type, masked);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
+        ggml_tensor * dv = outer(dy_view, s.probs, from_column);              // dV[k][d] = Σ_{q ≥ k} P[q][k] dY[q][d]
+        if (dprobs && dv) {
+            ggml_tensor * dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs, attention_scale(s.q), 0.0f);
+            ggml_tensor * dq = outer(s.k, ggml_transpose(ctx, dscores), to_column);  // dQ[q][d] = Σ_{k ≤ q} dS[q][k] K[k][d]
+            ggml_tensor * dk = outer(s.q, dscores, from_column);                     // dK[k][d] = Σ_{q ≥ k} dS[q][k] Q[q][d]
+            if (dq && dk)
+                return ggml_concat(ctx, ggml_concat(ctx, merge_heads(ctx, dq), merge_heads(ctx, dk), 0), merge_heads(ctx, dv), 0);
+        }
+    }
+    ggml_tensor * dy_heads = ggml_cont(ctx, dy_view);
     ggml_tensor * dprobs = ggml_mul_mat(ctx, s.v, dy_heads);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
     ggml_tensor * dv = sum_of_outer_products(ops, dy_heads, s.probs, type);  // dV[k][d] = Σ_q P[q][k] dY[q][d]
     // softmax backward, with the 1/√hs scale folded in; masked entries have P = 0 and get 0
@@ -143,7 +201,8 @@ ggml_tensor * output_logits(Ops & ops, ggml_tensor * w, ggml_tensor * x) {
 }
 
 ggml_tensor * lm_head_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w_out, int64_t vocab_size) {
-    ggml_tensor * all = ggml_mul_mat(ops.ctx, w_out, as_rows(ops.ctx, x));  // [Vp, rows]
+    ggml_tensor * all = ops.fast_product(w_out, as_rows(ops.ctx, x), w_out->type);  // [Vp, rows]
+    if (!all) all = ggml_mul_mat(ops.ctx, w_out, as_rows(ops.ctx, x));
     if (all->ne[0] == vocab_size) return all;
     return ggml_view_2d(ops.ctx, all, vocab_size, all->ne[1], all->nb[1], 0);
 }
@@ -154,11 +213,20 @@ ggml_tensor * lm_head_backward(Ops & ops, GradSink & sink, ggml_tensor * dlogits
     if (dwte) {
         const int64_t C = dwte->ne[0], V = dwte->ne[1];
         ggml_tensor * x2 = as_rows(ctx, x);
-        // dwte[v][c] = Σ_n dlogits[n][v] x[n][c]; padding rows, if any, are dropped
-        ggml_tensor * dw = sum_of_outer_products(ops, x2, dlogits, w_out->type);  // [C, Vp]
-        sink.accumulate(dwte, dw->ne[1] == V ? dw : ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
+        // dwte[v][c] = Σ_n dlogits[n][v] x[n][c]; padding rows, if any, are dropped:
+        // in place by the backend's own product, where it has one, from the first V rows
+        ProductOptions o;
+        o.into = sink.current(dwte);
+        ggml_tensor * used = dlogits->ne[0] == V ? dlogits : ggml_view_2d(ctx, dlogits, V, dlogits->ne[1], dlogits->nb[1], 0);
+        if (ggml_tensor * into = ops.fast_product(ggml_transpose(ctx, x2), ggml_transpose(ctx, used), w_out->type, o)) {
+            sink.record(dwte, into);
+        } else {
+            ggml_tensor * dw = sum_of_outer_products(ops, x2, dlogits, w_out->type);  // [C, Vp]
+            sink.accumulate(dwte, dw->ne[1] == V ? dw : ggml_view_2d(ctx, dw, C, V, dw->nb[1], 0));
+        }
     }
     // dx[n][c] = Σ_v dlogits[n][v] wte[v][c], over the (padded) vocabulary
+    if (ggml_tensor * dx = ops.fast_product(ggml_transpose(ctx, w_out), dlogits, w_out->type)) return ggml_reshape(ctx, dx, x);
     ggml_tensor * w_t = ops.transposed(w_out, w_out->type);  // [Vp, C]
     return ggml_reshape(ctx, ggml_mul_mat(ctx, w_t, dlogits), x);
 }

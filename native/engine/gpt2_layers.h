@@ -59,6 +59,7 @@ struct AttentionSaved {
     ggml_tensor * k;      // [hs, T, H, B]
     ggml_tensor * v;      // [hs, T, H, B]
     ggml_tensor * probs;  // [T_k, T_q, H, B]
+    ggml_type type = GGML_TYPE_F32;  // the products' operand type
 };
 // `type`: the products' operand type (F32, or BF16 in mixed precision: q, k and v
 // are kept in bf16; the softmax and its backward stay f32).

@@ -53,6 +53,19 @@ struct DecodeInputs {
     ggml_tensor * mask = nullptr;      // F32 [L, t]: 0 where query i may see key j (j ≤ n_past + i), -inf elsewhere (portable)
 };
 
+// What Ops::fast_product does besides the product.
+struct ProductOptions {
+    ggml_tensor * bias = nullptr;  // [rows of the result] f32, added to every column
+    ggml_tensor * into = nullptr;  // f32 of the result's shape: the product is added into it in place, a view of it returned
+    float scale = 1.0f;            // the product times this (without bias or into)
+    // Causal attention, per batch: kMaskAbove: the result's entries below its
+    // diagonal's columns (row i > column j: a key after its query) are `fill`, not
+    // computed; kDepthToColumn / kDepthFromColumn: column j's sum runs over k ≤ j /
+    // k ≥ j only, the caller promising that b's other entries are exactly 0.
+    enum class Causal { kNone, kMaskAbove, kDepthToColumn, kDepthFromColumn } causal = Causal::kNone;
+    float fill = 0.0f;
+};
+
 class Ops {
 public:
     explicit Ops(ggml_context * ctx) : ctx(ctx) {}
@@ -69,6 +82,15 @@ public:
     virtual ggml_tensor * layernorm_backward(ggml_tensor * dy, const LayerNormSaved & saved, ggml_tensor * w, const float * eps) = 0;
     // Σ over every token of dy [C, tokens…] → [C] (a bias or LayerNorm gradient)
     virtual ggml_tensor * sum_over_tokens(ggml_tensor * dy) = 0;
+    // ggml_mul_mat(a, b) with its operands in `type`, on the backend's own faster
+    // product, where it has one for this type and these shapes: a and b may be any
+    // views (transposed ones too, with no copy made); `o` adds epilogues. Null where
+    // it has none: the caller then takes ggml_mul_mat (on contiguous copies where
+    // needed) and does the rest itself.
+    virtual ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, const ProductOptions & o = {}) {
+        (void)a, (void)b, (void)type, (void)o;
+        return nullptr;
+    }
     // a contiguous copy of t with its first two dimensions swapped, in `type`
     virtual ggml_tensor * transposed(ggml_tensor * t, ggml_type type) = 0;
     // dwte[tokens[i]] += dx[:, i]

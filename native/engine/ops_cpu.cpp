@@ -1,5 +1,6 @@
 // The CPU's fast path: the engine's own kernels (cpu_kernels.h) as ggml custom
 // operations, run by ggml's CPU thread pool.
+#include "bf16_product.h"
 #include "cpu_kernels.h"
 #include "grad_sink.h"
 #include "ops.h"
@@ -30,6 +31,13 @@ public:
     ggml_tensor * sum_over_tokens(ggml_tensor * dy) override {
         ggml_tensor * args[] = {as_rows(ctx, dy)};
         return ggml_custom_4d(ctx, GGML_TYPE_F32, dy->ne[0], 1, 1, 1, args, 1, cpu_kernels::column_sums, GGML_N_TASKS_MAX, nullptr);
+    }
+    // mixed precision's products (bf16_gemm.h), where the CPU has AVX512-BF16; not for
+    // a few columns (sampling's decode steps), where packing the weights would cost
+    // more than the product
+    ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, const ProductOptions & o) override {
+        if (type != GGML_TYPE_BF16 || b->ne[1] * b->ne[2] * b->ne[3] < 128) return nullptr;
+        return bf16_product(ctx, a, b, o);
     }
     // ggml's generic copy of a transposed view walks one element at a time
     ggml_tensor * transposed(ggml_tensor * t, ggml_type type) override {

@@ -10,12 +10,18 @@ inline ggml_tensor * as_rows(ggml_context * ctx, ggml_tensor * t) {
     return ggml_reshape_2d(ctx, t, t->ne[0], ggml_nelements(t) / t->ne[0]);
 }
 
-// One third of qkv [3C, T, B] as heads [hs, T, H, B] (contiguous), in `type`.
-inline ggml_tensor * split_heads(ggml_context * ctx, ggml_tensor * qkv, int64_t which, int64_t n_head, ggml_type type) {
+// One third of qkv [3C, T, B] as heads [hs, T, H, B]: a strided view into qkv.
+inline ggml_tensor * head_view(ggml_context * ctx, ggml_tensor * qkv, int64_t which, int64_t n_head) {
     const int64_t C = qkv->ne[0] / 3, hs = C / n_head, T = qkv->ne[1], B = qkv->ne[2];
     ggml_tensor * part = ggml_view_4d(ctx, qkv, hs, n_head, T, B, hs * sizeof(float), qkv->nb[1], qkv->nb[2],
                                       size_t(which * C) * sizeof(float));
-    ggml_tensor * heads = ggml_permute(ctx, part, 0, 2, 1, 3);
+    return ggml_permute(ctx, part, 0, 2, 1, 3);
+}
+
+// One third of qkv [3C, T, B] as heads [hs, T, H, B] (contiguous), in `type`.
+inline ggml_tensor * split_heads(ggml_context * ctx, ggml_tensor * qkv, int64_t which, int64_t n_head, ggml_type type) {
+    const int64_t hs = qkv->ne[0] / 3 / n_head, T = qkv->ne[1], B = qkv->ne[2];
+    ggml_tensor * heads = head_view(ctx, qkv, which, n_head);
     if (type == GGML_TYPE_F32) return ggml_cont(ctx, heads);
     return ggml_cpy(ctx, heads, ggml_new_tensor_4d(ctx, type, hs, T, n_head, B));
 }

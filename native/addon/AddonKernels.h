@@ -1,0 +1,14 @@
+// Direct calls into the engine's own compute kernels, for tests that check a
+// kernel against a reference computed in JS (test/engine-bf16-gemm.test.ts).
+#pragma once
+#include <napi.h>
+
+namespace tweetsmith::addon {
+
+// bf16ProductCheck({a, b: Float32Array, m, n, k, aTransposed, bTransposed, bBf16, bias, into, scale, causal, fill, threads})
+//   → Float32Array c [n][m] (c[j·m + i] = into[j·m + i] + Σ A(i,k)·B(j,k) + bias[i], or scale·Σ; causal:
+//   ProductOptions::Causal's number), or null where this CPU
+//   lacks the kernels (see native/engine/bf16_product.h)
+Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info);
+
+}  // namespace tweetsmith::addon

@@ -1,0 +1,74 @@
+// A bf16 matrix multiply for the CPU with AVX512-BF16 (vdpbf16ps): f32 results
+// of bf16 operands, accumulated in f32, for mixed-precision training.
+//
+// Why our own: ggml's bf16 product (llamafile's tinyBLAS) wants both operands
+// contiguous along the contracted dimension, so every weight gradient and every
+// input gradient first needs a transposed bf16 copy of an operand, and each f32
+// activation is converted to bf16 inside every product; and its tiles keep a
+// vector of partial sums per output, reduced at the end. Here the first operand
+// is packed once (pack(), a graph node of its own, shared by the threads) into
+// panels of 32 rows whose pairs of k sit side by side, the layout vdpbf16ps
+// multiplies; the second operand is read through any strides, f32 or bf16, and
+// repacked per thread in cache-sized blocks. The micro-kernel holds a 32 × 12
+// block of the result in 24 registers and does one broadcast per column per pair
+// of k (the BLIS scheme).
+//
+// Every function here needs supported(): the code is compiled for AVX512-BF16
+// whatever the build's baseline, and runs only where the CPU has it.
+#pragma once
+#include <ggml.h>
+
+#include <cstdint>
+
+namespace tweetsmith::bf16_gemm {
+
+// rows of A per packed panel
+constexpr int64_t kPanel = 32;
+
+// Whether this CPU has AVX512-BF16 (checked once, at run time) and this build
+// has the kernels (GCC or Clang on x86-64). TWEETSMITH_NO_BF16_GEMM=1 turns them
+// off (to compare with ggml's product).
+bool supported();
+
+// An operand as a strided view: element (i, k) at data + i·stride_i + k·stride_k
+// (strides in elements), F32 or BF16; i < rows, k < depth.
+struct View {
+    const void * data = nullptr;
+    ggml_type type = GGML_TYPE_F32;
+    int64_t rows = 0, depth = 0;
+    int64_t stride_i = 0, stride_k = 0;
+};
+
+// bf16 elements of a packed A: ⌈rows/32⌉ panels of ⌈depth/2⌉ pairs × 32 rows × 2.
+int64_t packed_size(int64_t rows, int64_t depth);
+int64_t panels(int64_t rows);
+
+// Packs panels [begin, end) of a (rounded to nearest even; zeros past its edges).
+void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end);
+
+// Causal attention's products, which need only part of the result or of the sum
+// (the rest is known: masked, or multiplied by probabilities that are exactly 0):
+enum class Causal {
+    kNone,
+    kMaskAbove,        // c(i, j) = fill where i > j (a key after the query), not computed
+    kDepthToColumn,    // column j sums k ≤ j only (B(j, k) = 0 for k > j)
+    kDepthFromColumn,  // column j sums k ≥ j only (B(j, k) = 0 for k < j)
+};
+
+struct Epilogue {
+    const float * addend = nullptr;  // c = addend + A·B (addend may be c itself: c += A·B)
+    int64_t ld_addend = 0;
+    const float * bias = nullptr;  // + bias[i]
+    float scale = 1.0f;            // the whole sum times scale (used without addend and bias)
+    Causal causal = Causal::kNone;
+    float fill = 0.0f;  // kMaskAbove's value above the diagonal
+};
+
+// c(i, j) = scale·(addend(i, j) + Σ_k A(i, k)·B(j, k)) + bias[i] as `e` asks, for the
+// columns j in [j_begin, j_end), every i < m. A: packed by pack() from m rows of depth
+// k; B: a view of depth k. c: f32, element (i, j) at c + j·ldc + i (the addend likewise
+// with ld_addend).
+void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+              int64_t j_end, const Epilogue & e);
+
+}  // namespace tweetsmith::bf16_gemm

@@ -1,0 +1,215 @@
+#include "bf16_product.h"
+
+#include "bf16_gemm.h"
+#include "ggml-impl.h"  // ggml_custom_op_params: what ggml keeps at the start of a custom node's op_params
+
+#include <ggml-cpu.h>
+
+#include <algorithm>
+#include <atomic>
+#include <new>
+#include <cstring>
+
+namespace tweetsmith {
+namespace {
+
+bool viewable(const ggml_tensor * t) {
+    if (t->type != GGML_TYPE_F32 && t->type != GGML_TYPE_BF16) return false;
+    const size_t size = ggml_type_size(t->type);
+    for (int d = 0; d < 4; d++)
+        if (t->nb[d] % size != 0) return false;
+    return true;
+}
+
+// batch `index` (over ne2·ne3) of t as a bf16_gemm view: rows along ne1, depth along ne0
+bf16_gemm::View view_of(const ggml_tensor * t, int64_t index) {
+    const size_t size = ggml_type_size(t->type);
+    const int64_t i2 = index % t->ne[2], i3 = index / t->ne[2];
+    bf16_gemm::View v;
+    v.data = static_cast<const char *>(t->data) + i2 * t->nb[2] + i3 * t->nb[3];
+    v.type = t->type;
+    v.rows = t->ne[1];
+    v.depth = t->ne[0];
+    v.stride_i = int64_t(t->nb[1] / size);
+    v.stride_k = int64_t(t->nb[0] / size);
+    return v;
+}
+
+int64_t batches(const ggml_tensor * t) { return t->ne[2] * t->ne[3]; }
+
+// A bf16 copy of an f32 tensor made by ggml_cast (mixed precision's weights, see
+// gpt2_forward) is packed from the f32 original instead, or a transposed view of
+// it from a transposed view of the original: the pack rounds to nearest even as
+// the copy does, and the copy, used by nothing else, then never runs.
+bool is_bf16_cast(const ggml_tensor * t) {
+    return t->op == GGML_OP_CPY && t->type == GGML_TYPE_BF16 && t->src[1] == t && t->src[0] && t->src[0]->type == GGML_TYPE_F32 &&
+           ggml_is_contiguous(t->src[0]) && ggml_are_same_shape(t, t->src[0]);
+}
+ggml_tensor * before_cast(ggml_context * ctx, ggml_tensor * t) {
+    if (is_bf16_cast(t)) return t->src[0];
+    if (t->op == GGML_OP_TRANSPOSE && t->src[0] && is_bf16_cast(t->src[0])) return ggml_transpose(ctx, t->src[0]->src[0]);
+    return t;
+}
+
+// The product's threads take its jobs (blocks of columns) from a counter, so that a
+// thread the system runs late (the machine busy with other work) holds the others
+// up by one job at most, not by a fixed half of the product. The counter sits after
+// the packed panels; the pack node, which runs to its end before the product starts
+// (ggml runs a graph node by node), zeroes it.
+std::atomic<int64_t> & job_counter(const ggml_tensor * packed, int64_t panels_bytes) {
+    return *reinterpret_cast<std::atomic<int64_t> *>(static_cast<char *>(packed->data) + panels_bytes);
+}
+constexpr int64_t kCounterElements = 32;  // 64 bytes of the bf16 tensor
+
+// dst: the packed panels of every batch of src[0], one after another; threads split the panels
+void pack_node(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * a = dst->src[0];
+    const int64_t per_batch = bf16_gemm::packed_size(a->ne[1], a->ne[0]);
+    if (ith == 0) new (&job_counter(dst, per_batch * batches(a) * 2)) std::atomic<int64_t>(0);
+    const int64_t panels = bf16_gemm::panels(a->ne[1]), total = panels * batches(a);
+    const int64_t share = (total + nth - 1) / nth;
+    const int64_t begin = std::min(total, share * ith), end = std::min(total, begin + share);
+    for (int64_t job = begin; job < end;) {
+        const int64_t batch = job / panels, first = job % panels, last = std::min(panels, first + (end - job));
+        bf16_gemm::pack(view_of(a, batch), static_cast<uint16_t *>(dst->data) + batch * per_batch, first, last);
+        job += last - first;
+    }
+}
+
+// The epilogue's numbers, kept in the node's op_params after ggml's custom-op record.
+struct NodeExtras {
+    float scale;
+    int32_t causal;
+    float fill;
+};
+constexpr size_t kExtrasAt = 32;
+static_assert(sizeof(ggml_custom_op_params) <= kExtrasAt && kExtrasAt + sizeof(NodeExtras) <= GGML_MAX_OP_PARAMS,
+              "the node's op_params hold ggml's custom-op record and the epilogue's numbers");
+
+NodeExtras extras_of(const ggml_tensor * node) {
+    NodeExtras x;
+    std::memcpy(&x, reinterpret_cast<const char *>(node->op_params) + kExtrasAt, sizeof x);
+    return x;
+}
+
+// c [M, N, batch] = packed (M rows of depth K) · b [K, N, batch] (+ addend) (+ bias [M]);
+// the threads take blocks of columns from the job counter
+void run_product(const ggml_tensor * c_t, const ggml_tensor * packed, const ggml_tensor * b, const ggml_tensor * addend,
+                 const ggml_tensor * bias, int ith, int nth) {
+    const NodeExtras x = extras_of(c_t);
+    const int64_t M = c_t->ne[0], N = c_t->ne[1], K = b->ne[0];
+    const int64_t per_batch = bf16_gemm::packed_size(M, K);
+    const int64_t n_batches = batches(b);
+    // columns per job, in whole micro-kernel blocks: more of them (so fewer jobs) where
+    // A is too large for the caches, since each job reads all of it
+    const int64_t per_job = per_batch * 2 > (int64_t(16) << 20) ? 240 : 96;
+    const int64_t jobs_per_batch = (N + per_job - 1) / per_job, jobs = n_batches * jobs_per_batch;
+    std::atomic<int64_t> & counter = job_counter(packed, per_batch * n_batches * 2);
+    (void)ith, (void)nth;
+    for (int64_t job = counter.fetch_add(1); job < jobs; job = counter.fetch_add(1)) {
+        const int64_t batch = job / jobs_per_batch;
+        const int64_t begin = (job % jobs_per_batch) * per_job, end = std::min(N, begin + per_job);
+        const int64_t i2 = batch % c_t->ne[2], i3 = batch / c_t->ne[2];
+        float * c = reinterpret_cast<float *>(static_cast<char *>(c_t->data) + i2 * c_t->nb[2] + i3 * c_t->nb[3]);
+        const float * add = addend ? reinterpret_cast<const float *>(static_cast<const char *>(addend->data) + i2 * addend->nb[2] +
+                                                                     i3 * addend->nb[3])
+                                   : nullptr;
+        bf16_gemm::Epilogue e;
+        e.addend = add;
+        e.ld_addend = addend ? int64_t(addend->nb[1] / sizeof(float)) : 0;
+        e.bias = bias ? static_cast<const float *>(bias->data) : nullptr;
+        e.scale = x.scale;
+        e.causal = bf16_gemm::Causal(x.causal);
+        e.fill = x.fill;
+        bf16_gemm::multiply(static_cast<const uint16_t *>(packed->data) + batch * per_batch, M, K, view_of(b, batch), c,
+                            int64_t(c_t->nb[1] / sizeof(float)), begin, end, e);
+    }
+}
+
+// dst = packed src[0] · src[1] (+ src[2], the bias)
+void product_node(ggml_tensor * dst, int ith, int nth, void *) {
+    run_product(dst, dst->src[0], dst->src[1], nullptr, dst->src[2], ith, nth);
+}
+
+// in place: dst (a view of src[0]) += packed src[1] · src[2]
+void product_into_node(ggml_tensor * dst, int ith, int nth, void *) {
+    run_product(dst, dst->src[1], dst->src[2], dst, nullptr, ith, nth);
+}
+
+}  // namespace
+
+ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
+    static_assert(int(ProductOptions::Causal::kMaskAbove) == int(bf16_gemm::Causal::kMaskAbove) &&
+                      int(ProductOptions::Causal::kDepthFromColumn) == int(bf16_gemm::Causal::kDepthFromColumn),
+                  "the two enumerations agree");
+    if (!bf16_gemm::supported() || !viewable(a) || !viewable(b)) return nullptr;
+    a = before_cast(ctx, a);
+    if (a->ne[0] != b->ne[0] || a->ne[2] != b->ne[2] || a->ne[3] != b->ne[3]) return nullptr;
+    ggml_tensor * bias = o.bias, * into = o.into;
+    if (bias && (bias->type != GGML_TYPE_F32 || !ggml_is_contiguous(bias) || ggml_nelements(bias) != a->ne[1])) return nullptr;
+    if (into && (into->type != GGML_TYPE_F32 || into->nb[0] != sizeof(float) || into->ne[0] != a->ne[1] || into->ne[1] != b->ne[1] ||
+                 into->ne[2] != b->ne[2] || into->ne[3] != b->ne[3] || bias))
+        return nullptr;
+    if ((into || bias) && o.scale != 1.0f) return nullptr;
+    const int64_t size = bf16_gemm::packed_size(a->ne[1], a->ne[0]) * batches(a) + kCounterElements;
+    ggml_tensor * pack_args[] = {a};
+    ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_BF16, size, 1, 1, 1, pack_args, 1, pack_node, GGML_N_TASKS_MAX, nullptr);
+    ggml_tensor * result;
+    if (into) {
+        ggml_tensor * args[] = {packed, b};
+        result = ggml_custom_inplace(ctx, into, args, 2, product_into_node, GGML_N_TASKS_MAX, nullptr);
+    } else {
+        ggml_tensor * args[] = {packed, b, bias};
+        result = ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], b->ne[2], b->ne[3], args, bias ? 3 : 2, product_node,
+                                GGML_N_TASKS_MAX, nullptr);
+    }
+    const NodeExtras x = {o.scale, int32_t(o.causal), o.fill};
+    std::memcpy(reinterpret_cast<char *>(result->op_params) + kExtrasAt, &x, sizeof x);
+    return result;
+}
+
+std::vector<float> bf16_product_check(const float * a, const float * b, int64_t m, int64_t n, int64_t k, bool a_transposed,
+                                      bool b_transposed, bool b_bf16, const float * bias, const float * into, float scale,
+                                      int causal, float fill, int threads) {
+    if (!bf16_gemm::supported()) return {};
+    const size_t bytes = size_t(m * k + n * k + m * n) * sizeof(float) * 2 + size_t(bf16_gemm::packed_size(m, k)) * 2 + (4 << 20);
+    ggml_init_params params = {bytes, nullptr, false};
+    ggml_context * ctx = ggml_init(params);
+    if (!ctx) return {};
+    // stored [k, m] (k contiguous), or [m, k] and seen through a transposed view
+    ggml_tensor * ta = a_transposed ? ggml_new_tensor_2d(ctx, GGML_TYPE_F32, m, k) : ggml_new_tensor_2d(ctx, GGML_TYPE_F32, k, m);
+    std::memcpy(ta->data, a, size_t(m * k) * sizeof(float));
+    const ggml_type btype = b_bf16 ? GGML_TYPE_BF16 : GGML_TYPE_F32;
+    ggml_tensor * tb = b_transposed ? ggml_new_tensor_2d(ctx, btype, n, k) : ggml_new_tensor_2d(ctx, btype, k, n);
+    if (b_bf16) ggml_fp32_to_bf16_row(b, static_cast<ggml_bf16_t *>(tb->data), n * k);
+    else std::memcpy(tb->data, b, size_t(n * k) * sizeof(float));
+    ggml_tensor * tbias = nullptr, * tinto = nullptr;
+    if (bias) {
+        tbias = ggml_new_tensor_1d(ctx, GGML_TYPE_F32, m);
+        std::memcpy(tbias->data, bias, size_t(m) * sizeof(float));
+    }
+    if (into) {
+        tinto = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, m, n);
+        std::memcpy(tinto->data, into, size_t(m * n) * sizeof(float));
+    }
+    ProductOptions o;
+    o.bias = tbias;
+    o.into = tinto;
+    o.scale = scale;
+    o.causal = ProductOptions::Causal(causal);
+    o.fill = fill;
+    ggml_tensor * y = bf16_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb, o);
+    std::vector<float> out;
+    if (y) {
+        ggml_cgraph * gf = ggml_new_graph(ctx);
+        ggml_build_forward_expand(gf, y);
+        if (ggml_graph_compute_with_ctx(ctx, gf, threads) == GGML_STATUS_SUCCESS) {
+            out.resize(size_t(m * n));
+            std::memcpy(out.data(), y->data, out.size() * sizeof(float));
+        }
+    }
+    ggml_free(ctx);
+    return out;
+}
+
+}  // namespace tweetsmith
