@@ -74,7 +74,7 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--weights <formats...>', 'sampling weight formats to measure').choices(SAMPLING_WEIGHTS).default([...DEFAULT_BENCH_WEIGHTS]))
     .option('--model <dir>', 'a trained model to score in weights-perplexity (default: random weights)')
     .option('--text <file>', "held-out text for weights-perplexity, e.g. a run's run/valid.txt (default: a seeded tweet-like corpus)")
-    .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch', oneOf(['torch'] as const))
+    .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch (training: the hf-style and fast peers; q8_0 sampling: bf16 and int8 peers; each ratio against the fastest)', oneOf(['torch'] as const))
     .option('--python <path>', 'the Python with PyTorch (Debian: /usr/bin/python3)', '/usr/bin/python3')
     .option('--json', 'print the results as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  tweetsmith bench\n  tweetsmith bench --compare torch --threads 2\n  tweetsmith bench --size tiny --only train-4x64 tokenizer --json\n  tweetsmith bench --size gpt2-medium --only train-1x1024 --precision fp32 --lora\n')
