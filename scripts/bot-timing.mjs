@@ -22,7 +22,7 @@
 // estimates the whole run from the speed of the steps taken. Everything goes in a new
 // temporary folder (or --work DIR, new or empty), removed at the end unless --work names it.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,18 @@ if (o.work && existsSync(o.work) && readdirSync(o.work).length > 0) fail(`--work
 const work = o.work ? resolve(o.work) : mkdtempSync(join(tmpdir(), 'tweetsmith-bot-timing-'));
 mkdirSync(work, { recursive: true });
 
+/** Seconds since training started at each step, from the run record's metrics.jsonl ([] if unreadable). */
+function stepTimes(out) {
+  try {
+    return readFileSync(join(out, 'run', 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line).elapsed)
+      .filter((e) => typeof e === 'number');
+  } catch {
+    return [];
+  }
+}
 const log = (line) => process.stderr.write(`${line}\n`);
 const seconds = () => Number(process.hrtime.bigint()) / 1e9;
 const tweetsmith = (args) => run(process.execPath, [cli, ...args], { cwd: root, maxBuffer: 1 << 26 });
@@ -129,8 +141,12 @@ try {
       trainLoss: s.final.trainLoss,
     };
     if (s.steps < plannedSteps) {
-      // the steps not taken at the speed of those taken, plus this run's time outside training
-      r.estimatedFullSeconds = wallSeconds + (plannedSteps - s.steps) * (s.trainSeconds / s.steps);
+      // the steps not taken at the speed of those taken after the first (which also plans
+      // the graph), plus this run's time as it was
+      const elapsed = stepTimes(join(work, way));
+      const perStep = elapsed.length >= 2 ? (elapsed.at(-1) - elapsed[0]) / (elapsed.length - 1) : s.trainSeconds / s.steps;
+      r.secondsPerStep = perStep;
+      r.estimatedFullSeconds = wallSeconds + (plannedSteps - s.steps) * perStep;
     }
     log(`${way}: ${wallSeconds.toFixed(1)} s, ${s.steps}/${plannedSteps} steps, validation loss ${r.validLoss?.toFixed(4) ?? '–'}`);
     results.push(r);
