@@ -185,7 +185,10 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
       const key = peer.args.join(' ');
       if (!measuredPeers.has(key)) {
         o.log(`${label}: PyTorch ${peer.name}`);
-        measuredPeers.set(key, await torch(o, peer.args));
+        const outcome = await torch(o, peer.args);
+        // each figure as it comes, so that a long run stopped early still shows what it measured
+        o.log('error' in outcome && outcome.error ? `  ${outcome.error}` : `  ${(outcome as TorchResult).tokensPerSecond.toFixed(1)} tok/s, peak RSS ${(outcome as TorchResult).peakRssMiB.toFixed(0)} MiB`);
+        measuredPeers.set(key, outcome);
       }
       out.push({ peer, outcome: measuredPeers.get(key)! });
     }
@@ -205,6 +208,7 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
         tweetsmith: ours.train!.tokensPerSecond,
         tweetsmithRssMiB: ours.peakRssMiB,
       };
+      o.log(`  ${row.tweetsmith.toFixed(1)} tok/s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
       const bf16 = precision === 'bf16';
       if (o.lora) {
         // the PyTorch peer fine-tunes every weight; a LoRA step is not the same work
@@ -227,6 +231,7 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
         tweetsmith: ours.generate!.tokensPerSecond,
         tweetsmithRssMiB: ours.peakRssMiB,
       };
+      o.log(`  ${row.tweetsmith.toFixed(1)} tok/s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
       rows.push(o.compareTorch ? withPeers(row, await measure(`generate-10x160 ${weights}`, generatePeers(weights))) : row);
     }
   }
