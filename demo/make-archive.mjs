@@ -2,7 +2,18 @@
 // Writes demo/archive/, the small X archive (unpacked folder form) behind
 // `tweetsmith demo`, from the posts in demo/posts.txt. No dependencies.
 //
-//   node demo/make-archive.mjs
+//   node demo/make-archive.mjs                          # demo/archive/, the 421 posts
+//   node demo/make-archive.mjs --posts 2590 --out DIR   # a bigger archive elsewhere
+//
+// --posts N takes the first N posts of posts.txt, and past its 421 makes more
+// by recombining its sentences: each new post copies the kind of a random
+// original (a retweet, a reply to the same people, or a plain post) and is 1–3
+// sentences drawn from different originals, about as long as an original, never
+// equal to another post. That keeps the account's voice, entities and length
+// mix, which is what the timing of a whole training run (scripts/bot-timing.mjs)
+// depends on; the sentences repeat across posts, so a model's validation loss on
+// such an archive only compares runs with each other. --out DIR writes DIR/data/
+// (DIR must be new or empty); without it the script rewrites demo/archive/.
 //
 // posts.txt: one post a line, oldest first, `\n` for a line break inside a
 // post, `\\` for a backslash. Write plain text there (`&`, `<`, `>`): the script
@@ -15,12 +26,40 @@
 // fixed seed, so the output is the same byte for byte on every run. At the end
 // the script counts the posts as the pipeline does (pipeline.md §2–4) and
 // prints the four counts and the kept characters.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dataDir = join(here, 'archive', 'data');
+/** The most posts --posts makes: far more than any timing needs, far fewer than the sentences allow. */
+const MAX_POSTS = 100_000;
+
+function fail(message) {
+  process.stderr.write(`make-archive: ${message}\n`);
+  process.exit(1);
+}
+let cli;
+try {
+  cli = parseArgs({ options: { posts: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+} catch (err) {
+  fail(`${err.message}; usage: node demo/make-archive.mjs [--posts N] [--out DIR]`);
+}
+if (cli.help) {
+  process.stdout.write('usage: node demo/make-archive.mjs [--posts N] [--out DIR]\n  --posts N  posts in the archive (default: the 421 of demo/posts.txt)\n  --out DIR  a new or empty folder for the archive (default: demo/archive, rewritten)\n');
+  process.exit(0);
+}
+const postCount = cli.posts === undefined ? undefined : Number(cli.posts);
+if (postCount !== undefined && !(Number.isInteger(postCount) && postCount >= 1 && postCount <= MAX_POSTS)) {
+  fail(`--posts must be a whole number from 1 to ${MAX_POSTS}, not "${cli.posts}"`);
+}
+const archiveDir = cli.out === undefined ? join(here, 'archive') : resolve(cli.out);
+if (cli.out !== undefined && existsSync(archiveDir)) {
+  // never write over someone's files: only demo/archive, this script's own output, is rewritten in place
+  if (!statSync(archiveDir).isDirectory()) fail(`--out ${cli.out} is a file; name a new or empty folder`);
+  if (readdirSync(archiveDir).length > 0) fail(`--out ${cli.out} is not empty; name a new or empty folder`);
+}
+const dataDir = join(archiveDir, 'data');
 
 const SEED = 0x6d617267; // "marg"
 const ACCOUNT = {
@@ -47,14 +86,17 @@ const SOURCES = [
 const TWITTER_EPOCH = 1288834974657n;
 
 // mulberry32: small, deterministic, good enough for made-up dates and counts.
-let state = SEED >>> 0;
-function random() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+function mulberry32(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
+const random = mulberry32(SEED);
 const randomInt = (min, max) => min + Math.floor(random() * (max - min + 1));
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const randomCode = (length) => Array.from({ length }, () => ALNUM[randomInt(0, ALNUM.length - 1)]).join('');
@@ -63,7 +105,55 @@ const randomCode = (length) => Array.from({ length }, () => ALNUM[randomInt(0, A
 const lines = readFileSync(join(here, 'posts.txt'), 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '');
-const texts = lines.map((line) => line.replace(/\\(n|\\)/g, (_, c) => (c === 'n' ? '\n' : '\\')));
+const originals = lines.map((line) => line.replace(/\\(n|\\)/g, (_, c) => (c === 'n' ? '\n' : '\\')));
+const texts = postCount === undefined || postCount <= originals.length ? originals.slice(0, postCount) : withComposedPosts(originals, postCount);
+
+/**
+ * The originals, oldest first, and composed posts up to `count`, spread among them. The
+ * composing draws from a generator of its own, so demo/archive's output (no --posts)
+ * stays byte for byte what it was.
+ */
+function withComposedPosts(originals, count) {
+  const draw = mulberry32(SEED ^ 0x2590);
+  const pick = (items) => items[Math.floor(draw() * items.length)];
+  const leadingMentions = (text) => /^(?:@\w+ )+/.exec(text)?.[0] ?? '';
+  const body = (text) => text.replace(/^RT @\w+: /, '').slice(leadingMentions(text).length);
+  // sentences that read as posts (not "ok", not "fog.", not a line of a list), each with its post's index
+  const sentences = originals.flatMap((text, post) =>
+    body(text)
+      .split(/(?<=[.!?])\s+/)
+      .filter((s) => !s.includes('\n') && s.split(/\s+/).filter((w) => /[a-z]/i.test(w)).length >= 3)
+      .map((sentence) => ({ sentence, post })),
+  );
+  const plain = originals.filter((t) => !t.startsWith('RT @') && body(t).length >= 60);
+  const others = Object.keys(PEOPLE).filter((name) => name !== ACCOUNT.username);
+  const seen = new Set(originals);
+  const composed = [];
+  while (composed.length < count - originals.length) {
+    let text;
+    for (let attempt = 0; attempt < 1000 && (text === undefined || seen.has(text)); attempt++) {
+      const model = pick(originals);
+      const target = body(pick(plain)).length; // about as long as a real post
+      const used = new Set();
+      const parts = [];
+      while (parts.length < 3 && parts.join(' ').length < target - 20) {
+        const { sentence, post } = pick(sentences);
+        if (used.has(post) || [...parts, sentence].join(' ').length > 270) continue;
+        used.add(post);
+        parts.push(sentence);
+      }
+      const joined = parts.join(' ');
+      text = model.startsWith('RT @') ? `RT @${pick(others)}: ${joined}` : `${leadingMentions(model)}${joined}`;
+    }
+    if (seen.has(text)) throw new Error(`could not compose post ${originals.length + composed.length + 1} unlike every other; ask for fewer --posts`);
+    seen.add(text);
+    composed.push(text);
+  }
+  // spread the new posts among the originals, keeping the originals' order
+  const out = [...originals];
+  for (const text of composed) out.splice(Math.floor(draw() * (out.length + 1)), 0, text);
+  return out;
+}
 
 const codePoints = (s) => [...s].length;
 const escapeHtml = (s) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -274,6 +364,7 @@ for (const name of ['account.js', 'profile.js']) parseScript(readFileSync(join(d
 JSON.parse(files['manifest.js'].slice(files['manifest.js'].indexOf('{')));
 const ids = read.map((t) => BigInt(t.id_str)).reverse();
 if (new Set(ids).size !== ids.length || ids.some((id, i) => i > 0 && id <= ids[i - 1])) throw new Error('ids not unique and increasing');
+if (read.length !== texts.length || new Set(read.map((t) => t.full_text)).size !== read.length) throw new Error('posts not all written, or not all distinct');
 
 let retweets = 0;
 let short = 0;
@@ -289,7 +380,7 @@ for (const t of read) {
 const keptCharacters = kept.reduce((sum, s) => sum + codePoints(s), 0);
 const joinedCharacters = keptCharacters + '<|endoftext|>'.length * Math.max(0, kept.length - 1);
 const lengths = kept.map(codePoints);
-console.log(`wrote ${Object.keys(files).map((f) => `data/${f}`).join(', ')} in ${join(here, 'archive')}`);
+console.log(`wrote ${Object.keys(files).map((f) => `data/${f}`).join(', ')} in ${archiveDir}`);
 console.log(`tweets downloaded ${read.length}, retweets ${retweets}, short tweets ${short}, tweets kept ${kept.length}`);
 console.log(
   `kept characters ${keptCharacters} (joined with <|endoftext|>: ${joinedCharacters}); kept post length ${Math.min(...lengths)}–${Math.max(...lengths)}, mean ${(keptCharacters / kept.length).toFixed(1)}`,

@@ -2,6 +2,8 @@
 // JSON (numbers only checked for sanity: speed is measured by the benchmark, not tests).
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -40,6 +42,48 @@ test('bench weights-perplexity scores held-out text with every sampling weight f
   for (const r of rows) t.true(Math.abs(r.tweetsmith / rows[0].tweetsmith - 1) < 1e-3, r.workload);
   t.true(rows[0].tweetsmith > 20_000 && rows[0].tweetsmith < 100_000);
   t.regex(rows[3].note ?? '', /% against f32/);
+});
+
+// A stand-in for `python3 bench_torch.py` (CI has no PyTorch): answers as the script does,
+// with figures that make the fast training peer and the int8 sampling peer the faster ones,
+// and an error for bf16 sampling, as the script prints when it cannot run.
+const FAKE_PYTHON = `#!/usr/bin/env node
+const args = process.argv.slice(3);
+const has = (flag) => args.includes(flag);
+const out = (r) => process.stdout.write(JSON.stringify({ ...r, peakRssMiB: 100 + r.tokensPerSecond, torch: '9.9', blas: '/usr/lib/openblas-openmp/libblas.so.3' }) + '\\n');
+if (args[0] === 'train') out({ tokensPerSecond: (has('--bf16') ? 2 : 1) * (args[args.indexOf('--peer') + 1] === 'fast' ? 400 : 100) });
+else if (has('--bf16')) { process.stdout.write(JSON.stringify({ error: 'no bf16 here' }) + '\\n'); process.exit(3); }
+else out({ tokensPerSecond: has('--int8') ? 300 : 50 });
+`;
+
+test('bench --compare torch sets each workload against its fastest PyTorch peer and reports every peer', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tweetsmith-bench-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const python = join(dir, 'python3');
+  await writeFile(python, FAKE_PYTHON);
+  await chmod(python, 0o755);
+  const { stdout } = await run(process.execPath, [
+    cli, 'bench', '--size', 'tiny', '--threads', '2', '--steps', '1', '--only', 'train-4x64', 'generate-10x160',
+    '--weights', 'f32', 'q8_0', '--compare', 'torch', '--python', python, '--json',
+  ]);
+  type Peer = { name: string; value: number; rssMiB: number; ratio: number; description: string };
+  const rows: { workload: string; tweetsmith: number; peers?: Peer[]; peerName?: string; peer?: number; ratio?: number; note?: string }[] = JSON.parse(stdout).rows;
+  const byName = (w: string) => rows.find((r) => r.workload === w)!;
+  for (const [workload, fast, slow] of [['train tiny 4×64 fp32', 400, 100], ['train tiny 4×64 mixed bf16', 800, 200]] as const) {
+    const row = byName(workload);
+    t.deepEqual(row.peers!.map((p) => [p.name, p.value]), [['fast', fast], ['hf-style', slow]], workload);
+    t.is(row.peerName, 'fast');
+    t.is(row.ratio, row.tweetsmith / fast);
+    t.is(row.peers![1].ratio, row.tweetsmith / slow);
+    t.is(row.peers![0].rssMiB, 100 + fast);
+    t.regex(row.peers![0].description, /PyTorch 9\.9 \(OpenBLAS\).*AdamW\(foreach=True\)/);
+  }
+  // f32 sampling has the fp32 peer; q8_0 has bf16 (here failing: its error is the note) and int8
+  t.deepEqual(byName('generate tiny 10×128 f32 weights').peers!.map((p) => p.name), ['fp32']);
+  const q8 = byName('generate tiny 10×128 q8_0 weights');
+  t.deepEqual(q8.peers!.map((p) => [p.name, p.value]), [['int8 dynamic', 300]]);
+  t.is(q8.ratio, q8.tweetsmith / 300);
+  t.is(q8.note, 'no bf16 here');
 });
 
 test('bench refuses an unknown workload', async (t) => {

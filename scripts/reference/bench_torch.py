@@ -2,14 +2,24 @@
 """The benchmark workloads of `tweetsmith bench`, in PyTorch, for side-by-side ratios.
 
     /usr/bin/python3 scripts/reference/bench_torch.py WORKLOAD [--size gpt2] [--threads N]
-        [--batch 1] [--block 1024] [--steps 3] [--bf16] [--n 10] [--max-length 160]
+        [--peer hf-style|fast] [--batch 1] [--block 1024] [--steps 3] [--bf16]
+        [--int8] [--n 10] [--max-length 160]
 
 WORKLOAD is `train` (forward, backward, clipping, AdamW per step) or `generate`
 (n sequences sampled together with a KV cache, top-p 0.95). Prints one JSON line.
+
+`train` has two peers, both the same model from the same weights (gpt2_torch_fast.py
+`check` shows it): `--peer hf-style` (the default) is gpt2_torch.py's GPT2 as Hugging
+Face writes it (Conv1D, the Python-op `gelu_new`) with a plain AdamW; `--peer fast` is
+gpt2_torch_fast.py's, written for speed (nn.Linear, fused tanh GELU) with
+AdamW(foreach=True). --bf16 trains under torch.autocast('cpu', bfloat16).
+
 `generate` is written as a careful PyTorch user would for speed: inference mode, a
 preallocated KV cache written in place, fused addmm/linear, and a linear-time top-p
 cut instead of sorting the vocabulary every step (see top_p_weights); with --bf16
-the weights are bfloat16 and the matmuls run on oneDNN's AVX512-BF16 kernels.
+the weights are bfloat16 and the matmuls run on oneDNN's AVX512-BF16 kernels; with
+--int8 the linear layers (the tied head too) are torch.ao.quantization.quantize_dynamic's
+int8 ones (fbgemm; activations stay fp32), the peer of tweetsmith's q8_0 weights.
 Debian's torch uses the reference BLAS unless a faster one is installed; run
 scripts/reference/setup-torch.sh (as root) for OpenBLAS's OpenMP build, as the
 figures in the issue were measured.
@@ -25,6 +35,7 @@ import time
 
 try:
     import torch
+    import torch.nn as nn
     import torch.nn.functional as F
 except ImportError:
     print(json.dumps({"error": "PyTorch is not installed for " + sys.executable +
@@ -33,6 +44,7 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gpt2_torch import GPT2, GPT2Config  # noqa: E402
+from gpt2_torch_fast import FastGPT2, make_optimizer  # noqa: E402
 
 SIZES = {
     "tiny": dict(n_layer=2, n_head=2, n_embd=64, n_positions=128),
@@ -45,16 +57,16 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def make_model(size):
+def make_model(size, peer="hf-style"):
     cfg = GPT2Config(vocab_size=50257, layer_norm_epsilon=1e-5, **SIZES[size])
-    model = GPT2(cfg)
+    model = (FastGPT2 if peer == "fast" else GPT2)(cfg)
     model.init_weights_(seed=0)
     return model, cfg
 
 
 def bench_train(a):
-    model, cfg = make_model(a.size)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    model, cfg = make_model(a.size, a.peer)
+    opt = make_optimizer(model.parameters(), fast=a.peer == "fast")
     block = min(a.block, cfg.n_positions)
     tokens = torch.tensor([[(i * 7919 + b * 104729) % cfg.vocab_size for i in range(block)] for b in range(a.batch)])
     times, losses = [], []
@@ -70,7 +82,7 @@ def bench_train(a):
             times.append(time.perf_counter() - t0)
         losses.append(loss.item())
     med = statistics.median(times)
-    return {"workload": "train", "size": a.size, "batch": a.batch, "block": block, "bf16": a.bf16,
+    return {"workload": "train", "peer": a.peer, "size": a.size, "batch": a.batch, "block": block, "bf16": a.bf16,
             "stepSeconds": times, "medianSeconds": med, "tokensPerSecond": a.batch * block / med,
             "losses": losses, "peakRssMiB": peak_rss_mib()}
 
@@ -134,22 +146,46 @@ def top_p_sample(logits, top_p, gen):
     return torch.searchsorted(cum, u, right=True)        # the first token whose cumulative weight passes u
 
 
+def addmm(w, b):
+    """Conv1D's y = x @ W + b as one fused kernel, W [in, out] as the hf-style model holds it."""
+    return lambda x: torch.addmm(b, x, w)
+
+
+def int8_linears(cfg):
+    """The fast model's linear layers, the tied head among them, as quantize_dynamic's int8
+    ones: weights int8 per tensor, activations quantized on the fly, fp32 in and out.
+    -> (the model with its embeddings and LayerNorms, the quantized head)."""
+    model = FastGPT2(cfg).init_weights_(seed=0).eval()
+    head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+    head.weight = model.wte.weight                       # tied, as in GPT-2
+    model.add_module("head", head)
+    torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8, inplace=True)
+    return model, model.head
+
+
 def bench_generate(a):
-    model, cfg = make_model(a.size)
-    model.eval()
+    cfg = GPT2Config(vocab_size=50257, layer_norm_epsilon=1e-5, **SIZES[a.size])
     a.max_length = min(a.max_length, cfg.n_positions)
     gen = torch.Generator().manual_seed(1)
     prompt = torch.tensor([[50256 - i for i in range(4)]] * a.n)
     B, C, H = a.n, cfg.n_embd, cfg.n_head
     hs = C // H
     dtype = torch.bfloat16 if a.bf16 else torch.float32
-    model = model.to(dtype)
-    # weights as the kernels want them: Conv1D's [in, out] for addmm, the tied head [V, C] for linear
-    layers = [dict(ln_1=b.ln_1, ln_2=b.ln_2,
-                   attn_w=b.attn.c_attn.weight.detach(), attn_b=b.attn.c_attn.bias.detach(),
-                   proj_w=b.attn.c_proj.weight.detach(), proj_b=b.attn.c_proj.bias.detach(),
-                   fc_w=b.mlp.c_fc.weight.detach(), fc_b=b.mlp.c_fc.bias.detach(),
-                   fc2_w=b.mlp.c_proj.weight.detach(), fc2_b=b.mlp.c_proj.bias.detach()) for b in model.h]
+    if a.int8:
+        model, head = int8_linears(cfg)
+        layers = [dict(ln_1=b.ln_1, ln_2=b.ln_2, attn=b.attn.c_attn, proj=b.attn.c_proj, fc=b.mlp.c_fc, fc2=b.mlp.c_proj)
+                  for b in model.h]
+    else:
+        model, cfg = make_model(a.size)
+        model = model.eval().to(dtype)
+        # weights as the kernels want them: Conv1D's [in, out] for addmm, the tied head [V, C] for linear
+        layers = [dict(ln_1=b.ln_1, ln_2=b.ln_2,
+                       attn=addmm(b.attn.c_attn.weight.detach(), b.attn.c_attn.bias.detach()),
+                       proj=addmm(b.attn.c_proj.weight.detach(), b.attn.c_proj.bias.detach()),
+                       fc=addmm(b.mlp.c_fc.weight.detach(), b.mlp.c_fc.bias.detach()),
+                       fc2=addmm(b.mlp.c_proj.weight.detach(), b.mlp.c_proj.bias.detach())) for b in model.h]
+        head_w = model.wte.weight.detach()
+        head = lambda x: F.linear(x, head_w)              # noqa: E731
     wte, wpe = model.wte.weight.detach(), model.wpe.weight.detach()
     L = a.max_length
     # the KV cache, preallocated [B, H, L, hs] per layer; step t writes position t
@@ -167,7 +203,7 @@ def bench_generate(a):
             mask = torch.ones(T, end, dtype=torch.bool).tril(start).logical_not_()
         for i, l in enumerate(layers):
             h = l["ln_1"](x)
-            qkv = torch.addmm(l["attn_b"], h, l["attn_w"]).view(B, T, 3, H, hs).permute(2, 0, 3, 1, 4)
+            qkv = l["attn"](h).view(B, T, 3, H, hs).permute(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]
             k_cache[i][:, :, start:end] = k
             v_cache[i][:, :, start:end] = v
@@ -184,11 +220,11 @@ def bench_generate(a):
                     att.masked_fill_(mask, torch.finfo(att.dtype).min)
                 att = torch.softmax(att, dim=-1).to(dtype)
                 y = torch.matmul(att, v_all).transpose(1, 2).reshape(B * T, C)
-            x = torch.addmm(l["proj_b"], y, l["proj_w"]).add_(x)
-            h = torch.addmm(l["fc_b"], l["ln_2"](x), l["fc_w"])
-            x = torch.addmm(l["fc2_b"], F.gelu(h, approximate="tanh"), l["fc2_w"]).add_(x)
+            x = l["proj"](y).add_(x)
+            h = l["fc"](l["ln_2"](x))
+            x = l["fc2"](F.gelu(h, approximate="tanh")).add_(x)
         last = x.view(B, T, C)[:, -1]
-        return F.linear(model.ln_f(last), wte).float()
+        return head(model.ln_f(last)).float()
 
     with torch.inference_mode():
         t0 = time.perf_counter()
@@ -202,7 +238,7 @@ def bench_generate(a):
                 break
             logits = step(nxt, length - 1)
         seconds = time.perf_counter() - t0
-    return {"workload": "generate", "size": a.size, "n": a.n, "maxLength": a.max_length, "bf16": a.bf16,
+    return {"workload": "generate", "size": a.size, "n": a.n, "maxLength": a.max_length, "bf16": a.bf16, "int8": a.int8,
             "newTokens": produced, "seconds": seconds, "tokensPerSecond": produced / seconds,
             "peakRssMiB": peak_rss_mib()}
 
@@ -215,10 +251,14 @@ def main():
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--block", type=int, default=1024)
     p.add_argument("--steps", type=int, default=3)
-    p.add_argument("--bf16", action="store_true")
+    p.add_argument("--peer", default="hf-style", choices=["hf-style", "fast"], help="train: which PyTorch model and optimizer")
+    p.add_argument("--bf16", action="store_true", help="train: bf16 autocast; generate: bf16 weights")
+    p.add_argument("--int8", action="store_true", help="generate: quantize_dynamic int8 linear layers (fp32 activations)")
     p.add_argument("--n", type=int, default=10)
     p.add_argument("--max-length", type=int, default=160)
     a = p.parse_args()
+    if a.int8 and (a.bf16 or a.workload != "generate"):
+        p.error("--int8 is a generate option, and excludes --bf16 (dynamic quantization takes fp32 activations)")
     torch.set_num_threads(a.threads)
     result = bench_train(a) if a.workload == "train" else bench_generate(a)
     result["torch"] = torch.__version__

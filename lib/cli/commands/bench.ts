@@ -27,20 +27,36 @@ interface BenchCommandOptions {
   json?: boolean;
 }
 
+/**
+ * One line per workload with tweetsmith's figures and its fastest peer, then one line per
+ * other peer of that workload; the ratio the goals are about (against the fastest peer)
+ * plain, the others in parentheses.
+ */
 function renderTable(rows: BenchRow[]): string {
   const fmt = (v: number | undefined, digits = 1) => (v === undefined ? '–' : v.toFixed(digits));
-  const header = ['workload', 'tweetsmith', 'peak RSS', 'peer', 'peer RSS', 'ratio'];
-  const body = rows.map((r) => [
-    r.workload,
-    `${fmt(r.tweetsmith, r.unit ? 1 : 3)} ${r.unit}`.trim(),
-    r.tweetsmithRssMiB === undefined ? '–' : `${fmt(r.tweetsmithRssMiB, 0)} MiB`,
-    r.peer === undefined ? '–' : `${fmt(r.peer)} ${r.unit}`,
-    r.peerRssMiB === undefined ? '–' : `${fmt(r.peerRssMiB, 0)} MiB`,
-    r.ratio === undefined ? '–' : `${r.ratio.toFixed(2)}×`,
-  ]);
+  const rss = (v: number | undefined) => (v === undefined ? '–' : `${fmt(v, 0)} MiB`);
+  const header = ['workload', 'tweetsmith', 'peak RSS', 'peer', 'peer speed', 'peer RSS', 'ratio'];
+  const body = rows.flatMap((r) => {
+    const ours = [r.workload, `${fmt(r.tweetsmith, r.unit ? 1 : 3)} ${r.unit}`.trim(), rss(r.tweetsmithRssMiB)];
+    const peers = r.peers ?? [];
+    if (!peers.length) return [[...ours, '–', '–', '–', '–']];
+    return peers.map((p, i) => [
+      ...(i === 0 ? ours : ['', '', '']),
+      p.name,
+      `${fmt(p.value)} ${r.unit}`,
+      rss(p.rssMiB),
+      i === 0 ? `${p.ratio.toFixed(2)}×` : `(${p.ratio.toFixed(2)}×)`,
+    ]);
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  const notes = rows.flatMap((r) => [r.peerName && `${r.workload}: peer is ${r.peerName}`, r.note && `${r.workload}: ${r.note}`]).filter(Boolean);
+  // each peer described once, however many workloads it ran
+  const described = new Map(rows.flatMap((r) => (r.peers ?? []).map((p) => [p.name, p.description] as const)));
+  const notes = [
+    ...(described.size ? ['ratio: tweetsmith / the fastest peer of the workload (in parentheses: against the slower ones)'] : []),
+    ...[...described].map(([name, description]) => `${name}: ${description}`),
+    ...rows.filter((r) => r.note).map((r) => `${r.workload}: ${r.note}`),
+  ];
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line), '', ...notes].join('\n');
 }
 
@@ -58,7 +74,7 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--weights <formats...>', 'sampling weight formats to measure').choices(SAMPLING_WEIGHTS).default([...DEFAULT_BENCH_WEIGHTS]))
     .option('--model <dir>', 'a trained model to score in weights-perplexity (default: random weights)')
     .option('--text <file>', "held-out text for weights-perplexity, e.g. a run's run/valid.txt (default: a seeded tweet-like corpus)")
-    .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch', oneOf(['torch'] as const))
+    .option('--compare <peer>', 'run the same workloads in PyTorch too, in this run: torch (training: the hf-style and fast peers; q8_0 sampling: bf16 and int8 peers; each ratio against the fastest)', oneOf(['torch'] as const))
     .option('--python <path>', 'the Python with PyTorch (Debian: /usr/bin/python3)', '/usr/bin/python3')
     .option('--json', 'print the results as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  tweetsmith bench\n  tweetsmith bench --compare torch --threads 2\n  tweetsmith bench --size tiny --only train-4x64 tokenizer --json\n  tweetsmith bench --size gpt2-medium --only train-1x1024 --precision fp32 --lora\n')
