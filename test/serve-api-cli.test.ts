@@ -3,13 +3,13 @@
 // that trains with a checkpoint so that the next server shows it interrupted
 // and resumable.
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseByteSize } from '../lib/serve/http/uploads.js';
 import { startServer } from '../lib/serve/server.js';
-import { call, eventStream, upload } from './helpers/serve-client.js';
+import { call, eventStream, startServeProcess, upload } from './helpers/serve-client.js';
 
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'tweetsmith.js');
@@ -30,24 +30,10 @@ test('serve --help names every option', (t) => {
 
 test('serve on 0.0.0.0 warns; SIGTERM stops the training run with a checkpoint and exits', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tweetsmith-serve-cli-'));
-  const child = spawn(process.execPath, [bin, 'serve', '--host', '0.0.0.0', '--port', '0', '--dir', dir, '--threads', '1', '--max-upload', '64KB'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0]!);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+  const server = await startServeProcess(['--host', '0.0.0.0', '--port', '0', '--dir', dir, '--threads', '1', '--max-upload', '64KB'], (fn) => t.teardown(fn));
+  const { url, port, child } = server;
   t.regex(url, /^http:\/\/0\.0\.0\.0:\d+\/$/);
-  t.regex(stderr, /WARNING: listening on 0\.0\.0\.0: anyone/);
-  const port = Number(new URL(url).port);
+  t.regex(server.stderr(), /WARNING: listening on 0\.0\.0\.0: anyone/);
 
   t.is((await call(port, 'GET', '/api/defaults')).json.maxUploadBytes, 64 * 1024);
   t.is((await upload(port, 'big.txt', Buffer.alloc(65 * 1024, 'a'))).status, 413);
@@ -58,9 +44,9 @@ test('serve on 0.0.0.0 warns; SIGTERM stops the training run with a checkpoint a
   const events = await eventStream(port, `/api/runs/${created.json.id}/events`);
   await events.until((e) => e.event === 'train' && e.data.event.type === 'step');
   child.kill('SIGTERM');
-  t.is(await exited, 0, stderr);
+  t.is(await server.exited, 0, server.stderr());
   events.close();
-  t.regex(stderr, /SIGTERM: stopping the training run with a checkpoint/);
+  t.regex(server.stderr(), /SIGTERM: stopping the training run with a checkpoint/);
 
   const next = await startServer({ dir, port: 0, threads: 1 });
   t.teardown(() => next.close());

@@ -263,3 +263,27 @@ async function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
   }
   return files;
 }
+
+test.serial('generation answers while another run trains: the training run keeps running', async (t) => {
+  const long = await call(server.port, 'POST', '/api/runs', {
+    json: { sources: [postsUpload.id], base: 'tiny', options: { maxSteps: 5000, blockSize: 32, samples: 0, seed: 6 } },
+  });
+  t.is(long.status, 200, long.text);
+  const watch = await eventStream(server.port, `/api/runs/${long.json.id}/events`);
+  t.teardown(() => watch.close());
+  await watch.until((e) => e.event === 'train' && e.data.event.type === 'step');
+  const stepsBefore = (await call(server.port, 'GET', `/api/runs/${long.json.id}`)).json.progress.step;
+
+  const answer = await call(server.port, 'POST', '/api/generate', { json: { run: runA, prompt: 'The lighthouse', n: 2, maxLength: 24, seed: 7 } });
+  t.is(answer.status, 200, answer.text);
+  t.is(answer.json.samples.length, 2);
+
+  // the run trained on in its own process while the server sampled
+  await watch.until((e) => e.event === 'train' && e.data.event.type === 'step' && e.data.event.row.step > stepsBefore + 1);
+  const during = await call(server.port, 'GET', `/api/runs/${long.json.id}`);
+  t.is(during.json.status, 'running');
+  const stopped = await call(server.port, 'POST', `/api/runs/${long.json.id}/stop`);
+  t.is(stopped.status, 200, stopped.text);
+  const end = await watch.until(finished);
+  t.is(end.data.run.status, 'stopped');
+});

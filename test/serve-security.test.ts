@@ -7,13 +7,12 @@
 // are local servers that echo the token back), and a server killed mid-run
 // (SIGKILL) whose run comes back 'interrupted' and resumes to the end.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../lib/serve/server.js';
-import { answeredBodies, call, eventStream, multipart, upload, type Answer } from './helpers/serve-client.js';
+import { answeredBodies, call, eventStream, multipart, startServeProcess, upload, type Answer } from './helpers/serve-client.js';
 import { startLocalServer, type LocalServer } from './helpers/servers/local-server.js';
 
 const root = join(import.meta.dirname, '..');
@@ -301,23 +300,9 @@ test.serial('X_BEARER_TOKEN and HF_TOKEN appear in no answer of this file', (t) 
 
 test.serial('a server killed mid-run (SIGKILL) shows the run interrupted on restart, and resume completes it', async (t) => {
   const dir = join(base, 'killed');
-  const child = spawn(process.execPath, [join(root, 'bin', 'tweetsmith.js'), 'serve', '--port', '0', '--dir', dir, '--threads', '1', '--checkpoint-every', '2'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  t.teardown(() => child.kill('SIGKILL'));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0]!);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+  const server = await startServeProcess(['--port', '0', '--dir', dir, '--threads', '1', '--checkpoint-every', '2'], (fn) => t.teardown(fn));
+  const { url, port, child } = server;
   t.regex(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-  const port = Number(new URL(url).port);
   const up = await upload(port, 'posts.txt', posts.subarray(0, 20_000));
   t.is(up.status, 200, up.text);
   const created = await call(port, 'POST', '/api/runs', { json: { sources: [up.json.id], base: 'tiny', options: { maxSteps: 24, blockSize: 32, samples: 1, seed: 2 } } });
@@ -326,7 +311,7 @@ test.serial('a server killed mid-run (SIGKILL) shows the run interrupted on rest
   const events = await eventStream(port, `/api/runs/${id}/events`);
   await events.until((e) => e.event === 'train' && e.data.event.type === 'checkpoint');
   child.kill('SIGKILL');
-  await exited;
+  await server.exited;
   events.close();
 
   const restarted = await startServer({ dir, port: 0, threads: 1 });

@@ -2,6 +2,7 @@
 // (raw paths, unnormalised, for the traversal tests), server-sent events, the
 // demo archive zipped, and a record of every answer's body (the token test
 // greps them all).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -180,4 +181,34 @@ export function filesUnder(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  /** the page's URL, the first line `tweetsmith serve` prints */
+  url: string;
+  port: number;
+  /** everything the server wrote to stderr so far */
+  stderr(): string;
+  /** the exit code, once it has exited */
+  exited: Promise<number | null>;
+}
+
+/** Starts `tweetsmith serve ARGS` (bin/tweetsmith.js: dist/ when built) and waits for its URL; killed at teardown. */
+export async function startServeProcess(args: string[], teardown: (fn: () => void) => void): Promise<ServeProcess> {
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'tweetsmith.js');
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  teardown(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return { child, url, port: Number(new URL(url).port), stderr: () => stderr, exited };
 }
