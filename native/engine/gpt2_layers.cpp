@@ -14,8 +14,13 @@ namespace {
 // contract, computed with ggml_mul_mat on transposed copies (in `type`) because the
 // CPU's matrix multiply is far faster than out_prod's axpy loop, and Vulkan's
 // out_prod takes f32 only.
+// The same sum in the backend's fast product (null where it has none), with its options.
+ggml_tensor * fast_outer_products(Ops & ops, ggml_tensor * a, ggml_tensor * b, ggml_type type, const ProductOptions & o = {}) {
+    return ops.fast_product(ggml_transpose(ops.ctx, a), ggml_transpose(ops.ctx, b), type, o);
+}
+
 ggml_tensor * sum_of_outer_products(Ops & ops, ggml_tensor * a, ggml_tensor * b, ggml_type type = GGML_TYPE_F32) {
-    if (ggml_tensor * y = ops.fast_product(ggml_transpose(ops.ctx, a), ggml_transpose(ops.ctx, b), type)) return y;
+    if (ggml_tensor * y = fast_outer_products(ops, a, b, type)) return y;
     return ggml_mul_mat(ops.ctx, ops.transposed(a, type), ops.transposed(b, type));
 }
 
@@ -24,7 +29,7 @@ ggml_tensor * sum_of_outer_products(Ops & ops, ggml_tensor * a, ggml_tensor * b,
 void accumulate_outer_products(Ops & ops, GradSink & sink, ggml_tensor * grad, ggml_tensor * a, ggml_tensor * b, ggml_type type) {
     ProductOptions o;
     o.into = sink.current(grad);
-    ggml_tensor * into = ops.fast_product(ggml_transpose(ops.ctx, a), ggml_transpose(ops.ctx, b), type, o);
+    ggml_tensor * into = fast_outer_products(ops, a, b, type, o);
     if (into) sink.record(grad, into);
     else sink.accumulate(grad, sum_of_outer_products(ops, a, b, type));
 }
@@ -165,9 +170,7 @@ ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSav
         masked.causal = ProductOptions::Causal::kMaskAbove;  // 0 after each query: probs there are 0
         to_column.causal = ProductOptions::Causal::kDepthToColumn;
         from_column.causal = ProductOptions::Causal::kDepthFromColumn;
-        auto outer = [&](ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
-            return ops.fast_product(ggml_transpose(ctx, a), ggml_transpose(ctx, b), type, o);
-        };
+        auto outer = [&](ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) { return fast_outer_products(ops, a, b, type, o); };
         ggml_tensor * dprobs = ops.fast_product(s.v, dy_view, type, masked);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
         ggml_tensor * dv = outer(dy_view, s.probs, from_column);              // dV[k][d] = Σ_{q ≥ k} P[q][k] dY[q][d]
         if (dprobs && dv) {
