@@ -279,8 +279,14 @@ function browserTests(): void {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const errors = watchErrors(page);
+    // Listen for the file chooser before the page loads: playwright turns on Chromium's interception of the
+    // dialog asynchronously when a listener is added, and a key press sent right after page.waitForEvent()
+    // can reach the page first; the dialog then opens unintercepted and the event never comes (CI saw this).
+    const chooser = page.waitForEvent('filechooser', { timeout: 2 * MINUTE });
+    chooser.catch(() => {}); // awaited below; a test that fails before then leaves no unhandled rejection
     await page.goto(serve.url);
     await page.locator('#start').waitFor({ state: 'attached' });
+    await page.evaluate(() => document.querySelector('#file-input')!.addEventListener('click', () => document.body.setAttribute('data-file-input-clicked', ''), { once: true }));
 
     /** Tab until the element matching `selector` has the focus; the ids passed on the way, in order */
     const tabTo = async (selector: string, max = 40): Promise<string[]> => {
@@ -305,8 +311,8 @@ function browserTests(): void {
     const order = await tabTo('#file-input');
     t.is(order.at(-1), 'file-input');
     t.true(await focusVisible(), 'the focused control shows it');
-    const chooser = page.waitForEvent('filechooser');
     await page.keyboard.press('Space');
+    await page.locator('body[data-file-input-clicked]').waitFor({ state: 'attached', timeout: 10_000 });
     await (await chooser).setFiles(archive);
     await page.locator('.source-ready').waitFor({ timeout: 2 * MINUTE });
 
