@@ -117,8 +117,10 @@ void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void *) {
 }
 
 void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata) {
-    const ggml_tensor * logits_t = dst->src[0];
-    const int32_t * targets = static_cast<const int32_t *>(dst->src[1]->data);
+    // in place (a view of the padded logits, ggml_custom_inplace), the inputs follow dst's own source
+    const int in = dst->view_src ? 1 : 0;
+    const ggml_tensor * logits_t = dst->src[in];
+    const int32_t * targets = static_cast<const int32_t *>(dst->src[in + 1]->data);
     const float scale = *static_cast<const float *>(userdata);
     const int64_t V = logits_t->ne[0], Vp = dst->ne[0];
     const Range r = split(rows_of(dst), ith, nth);

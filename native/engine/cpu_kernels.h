@@ -35,6 +35,8 @@ void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void * userdata)
 // padding columns V..Vp-1 and in rows where target < 0; src = {logits [V, rows] (strided),
 // targets, per-row losses (only to order it after the forward)}; userdata:
 // const float * scale, read when the graph runs.                     (ggml_custom_4d)
+// In place (ggml_custom_inplace over the padded [Vp, rows] product whose first V rows
+// are the logits) dst's own source comes first and those three follow it.
 void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 // In place on the embedding gradient [C, V]: row tokens[i] += dx[:, i];
