@@ -36,6 +36,8 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
     ggml_init_params params = {ggml_tensor_overhead() * n_matrices, nullptr, true};
     ctx_ = ggml_init(params);
     auto copy_of = [&](ggml_tensor * source) {
+        // a matrix stored in the wanted type already (a frozen LoRA base in bf16 or f16) is used as it is
+        if (source->type == type && !packed_) return source;
         ggml_tensor * copy = packed_ ? q8_decode::new_packed(ctx_, source->ne[0], source->ne[1])
                                      : ggml_new_tensor_2d(ctx_, type, source->ne[0], source->ne[1]);
         conversions.push_back({source, copy});
@@ -52,7 +54,7 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
 
     CachedGraph g;
     try {
-        const size_t n_nodes = 2 * n_matrices;
+        const size_t n_nodes = 3 * n_matrices;  // a copy each, and a widening before a q8_0 pack
         g.ctx = new_graph_context(n_nodes);
         g.graph = ggml_new_graph_custom(g.ctx, n_nodes, false);
         for (auto & [source, copy] : conversions) {
@@ -61,7 +63,8 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
                 continue;
             }
             // quantised to q8_0 as ggml_cpy does and packed, a group of rows at a time
-            ggml_tensor * args[] = {source};
+            // (from f32: a matrix stored narrower is widened first, in the graph)
+            ggml_tensor * args[] = {source->type == GGML_TYPE_F32 ? source : ggml_cast(g.ctx, source, GGML_TYPE_F32)};
             ggml_build_forward_expand(g.graph, ggml_custom_inplace(g.ctx, copy, args, 1, q8_decode::pack_rows, GGML_N_TASKS_MAX, nullptr));
         }
         model.plan(g);
