@@ -172,3 +172,13 @@ test('merging into a bf16 base gives a whole f32 model that computes the adapter
   t.true(Number.isFinite(await trainer.step(input)));
   await Promise.all([exact.dispose(), narrow.dispose()]);
 });
+
+test('a generation under way when the base is narrowed stops with a clear error, not a read of freed weights', async (t) => {
+  const model = await GPT2.init(SHAPE, { seed: 2, threads: 2 });
+  const stream = model.generate([1, 2, 3], { n: 1, maxLength: 30, minLength: 30, seed: 1 });
+  t.false((await stream.next()).done);
+  model.addLora({ rank: 2, baseType: 'bf16' });
+  await t.throwsAsync(collectTokens(stream, 1), { message: /the model's weights were replaced \(LoRA adapters added or merged\) while this generation ran; start a new one/ });
+  t.is((await collectTokens(model.generate([1, 2, 3], { n: 1, maxLength: 12, minLength: 12, seed: 1 }), 1))[0].length, 9, 'a new one runs');
+  await model.dispose();
+});

@@ -261,6 +261,7 @@ void GPT2Model::set_base_type(ggml_type type) {
     release_graphs();  // they multiply by the old tensors
     grads_.reset();
     params_ = std::move(converted);
+    params_version_++;
 }
 
 LoraSet & GPT2Model::lora_grads() {

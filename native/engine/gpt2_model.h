@@ -95,6 +95,9 @@ public:
     // path. Only a frozen base may be narrowed: full fine-tuning needs f32 weights.
     void set_base_type(ggml_type type);
     ggml_type base_type() const { return params_->matrix_type(); }
+    // Counts the times params() was replaced by another set (set_base_type): what
+    // holds its tensors across calls (a Generator's sampling weights) checks it.
+    uint64_t params_version() const { return params_version_; }
     LoraSet * lora() { return lora_.get(); }
     LoraSet & lora_grads();
     // Training passes run with LoRA dropout so far: each pass's masks are drawn from
@@ -150,6 +153,7 @@ private:
     std::unique_ptr<LoraSet> lora_;
     std::unique_ptr<LoraSet> lora_grads_;
     uint64_t lora_seed_ = 0;
+    uint64_t params_version_ = 0;
     uint64_t dropout_runs_ = 0;
     CachedGraph logits_graph_;
     LossGraph train_graph_;
