@@ -241,23 +241,33 @@ void GPT2Model::enable_lora(const LoraConfig & config, uint64_t seed, ggml_type 
     if (lora_) throw EngineError("this model already has LoRA adapters");
     auto lora = std::make_unique<LoraSet>(config_, config, buffer_type(), "lora");
     lora->init_random(seed);
+    // the base in its new storage before anything changes: a failure leaves the model as it was
+    std::unique_ptr<ParameterSet> converted = params_as(base_type);
     release_graphs();
     lora_ = std::move(lora);
     lora_grads_.reset();
     grads_.reset();  // the base is frozen: its gradients are never computed again
     lora_seed_ = seed;
     dropout_runs_ = 0;
-    set_base_type(base_type);
+    if (converted) replace_params(std::move(converted));
 }
 
 void GPT2Model::set_base_type(ggml_type type) {
-    if (type == base_type()) return;
     if (type != GGML_TYPE_F32 && !lora_)
         throw EngineError(std::string("only a frozen LoRA base can be stored as ") + ggml_type_name(type) + "; add adapters first");
-    // both copies exist while the values are converted (about 1.5 times the weights
-    // for a moment); the old one is freed at once. (The caller holds the device's turn.)
-    auto converted = std::make_unique<ParameterSet>(config_, buffer_type(), "param", type);
+    if (auto converted = params_as(type)) replace_params(std::move(converted));
+}
+
+// Both copies exist while the values are converted (about 1.5 times the weights
+// for a moment); replace_params frees the old one. (The caller holds the device's turn.)
+std::unique_ptr<ParameterSet> GPT2Model::params_as(ggml_type type) const {
+    if (type == base_type()) return nullptr;
+    auto converted = std::make_unique<ParameterSet>(config_, device_->buffer_type(), "param", type);
     converted->copy_from(*params_);
+    return converted;
+}
+
+void GPT2Model::replace_params(std::unique_ptr<ParameterSet> converted) {
     release_graphs();  // they multiply by the old tensors
     grads_.reset();
     params_ = std::move(converted);

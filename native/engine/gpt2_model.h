@@ -143,6 +143,9 @@ private:
     void check_training_batch(const int32_t * tokens, int64_t T, int64_t B) const;
     double run_loss_graph(LossGraph & lg, const int32_t * tokens);
     void release_graphs();
+    // the parameters converted to `type` (null when they are stored so already), and installed
+    std::unique_ptr<ParameterSet> params_as(ggml_type type) const;
+    void replace_params(std::unique_ptr<ParameterSet> converted);
 
     GPT2Config config_;
     int n_threads_;
