@@ -127,7 +127,13 @@ test('training with a bf16 base updates only the adapters; cached decoding and s
   for (const [name, values] of Object.entries(before)) t.deepEqual(after[name], values, `${name} is frozen`);
   const input = tokens(24);
   const full = await model.logits(input);
-  t.true(difference(await model.cachedLogits(input, 5), full).relative <= 1e-5, 'cached decoding computes the same logits');
+  // the same logits, on the CPU to f32's rounding; a GPU's matrix-vector product (a decode
+  // step's) may read the activations in f32 where its matrix product rounds them to bf16
+  // (Vulkan's does): there, within the bf16 base's own bound
+  const cached = difference(await model.cachedLogits(input, 5), full);
+  const bound = model.deviceInfo().backend === 'cpu' ? 1e-5 : BOUNDS.bf16.logits;
+  t.log(`cached vs full logits on ${model.deviceInfo().backend}: ${cached.relative.toExponential(2)}`);
+  t.true(cached.relative <= bound, `cached decoding computes the same logits: ${cached.relative}`);
   for (const weights of ['f32', 'f16', 'bf16', 'q8_0'] as const) {
     const options = { n: 2, maxLength: 20, minLength: 20, seed: 9, weights };
     const first = await collectTokens(model.generate([1, 2, 3], options), 2);

@@ -54,17 +54,20 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
 
     CachedGraph g;
     try {
-        const size_t n_nodes = 3 * n_matrices;  // a copy each, and a widening before a q8_0 pack
+        const size_t n_nodes = 3 * n_matrices;  // a copy each, and a widening of a narrower matrix
         g.ctx = new_graph_context(n_nodes);
         g.graph = ggml_new_graph_custom(g.ctx, n_nodes, false);
-        for (auto & [source, copy] : conversions) {
+        for (auto & [stored, copy] : conversions) {
+            // a matrix stored narrower (a frozen LoRA base) is widened to f32 first, in the
+            // graph: the pack reads f32, and a GPU may lack the direct copy (Vulkan has no
+            // bf16 to f16), which the scheduler can move to the CPU only for a new tensor
+            ggml_tensor * source = stored->type == GGML_TYPE_F32 ? stored : ggml_cast(g.ctx, stored, GGML_TYPE_F32);
             if (!packed_) {
                 ggml_build_forward_expand(g.graph, ggml_cpy(g.ctx, source, copy));
                 continue;
             }
             // quantised to q8_0 as ggml_cpy does and packed, a group of rows at a time
-            // (from f32: a matrix stored narrower is widened first, in the graph)
-            ggml_tensor * args[] = {source->type == GGML_TYPE_F32 ? source : ggml_cast(g.ctx, source, GGML_TYPE_F32)};
+            ggml_tensor * args[] = {source};
             ggml_build_forward_expand(g.graph, ggml_custom_inplace(g.ctx, copy, args, 1, q8_decode::pack_rows, GGML_N_TASKS_MAX, nullptr));
         }
         model.plan(g);
