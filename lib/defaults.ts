@@ -86,6 +86,12 @@ export const LORA_DEFAULTS = frozen({
   dropout: 0,
   /** GPT-2's modules that get adapters (PEFT's target_modules; "c_proj" is both attention's and the MLP's) */
   targets: Object.freeze(['c_attn', 'c_proj', 'c_fc']) as readonly string[],
+  /**
+   * How the frozen base's block matrices are stored, by training precision: bf16 under
+   * mixed precision, where every product rounds them to bf16 anyway (the same numbers,
+   * half the weights' memory); f32 under fp32, which stays exact.
+   */
+  baseType: Object.freeze({ fp32: 'f32', bf16: 'bf16' } as const),
 });
 
 /** `tweetsmith serve`: where it listens, where its runs live, and what one request may ask of it. */

@@ -1,7 +1,7 @@
 // tweetsmith's public Node API.
-export { GPT2, PRECISIONS, type ModelOptions, type InitOptions, type SaveOptions } from './engine/gpt2.js';
+export { GPT2, PRECISIONS, type ModelOptions, type InitOptions, type SaveOptions, type WeightsInfo } from './engine/gpt2.js';
 export { Trainer, type TrainerOptions, type StepStats, type Batch } from './engine/trainer.js';
-export { type LoraOptions, type LoraSettings } from './model/lora-adapter.js';
+export { LORA_BASE_TYPES, type LoraBaseType, type LoraOptions, type LoraSettings } from './model/lora-adapter.js';
 export { collectTokens, SAMPLING_WEIGHTS, type GenerateOptions, type TokenEvent, type SamplingWeights } from './engine/generate.js';
 export { loadNative, type BuildInfo, type Precision } from './engine/native.js';
 export { PRESETS, presetConfig, configFromHF, configToHF, type GPT2Config, type GPT2Shape, type PresetName } from './model/config.js';

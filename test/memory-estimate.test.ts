@@ -21,6 +21,20 @@ test('full fine-tuning holds gradients and two moments of every weight; LoRA onl
   t.true(estimateTrainingMemory(c, { batchSize: 1, blockSize: 512 }).activations < full.activations);
 });
 
+test('a bf16 or f16 LoRA base counts 2 bytes for each weight of the block matrices', (t) => {
+  const c = presetConfig('gpt2-xl');
+  const f32 = estimateTrainingMemory(c, { batchSize: 1, blockSize: 1024, lora: { ...lora, baseType: 'f32' } });
+  const blockWeights = c.nLayer * 12 * c.nEmbd * c.nEmbd; // c_attn, attn.c_proj, c_fc, mlp.c_proj
+  for (const baseType of ['bf16', 'f16']) {
+    const narrow = estimateTrainingMemory(c, { batchSize: 1, blockSize: 1024, lora: { ...lora, baseType } });
+    t.is(narrow.weights, f32.weights - 2 * blockWeights, baseType);
+    t.is(narrow.total, f32.total - 2 * blockWeights);
+  }
+  t.is(f32.weights, 4 * countParameters(c));
+  // gpt2-xl's weights: 5.8 GiB in f32, 3.1 GiB with its blocks in bf16
+  t.true(f32.weights - 2 * blockWeights < 3.2 * GiB);
+});
+
 test('a run that will not fit is refused with the numbers and --lora suggested', (t) => {
   const c = presetConfig('gpt2-large');
   const run = { batchSize: 4, blockSize: 1024 };

@@ -12,6 +12,7 @@ import { presetConfig } from '../model/config.js';
 import { locateOutput } from '../fs/safe-output.js';
 import { modelTokenizer } from '../model/model-tokenizer.js';
 import type { DeviceRequest } from '../engine/device.js';
+import type { LoraBaseType } from '../model/lora-adapter.js';
 
 export interface EngineBenchOptions {
   size?: string;
@@ -23,6 +24,8 @@ export interface EngineBenchOptions {
   precision?: Precision;
   /** train LoRA adapters (LORA_DEFAULTS) on the frozen random base instead of every weight */
   lora?: boolean;
+  /** with lora: how the frozen base is stored (default LORA_DEFAULTS.baseType for the precision) */
+  loraBase?: LoraBaseType;
   generate?: { n: number; maxLength: number; promptLength: number; weights?: SamplingWeights };
   only?: 'train' | 'generate';
   log?: (line: string) => void;
@@ -33,7 +36,7 @@ export interface EngineBenchResult {
   threads: number;
   /** the device it ran on (GPT2.device) */
   device: string;
-  train?: { block: number; batch: number; precision: Precision; lora: boolean; stepSeconds: number[]; medianSeconds: number; tokensPerSecond: number; losses: number[] };
+  train?: { block: number; batch: number; precision: Precision; lora: boolean; loraBase?: LoraBaseType; stepSeconds: number[]; medianSeconds: number; tokensPerSecond: number; losses: number[] };
   generate?: { n: number; maxLength: number; weights: SamplingWeights; seconds: number; tokensPerSecond: number };
   peakRssMiB: number;
 }
@@ -51,7 +54,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
     const block = Math.min(options.block ?? config.nPositions, config.nPositions);
     const batch = options.batch ?? 1;
     const steps = options.steps ?? 3;
-    const trainer = model.trainer({ lr: 1e-4, ...(options.lora ? { lora: { seed: 0 } } : {}) });
+    const trainer = model.trainer({ lr: 1e-4, ...(options.lora ? { lora: { seed: 0, baseType: options.loraBase } } : {}) });
     const rows = Array.from({ length: batch }, (_, b) => Array.from({ length: block }, (_, i) => (i * 7919 + b * 104729) % config.vocabSize));
     const stepSeconds: number[] = [];
     const losses: number[] = [];
@@ -63,7 +66,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
       options.log?.(`train step ${s}: ${seconds.toFixed(2)} s, loss ${losses[s].toFixed(4)}${s === 0 ? ' (warm-up, not counted)' : ''}`);
     }
     const m = median(stepSeconds);
-    result.train = { block, batch, precision: model.precision, lora: Boolean(options.lora), stepSeconds, medianSeconds: m, tokensPerSecond: (block * batch) / m, losses };
+    result.train = { block, batch, precision: model.precision, lora: Boolean(options.lora), ...(options.lora ? { loraBase: model.weightsInfo().baseType } : {}), stepSeconds, medianSeconds: m, tokensPerSecond: (block * batch) / m, losses };
   }
 
   if (options.only !== 'train') {

@@ -14,6 +14,7 @@ import { PRECISIONS } from '../engine/gpt2.js';
 import type { TokenizerBench } from './tokenizer.js';
 import type { WorkloadRequest } from './workload-child.js';
 import type { DeviceRequest } from '../engine/device.js';
+import type { LoraBaseType } from '../model/lora-adapter.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +29,8 @@ export interface BenchOptions {
   only?: string[];
   /** train LoRA adapters (LORA_DEFAULTS) instead of the whole model in the train workloads */
   lora?: boolean;
+  /** with lora: how the frozen base is stored (default LORA_DEFAULTS.baseType for the precision) */
+  loraBase?: LoraBaseType;
   /** training precisions to measure (default both) */
   precisions?: Precision[];
   /** sampling weight formats to measure (default f32, bf16, q8_0) */
@@ -199,11 +202,11 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
     for (const precision of o.precisions ?? PRECISIONS) {
       o.log(`${name} ${precision}: tweetsmith`);
       const ours = await inChild<EngineBenchResult>(
-        { kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, device: o.device, only: 'train', precision, lora: o.lora } },
+        { kind: 'engine', options: { size: o.size, batch, block, steps: o.steps, threads: o.threads, device: o.device, only: 'train', precision, lora: o.lora, loraBase: o.loraBase } },
         o.log,
       );
       const row: BenchRow = {
-        workload: `train ${o.size} ${batch}×${ours.train!.block} ${precision === 'bf16' ? 'mixed bf16' : 'fp32'}${o.lora ? ' LoRA' : ''}`,
+        workload: `train ${o.size} ${batch}×${ours.train!.block} ${precision === 'bf16' ? 'mixed bf16' : 'fp32'}${o.lora ? ` LoRA (${ours.train!.loraBase} base)` : ''}`,
         unit: 'tok/s',
         tweetsmith: ours.train!.tokensPerSecond,
         tweetsmithRssMiB: ours.peakRssMiB,

@@ -33,10 +33,12 @@ import {
   adapterConfigJson,
   isAdapterDir,
   locateBase,
+  loraBaseType,
   loraSettings,
   PEFT_PREFIX,
   readAdapterConfig,
   targetBits,
+  type LoraBaseType,
   type LoraOptions,
   type LoraSettings,
 } from '../model/lora-adapter.js';
@@ -68,6 +70,19 @@ export interface ModelOptions {
    * gradients and optimizer state; faster where the CPU has AVX512-BF16 or AMX)
    */
   precision?: Precision;
+  /**
+   * loading a LoRA adapter: how its frozen base's block matrices are stored, 'f32',
+   * 'bf16' or 'f16' (default LORA_DEFAULTS.baseType for the precision)
+   */
+  loraBase?: LoraBaseType;
+}
+
+/** What the model's weights take (GPT2.weightsInfo()). */
+export interface WeightsInfo {
+  /** bytes of the engine's parameter buffer */
+  bytes: number;
+  /** how the block matrices are stored: 'f32', or 'bf16' / 'f16' for a frozen LoRA base */
+  baseType: LoraBaseType;
 }
 
 export interface InitOptions extends ModelOptions {
@@ -213,9 +228,10 @@ export class GPT2 {
     });
     const baseDir = await resolveModel(locateBase(dir, base));
     if (isAdapterDir(baseDir)) throw new Error(`${dir}: its base ${baseDir} is itself an adapter; merge that one first (tweetsmith merge)`);
+    const baseType = loraBaseType(options.loraBase, options.precision);
     const model = await GPT2.load(baseDir, options);
     try {
-      model.engine().enableLora({ ...settings, targets: targetBits(settings.targets) }, 0);
+      model.engine().enableLora({ ...settings, targets: targetBits(settings.targets), base: baseType }, 0);
       model.adapters = { settings, base };
       const expected = model.engine().readLora('param') ?? {};
       const seen = new Set<string>();
@@ -255,12 +271,22 @@ export class GPT2 {
     const settings = loraSettings(options);
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
-    this.engine().enableLora({ ...settings, targets: targetBits(settings.targets) }, seed);
+    const baseType = loraBaseType(options.baseType, this.precision);
+    this.engine().enableLora({ ...settings, targets: targetBits(settings.targets), base: baseType }, seed);
     this.adapters = { settings, base: options.base };
     return settings;
   }
 
-  /** Folds the adapters into the weights (W + (alpha/r)·B·A): a plain model again, that computes the same logits. */
+  /** What the weights take in memory, and how the block matrices are stored (see LoraOptions.baseType). */
+  weightsInfo(): WeightsInfo {
+    const { bytes, baseType } = this.engine().weightsInfo();
+    return { bytes, baseType: baseType as LoraBaseType };
+  }
+
+  /**
+   * Folds the adapters into the weights (W + (alpha/r)·B·A): a plain model again, that
+   * computes the same logits. A bf16 or f16 base is widened first: the merged model is f32.
+   */
   async mergeLora(): Promise<void> {
     if (!this.adapters) throw new Error('this model has no LoRA adapters to merge');
     await this.exclusive((n) => n.mergeLora());

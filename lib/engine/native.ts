@@ -65,7 +65,9 @@ export interface NativeModel {
   cancel(): void;
   dispose(): void;
   /** adds LoRA adapters (A random from `seed`, B zero) and freezes the base; `targets` is lora_set.h's bitmask */
-  enableLora(config: { rank: number; alpha: number; dropout: number; targets: number }, seed: number): void;
+  enableLora(config: { rank: number; alpha: number; dropout: number; targets: number; base?: 'f32' | 'bf16' | 'f16' }, seed: number): void;
+  /** the parameter buffer's bytes, and the block matrices' storage ("f32", "bf16", "f16") */
+  weightsInfo(): { bytes: number; baseType: string };
   /** the adapters or their gradients in PEFT's layout, keyed "h.0.attn.c_attn.lora_A.weight"; null without adapters */
   readLora(which: 'param' | 'grad'): Record<string, Float32Array> | null;
   writeLora(name: string, values: Float32Array): void;

@@ -25,9 +25,29 @@ export interface LoraOptions {
   dropout?: number;
   /** which of c_attn, c_proj, c_fc get adapters; "c_proj" is both attention's and the MLP's, "attn.c_proj" or "mlp.c_proj" one of them */
   targets?: readonly string[];
+  /**
+   * how the frozen base's block matrices are stored while the adapters train or run:
+   * 'bf16' or 'f16' take half the memory of 'f32' (default LORA_DEFAULTS.baseType,
+   * by precision: bf16 under mixed precision, f32 under fp32)
+   */
+  baseType?: LoraBaseType;
 }
 
-export type LoraSettings = Required<LoraOptions>;
+/** The storage of a frozen base's block matrices (the embeddings, LayerNorms and biases stay f32). */
+export type LoraBaseType = 'f32' | 'bf16' | 'f16';
+export const LORA_BASE_TYPES: readonly LoraBaseType[] = Object.freeze(['f32', 'bf16', 'f16']);
+
+/** What an adapter is (its config, as adapter_config.json says it); the base's storage is how it runs, not what it is. */
+export type LoraSettings = Required<Omit<LoraOptions, 'baseType'>>;
+
+/** `value` checked, or the default for `precision` ('fp32' when unknown) when it is undefined. */
+export function loraBaseType(value: unknown, precision: string | undefined): LoraBaseType {
+  if (value === undefined) return precision === 'bf16' ? LORA_DEFAULTS.baseType.bf16 : LORA_DEFAULTS.baseType.fp32;
+  if (!LORA_BASE_TYPES.includes(value as LoraBaseType)) {
+    throw new Error(`LoRA base type must be one of ${LORA_BASE_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as LoraBaseType;
+}
 
 // the engine's bits (native/engine/lora_set.h)
 const MODULE_BITS: Record<string, number> = { 'attn.c_attn': 1, 'attn.c_proj': 2, 'mlp.c_fc': 4, 'mlp.c_proj': 8 };
@@ -58,6 +78,7 @@ export function loraSettings(options: LoraOptions = {}): LoraSettings {
   if (!(s.dropout >= 0 && s.dropout < 1)) throw new Error(`LoRA dropout must be in [0, 1), got ${s.dropout}`);
   if (s.targets.length === 0) throw new Error('LoRA needs at least one target module (c_attn, c_proj, c_fc)');
   targetBits(s.targets);
+  loraBaseType(options.baseType, undefined); // checked here too, so that every entry point refuses a bad one early
   return s;
 }
 

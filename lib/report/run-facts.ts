@@ -134,7 +134,7 @@ export function hyperparameterRows(summary: RunSummary, facts: RunFacts = runFac
     ...(hp.lora
       ? [{
           label: 'LoRA',
-          value: `rank ${hp.lora.rank}, alpha ${formatNumber(hp.lora.alpha)}, dropout ${formatNumber(hp.lora.dropout)}, on ${hp.lora.targets.join(', ')}; the base's weights frozen`,
+          value: `rank ${hp.lora.rank}, alpha ${formatNumber(hp.lora.alpha)}, dropout ${formatNumber(hp.lora.dropout)}, on ${hp.lora.targets.join(', ')}; the base's weights frozen, stored as ${hp.lora.baseType ?? 'f32'}`,
         }]
       : []),
   ];

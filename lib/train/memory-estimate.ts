@@ -3,7 +3,8 @@
 // has it. A run that cannot fit fails at once with the numbers, rather than
 // swapping for an hour or being killed by the OOM killer mid-run.
 //
-// The estimate follows the engine: fp32 weights (4 bytes each); full fine-tuning
+// The estimate follows the engine: fp32 weights (4 bytes each; a frozen LoRA base
+// stored as bf16 or f16 takes 2 for its block matrices); full fine-tuning
 // adds their gradients and AdamW's two moments (12 bytes more per weight); LoRA
 // adds 16 bytes per adapter weight (the value, its gradient, two moments) and
 // nothing for the frozen base. The activations a step keeps for its backward
@@ -41,7 +42,12 @@ export interface MemoryEstimate {
 export interface RunShape {
   batchSize: number;
   blockSize: number;
-  lora?: { rank: number; dropout: number; targets: readonly string[] };
+  lora?: { rank: number; dropout: number; targets: readonly string[]; baseType?: string };
+}
+
+/** The block matrices' weights (c_attn 3C², attn.c_proj C², c_fc 4C², mlp.c_proj 4C² per layer): what a bf16 or f16 base narrows. */
+function blockMatrixWeights(c: GPT2Shape): number {
+  return c.nLayer * 12 * c.nEmbd * c.nEmbd;
 }
 
 function adapterWeights(c: GPT2Shape, lora: NonNullable<RunShape['lora']>): number {
@@ -59,7 +65,8 @@ export function estimateTrainingMemory(c: GPT2Shape, run: RunShape): MemoryEstim
   const P = countParameters(c);
   const C = c.nEmbd, T = run.blockSize, N = run.batchSize * T, V = c.vocabSize, H = c.nHead;
   const Vp = Math.ceil(V / 64) * 64;
-  const weights = 4 * P;
+  const narrowBase = run.lora?.baseType === 'bf16' || run.lora?.baseType === 'f16';
+  const weights = 4 * P - (narrowBase ? 2 * blockMatrixWeights(c) : 0);
   const training = run.lora ? 16 * adapterWeights(c, run.lora) : 12 * P;
   const perLayer = N * (26 * C + 2 * H * T);
   const dropoutMasks = run.lora && run.lora.dropout > 0 ? c.nLayer * N * 7 * C : 0;

@@ -26,7 +26,14 @@ export interface TrainHyperparameters {
   /** 'fp32' or 'bf16' (mixed); absent in runs from before precision modes: fp32 */
   precision?: string;
   /** present when the run trained LoRA adapters (the base frozen) instead of every weight */
-  lora?: { rank: number; alpha: number; dropout: number; targets: string[] };
+  lora?: {
+    rank: number;
+    alpha: number;
+    dropout: number;
+    targets: string[];
+    /** how the frozen base's block matrices were stored ('f32', 'bf16', 'f16'); absent in runs from before the choice: f32 */
+    baseType?: string;
+  };
 }
 
 export interface MetricRow {

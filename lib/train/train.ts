@@ -26,7 +26,7 @@ import { assertOutputWritable, writeFileIntoOutput } from '../fs/safe-output.js'
 import { syncTree } from '../fs/sync.js';
 import { modelTokenizer } from '../model/model-tokenizer.js';
 import { countParameters } from '../model/parameters.js';
-import { loraSettings, type LoraOptions } from '../model/lora-adapter.js';
+import { loraBaseType, loraSettings, type LoraBaseType, type LoraOptions } from '../model/lora-adapter.js';
 import { renderModelCard, writeRunRecord } from '../report/index.js';
 import { RUN_RECORD_DIR } from '../report/run-record-files.js';
 import type { MetricRow, RunSummary, Sample, TrainHyperparameters } from './run-summary.js';
@@ -180,7 +180,9 @@ function readHyperparameters(options: TrainOptions, blockSize: number, seed: num
     threads,
     device,
     precision: options.precision ?? TRAIN_DEFAULTS.precision,
-    ...(options.lora ? { lora: loraSettings(options.lora) as TrainHyperparameters['lora'] } : {}),
+    ...(options.lora
+      ? { lora: { ...loraSettings(options.lora), baseType: loraBaseType(options.lora.baseType, options.precision ?? TRAIN_DEFAULTS.precision) } as TrainHyperparameters['lora'] }
+      : {}),
   };
   checkHyperparameters(h, options.maxSteps);
   return h;
@@ -299,7 +301,9 @@ async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void):
     : await resolveModel(options.base, { ...options.hub, progress: (p) => emit({ type: 'download', ...p }) });
   emit({ type: 'base', dir: baseDir });
   const precision = resumed?.state.hyperparameters.precision ?? options.precision;
-  const model = await GPT2.load(baseDir, { threads: options.threads, device: options.device, precision: precision as Precision | undefined });
+  // a resumed LoRA run's checkpoint is an adapter: its base is stored as the run stored it
+  const loraBase = resumed?.state.hyperparameters.lora?.baseType as LoraBaseType | undefined;
+  const model = await GPT2.load(baseDir, { threads: options.threads, device: options.device, precision: precision as Precision | undefined, loraBase });
   const { reason, fallbackOps } = model.deviceInfo();
   emit({ type: 'device', device: model.device, reason, fallbackOps });
   try {
@@ -347,7 +351,7 @@ async function prepareRun(options: TrainOptions, emit: (e: TrainEvent) => void):
       }
     }
     // with LoRA the adapters' init and dropout follow the run's seed; a resumed run's model has its adapters already
-    const lora = h.lora ? { ...h.lora, seed: h.seed, base: adapterBase(options.base) } : undefined;
+    const lora = h.lora ? { ...h.lora, baseType: h.lora.baseType as LoraBaseType | undefined, seed: h.seed, base: adapterBase(options.base) } : undefined;
     const trainer: Trainer = model.trainer({
       beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, maxGradNorm: h.maxGradNorm, gradAccum: h.gradAccum, lora,
     });

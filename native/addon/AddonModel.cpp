@@ -23,6 +23,7 @@ Napi::Function AddonModel::Define(Napi::Env env) {
                            InstanceMethod("logits", &AddonModel::Logits),
                            InstanceMethod("cachedLogits", &AddonModel::CachedLogits),
                            InstanceMethod("deviceInfo", &AddonModel::DeviceInfo),
+                           InstanceMethod("weightsInfo", &AddonModel::WeightsInfo),
                            InstanceMethod("forwardBackward", &AddonModel::ForwardBackward),
                            InstanceMethod("loss", &AddonModel::Loss),
                            InstanceMethod("zeroGrads", &AddonModel::ZeroGrads),
@@ -113,6 +114,16 @@ Napi::Value AddonModel::CachedLogits(const Napi::CallbackInfo & info) {
 }
 
 // deviceInfo(): { name, description, backend, portable, fallbackOps }
+// weightsInfo(): { bytes: the parameters' buffer, baseType: "f32" | "bf16" | "f16" (the block matrices') }
+Napi::Value AddonModel::WeightsInfo(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const ParameterSet & p = slot_->get(env).params();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("bytes", double(p.bytes()));
+    o.Set("baseType", ggml_type_name(p.matrix_type()));
+    return o;
+}
+
 Napi::Value AddonModel::DeviceInfo(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     ComputeDevice & d = slot_->get(env).device();
@@ -235,7 +246,7 @@ Napi::Value AddonModel::Dispose(const Napi::CallbackInfo & info) {
     return env.Undefined();
 }
 
-// enableLora({rank, alpha, dropout, targets: bitmask (lora_set.h)}, seed)
+// enableLora({rank, alpha, dropout, targets: bitmask (lora_set.h), base: "f32" | "bf16" | "f16"}, seed)
 Napi::Value AddonModel::EnableLora(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "enableLora(config, seed)");
@@ -246,10 +257,13 @@ Napi::Value AddonModel::EnableLora(const Napi::CallbackInfo & info) {
     c.dropout = float(number_option(o, "dropout", c.dropout));
     c.targets = uint32_t(integer_option(o, "targets", c.targets, 1, 0xF));
     const uint64_t seed = uint64_t(integer_arg(info, 1, "seed", 0, kMaxSafeInteger));
+    const Napi::Value base = o.Get("base");
+    if (!base.IsUndefined() && !base.IsString()) throw Napi::TypeError::New(env, "enableLora: base must be \"f32\", \"bf16\" or \"f16\"");
     slot_->check_idle(env);
     auto turn = slot_->device_turn(env);
     try {
-        slot_->get(env).enable_lora(c, seed);
+        const ggml_type base_type = base.IsString() ? base_weight_type(base.As<Napi::String>().Utf8Value()) : GGML_TYPE_F32;
+        slot_->get(env).enable_lora(c, seed, base_type);
     } catch (const std::exception & e) {
         throw Napi::Error::New(env, e.what());
     }

@@ -25,6 +25,7 @@ private:
     Napi::Value Logits(const Napi::CallbackInfo & info);
     Napi::Value CachedLogits(const Napi::CallbackInfo & info);
     Napi::Value DeviceInfo(const Napi::CallbackInfo & info);
+    Napi::Value WeightsInfo(const Napi::CallbackInfo & info);
     Napi::Value ForwardBackward(const Napi::CallbackInfo & info);
     Napi::Value Loss(const Napi::CallbackInfo & info);
     Napi::Value ZeroGrads(const Napi::CallbackInfo & info);

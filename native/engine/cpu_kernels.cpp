@@ -236,7 +236,9 @@ void transpose_copy(ggml_tensor * dst, int ith, int nth, void *) {
     const ggml_tensor * x_t = dst->src[0];
     if (x_t->type == GGML_TYPE_F32 && dst->type == GGML_TYPE_F32) transpose_tiles<float, float>(x_t, dst, ith, nth);
     else if (x_t->type == GGML_TYPE_F32 && dst->type == GGML_TYPE_BF16) transpose_tiles<float, uint16_t>(x_t, dst, ith, nth);
-    else if (x_t->type == GGML_TYPE_BF16 && dst->type == GGML_TYPE_BF16) transpose_tiles<uint16_t, uint16_t>(x_t, dst, ith, nth);
+    // a bf16 or f16 matrix (mixed precision's copies, a frozen LoRA base) moved bit for bit
+    else if (x_t->type == dst->type && (dst->type == GGML_TYPE_BF16 || dst->type == GGML_TYPE_F16))
+        transpose_tiles<uint16_t, uint16_t>(x_t, dst, ith, nth);
     else GGML_ABORT("transpose_copy: unsupported types");
 }
 

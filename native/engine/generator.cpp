@@ -342,8 +342,14 @@ std::vector<int32_t> Generator::step() {
     const int64_t B = config_.n_sequences;
     const int64_t n_past = length_ == 0 ? 0 : length_ - 1;  // the last token is not in the cache yet
     const int64_t t = length_ == 0 ? int64_t(prompt_.size()) : 1;
+    // the weights it samples with may be the parameters themselves: freed when the base's storage changes
+    if (weights_ && params_version_ != model_.params_version())
+        throw EngineError("the model's weights were replaced (LoRA adapters added or merged) while this generation ran; start a new one");
     // converted and allocated on the first step, which runs off the caller's (JS) thread
-    if (!weights_) weights_ = std::make_unique<SamplingWeights>(model_, config_.weight_type);
+    if (!weights_) {
+        weights_ = std::make_unique<SamplingWeights>(model_, config_.weight_type);
+        params_version_ = model_.params_version();
+    }
     if (!decoder_) decoder_ = std::make_unique<Decoder>(model_, B, config_.max_length, *weights_);
 
     // inputs: the whole prompt for every sequence, then each sequence's last token

@@ -68,6 +68,7 @@ private:
     std::vector<int32_t> last_tokens_;
     std::vector<uint8_t> finished_;  // bytes, not bits: the sampling node's threads read it
     std::unique_ptr<SamplingWeights> weights_;
+    uint64_t params_version_ = 0;  // the model's, when weights_ was made
     std::unique_ptr<Decoder> decoder_;
     SamplingPass pass_;
 };

@@ -200,6 +200,8 @@ GGUFExportResult export_gguf(const GGUFExportSpec & spec, const std::string & pa
 
         ggml_tensor * out = ggml_new_tensor(ctx.get(), type, n_dims, t.source->ne);
         ggml_set_name(out, t.name.c_str());
+        if (t.source->type != GGML_TYPE_F32)  // a frozen LoRA base: merge_lora gives f32 back first
+            throw EngineError(t.name + " is stored as " + ggml_type_name(t.source->type) + "; merge the LoRA adapters before exporting");
         const float * src = static_cast<const float *>(t.source->data);
         if (type == GGML_TYPE_F32) {
             out->data = const_cast<float *>(src);

@@ -30,7 +30,12 @@ ForwardResult gpt2_forward(Ops & ops, const GPT2Config & c, ParameterSet & p, gg
     ggml_context * ctx = ops.ctx;
     ForwardResult r;
     const ggml_type type = o.matmul_type;
-    auto as_multiplied = [&](ggml_tensor * w) { return w->type == type ? w : ggml_cast(ctx, w, type); };
+    // An f32 parameter is multiplied in the precision's type (a bf16 copy made in the
+    // graph in mixed precision); a matrix stored narrower (a frozen LoRA base in bf16
+    // or f16) is multiplied as it is stored, whatever the precision: every product
+    // with it, forward and backward, runs in its type (see linear_forward), and no
+    // f32 copy of it is ever made.
+    auto as_multiplied = [&](ggml_tensor * w) { return w->type == type || w->type != GGML_TYPE_F32 ? w : ggml_cast(ctx, w, type); };
     ggml_tensor * x = embedding_forward(ops, p.wte, p.wpe, tokens, positions);
     r.layers.resize(p.h.size());
     for (size_t l = 0; l < p.h.size(); l++) {

@@ -17,7 +17,8 @@ class SamplingWeights;
 
 struct ForwardOptions {
     // F32, or BF16 to multiply by bf16 copies of the weights (made in the graph,
-    // from the f32 parameters, every time it runs)
+    // from the f32 parameters, every time it runs). Matrices stored as BF16 or F16
+    // (a frozen LoRA base) are multiplied in their own type either way.
     ggml_type matmul_type = GGML_TYPE_F32;
     // multiply by these matrices instead (forward only; see sampling_weights.h)
     const SamplingWeights * converted = nullptr;

@@ -111,8 +111,12 @@ void GPT2Model::check_tokens(const int32_t * tokens, int64_t n) const {
 }
 
 void GPT2Model::check_weight_copies(int copies, const std::string & what) const {
-    // below 2^50 within the bounds of GPT2Config::validate: no overflow
-    const int64_t bytes = config_.parameter_count() * int64_t(sizeof(float)) * copies;
+    // below 2^50 within the bounds of GPT2Config::validate: no overflow. The weights
+    // themselves count at their stored size (a bf16 or f16 base: about half), the
+    // other copies (gradients, moments) in f32.
+    const int64_t f32_copy = config_.parameter_count() * int64_t(sizeof(float));
+    const int64_t weights = params_ ? int64_t(params_->bytes()) : f32_copy;
+    const int64_t bytes = weights + f32_copy * (copies - 1);
     const size_t memory = device_->description().memory_total;
     if (memory > 0 && uint64_t(bytes) > memory)
         throw EngineError("a GPT-2 with " + config_.describe() + " has " + std::to_string(config_.parameter_count()) + " parameters: " +
@@ -216,6 +220,9 @@ std::vector<float> GPT2Model::cached_logits(const int32_t * tokens, int64_t T, i
 
 ParameterSet & GPT2Model::grads() {
     if (!grads_) {
+        if (base_type() != GGML_TYPE_F32)
+            throw EngineError(std::string("this model's matrices are stored as ") + ggml_type_name(base_type()) +
+                              " (a frozen LoRA base): training the whole model needs them in f32");
         check_weight_copies(2, "its weights and their gradients");
         grads_ = std::make_unique<ParameterSet>(config_, buffer_type(), "grad");
         grads_->set_zero();
@@ -230,16 +237,41 @@ void GPT2Model::zero_grads() {
 
 // ---------------------------------------------------------------- LoRA
 
-void GPT2Model::enable_lora(const LoraConfig & config, uint64_t seed) {
+void GPT2Model::enable_lora(const LoraConfig & config, uint64_t seed, ggml_type base_type) {
     if (lora_) throw EngineError("this model already has LoRA adapters");
     auto lora = std::make_unique<LoraSet>(config_, config, buffer_type(), "lora");
     lora->init_random(seed);
+    // the base in its new storage before anything changes: a failure leaves the model as it was
+    std::unique_ptr<ParameterSet> converted = params_as(base_type);
     release_graphs();
     lora_ = std::move(lora);
     lora_grads_.reset();
     grads_.reset();  // the base is frozen: its gradients are never computed again
     lora_seed_ = seed;
     dropout_runs_ = 0;
+    if (converted) replace_params(std::move(converted));
+}
+
+void GPT2Model::set_base_type(ggml_type type) {
+    if (type != GGML_TYPE_F32 && !lora_)
+        throw EngineError(std::string("only a frozen LoRA base can be stored as ") + ggml_type_name(type) + "; add adapters first");
+    if (auto converted = params_as(type)) replace_params(std::move(converted));
+}
+
+// Both copies exist while the values are converted (about 1.5 times the weights
+// for a moment); replace_params frees the old one. (The caller holds the device's turn.)
+std::unique_ptr<ParameterSet> GPT2Model::params_as(ggml_type type) const {
+    if (type == base_type()) return nullptr;
+    auto converted = std::make_unique<ParameterSet>(config_, device_->buffer_type(), "param", type);
+    converted->copy_from(*params_);
+    return converted;
+}
+
+void GPT2Model::replace_params(std::unique_ptr<ParameterSet> converted) {
+    release_graphs();  // they multiply by the old tensors
+    grads_.reset();
+    params_ = std::move(converted);
+    params_version_++;
 }
 
 LoraSet & GPT2Model::lora_grads() {
@@ -253,6 +285,7 @@ LoraSet & GPT2Model::lora_grads() {
 
 void GPT2Model::merge_lora() {
     if (!lora_) throw EngineError("this model has no LoRA adapters to merge");
+    set_base_type(GGML_TYPE_F32);  // merged in f32, and a merged model trains like any other
     const float s = lora_->config().scale();
     const int64_t r = lora_->config().rank;
     for (size_t l = 0; l < lora_->h.size(); l++) {

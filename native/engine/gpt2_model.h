@@ -85,7 +85,19 @@ public:
     // LoRA (lora_set.h): adds adapters (A random, B zero, from `seed`, which also
     // seeds the dropout) and freezes the base. From then on training updates only
     // the adapters, and every forward pass (logits, loss, sampling) includes them.
-    void enable_lora(const LoraConfig & config, uint64_t seed);
+    // `base_type`: how the frozen base's block matrices are stored from then on
+    // (see set_base_type).
+    void enable_lora(const LoraConfig & config, uint64_t seed, ggml_type base_type = GGML_TYPE_F32);
+    // The block matrices converted once to `type` (F32, BF16 rounded to nearest
+    // even, or F16 as ggml converts) and the old copies freed: a BF16 or F16 base
+    // halves the weights' memory. Every product with such a matrix then takes its
+    // operands in its type (the activations rounded too, f32 accumulation), on every
+    // path. Only a frozen base may be narrowed: full fine-tuning needs f32 weights.
+    void set_base_type(ggml_type type);
+    ggml_type base_type() const { return params_->matrix_type(); }
+    // Counts the times params() was replaced by another set (set_base_type): what
+    // holds its tensors across calls (a Generator's sampling weights) checks it.
+    uint64_t params_version() const { return params_version_; }
     LoraSet * lora() { return lora_.get(); }
     LoraSet & lora_grads();
     // Training passes run with LoRA dropout so far: each pass's masks are drawn from
@@ -95,7 +107,8 @@ public:
     // A loaded adapter's dropout follows `seed` from here (enable_lora's seed otherwise).
     void set_dropout_seed(uint64_t seed) { lora_seed_ = seed; }
     // W ← W + (alpha/r)·B·A for every adapter, then drops the adapters: a plain model
-    // again, computing the same function.
+    // again, computing the same function. A bf16 or f16 base is widened to f32
+    // first and the sum taken in f32: the merged model is f32.
     void merge_lora();
 
     void set_precision(Precision precision);
@@ -130,6 +143,9 @@ private:
     void check_training_batch(const int32_t * tokens, int64_t T, int64_t B) const;
     double run_loss_graph(LossGraph & lg, const int32_t * tokens);
     void release_graphs();
+    // the parameters converted to `type` (null when they are stored so already), and installed
+    std::unique_ptr<ParameterSet> params_as(ggml_type type) const;
+    void replace_params(std::unique_ptr<ParameterSet> converted);
 
     GPT2Config config_;
     int n_threads_;
@@ -140,6 +156,7 @@ private:
     std::unique_ptr<LoraSet> lora_;
     std::unique_ptr<LoraSet> lora_grads_;
     uint64_t lora_seed_ = 0;
+    uint64_t params_version_ = 0;
     uint64_t dropout_runs_ = 0;
     CachedGraph logits_graph_;
     LossGraph train_graph_;

@@ -6,6 +6,12 @@
 // Conv1D weights are transposed on load and save, here and nowhere else.
 // The same struct holds the parameters, their gradients and AdamW's two moments,
 // so one loop over `entries()` walks any of them (as llm.c does).
+//
+// The block matrices (c_attn, attn.c_proj, c_fc, mlp.c_proj of every layer: the
+// bulk of the parameters) may be stored as BF16 or F16 instead (`matrix_type`):
+// LoRA's frozen base, at half the memory. The embeddings (wte is also the output
+// layer, and the embedding lookup reads it), LayerNorms and biases stay F32.
+// Every read and write here converts, so the rest of the engine sees f32 values.
 #pragma once
 #include "gpt2_config.h"
 
@@ -45,8 +51,10 @@ struct ParameterEntry {
 
 class ParameterSet {
 public:
-    // Allocates every tensor (uninitialised) in a buffer of `buft` (the model's device's).
-    ParameterSet(const GPT2Config & config, ggml_backend_buffer_type_t buft, const char * label);
+    // Allocates every tensor (uninitialised) in a buffer of `buft` (the model's device's);
+    // the block matrices in `matrix_type` (F32, BF16 or F16).
+    ParameterSet(const GPT2Config & config, ggml_backend_buffer_type_t buft, const char * label,
+                 ggml_type matrix_type = GGML_TYPE_F32);
     ~ParameterSet();
     ParameterSet(const ParameterSet &) = delete;
     ParameterSet & operator=(const ParameterSet &) = delete;
@@ -60,16 +68,28 @@ public:
     const std::vector<ParameterEntry> & entries() const { return entries_; }
     const ParameterEntry * find(const std::string & name) const;
     size_t element_count() const;
+    ggml_type matrix_type() const { return matrix_type_; }
+    // the bytes its buffer holds (what the set costs in memory)
+    size_t bytes() const;
     void set_zero();
+    // every value of `from` (any matrix type) into this set, converted to this set's types
+    void copy_from(const ParameterSet & from);
 
     // Host copies in the checkpoint's layout (Conv1D weights as [in][out]).
     std::vector<float> read_hf_layout(const ParameterEntry & e) const;
     void write_hf_layout(const ParameterEntry & e, const float * data);
+    // Host copies in ggml's layout (ne order), f32 whatever the tensor's type.
+    static std::vector<float> read_values(const ggml_tensor * t);
+    static void write_values(ggml_tensor * t, const float * data);
 
 private:
     ggml_context * ctx_ = nullptr;
     ggml_backend_buffer_t buffer_ = nullptr;
     std::vector<ParameterEntry> entries_;
+    ggml_type matrix_type_;
 };
+
+// F32, BF16 or F16 (a frozen base's storage); throws for anything else.
+ggml_type base_weight_type(const std::string & name);
 
 }  // namespace tweetsmith

@@ -36,6 +36,8 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
     ggml_init_params params = {ggml_tensor_overhead() * n_matrices, nullptr, true};
     ctx_ = ggml_init(params);
     auto copy_of = [&](ggml_tensor * source) {
+        // a matrix stored in the wanted type already (a frozen LoRA base in bf16 or f16) is used as it is
+        if (source->type == type && !packed_) return source;
         ggml_tensor * copy = packed_ ? q8_decode::new_packed(ctx_, source->ne[0], source->ne[1])
                                      : ggml_new_tensor_2d(ctx_, type, source->ne[0], source->ne[1]);
         conversions.push_back({source, copy});
@@ -52,10 +54,14 @@ SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
 
     CachedGraph g;
     try {
-        const size_t n_nodes = 2 * n_matrices;
+        const size_t n_nodes = 3 * n_matrices;  // a copy each, and a widening of a narrower matrix
         g.ctx = new_graph_context(n_nodes);
         g.graph = ggml_new_graph_custom(g.ctx, n_nodes, false);
-        for (auto & [source, copy] : conversions) {
+        for (auto & [stored, copy] : conversions) {
+            // a matrix stored narrower (a frozen LoRA base) is widened to f32 first, in the
+            // graph: the pack reads f32, and a GPU may lack the direct copy (Vulkan has no
+            // bf16 to f16), which the scheduler can move to the CPU only for a new tensor
+            ggml_tensor * source = stored->type == GGML_TYPE_F32 ? stored : ggml_cast(g.ctx, stored, GGML_TYPE_F32);
             if (!packed_) {
                 ggml_build_forward_expand(g.graph, ggml_cpy(g.ctx, source, copy));
                 continue;

@@ -10,6 +10,7 @@ import { SAMPLING_WEIGHTS, type SamplingWeights } from '../../engine/generate.js
 import type { Precision } from '../../engine/native.js';
 import { defaultDevice, type DeviceRequest } from '../../engine/device.js';
 import { DEVICE_HELP, deviceName, oneOf, threadCount, wholeNumber } from '../option-parsers.js';
+import { LORA_BASE_TYPES, type LoraBaseType } from '../../model/lora-adapter.js';
 
 interface BenchCommandOptions {
   device?: DeviceRequest;
@@ -20,6 +21,7 @@ interface BenchCommandOptions {
   compare?: string;
   precision: Precision[];
   lora?: boolean;
+  loraBase?: LoraBaseType;
   weights: SamplingWeights[];
   model?: string;
   text?: string;
@@ -70,6 +72,7 @@ export function registerBench(program: Command): void {
     .option('--steps <n>', 'timed training steps per workload (after one warm-up step)', wholeNumber(1), 3)
     .option('--only <workloads...>', `a subset of: ${WORKLOADS.join(', ')}`)
     .option('--lora', 'the train workloads train LoRA adapters (rank 8 on c_attn, c_proj, c_fc) on a frozen base')
+    .option('--lora-base <type>', `with --lora: store the frozen base as ${LORA_BASE_TYPES.join(', ')} (default: bf16 under bf16 precision, f32 under fp32)`, oneOf(LORA_BASE_TYPES))
     .addOption(new Option('--precision <modes...>', 'training precisions to measure').choices(PRECISIONS).default([...PRECISIONS]))
     .addOption(new Option('--weights <formats...>', 'sampling weight formats to measure').choices(SAMPLING_WEIGHTS).default([...DEFAULT_BENCH_WEIGHTS]))
     .option('--model <dir>', 'a trained model to score in weights-perplexity (default: random weights)')
@@ -91,6 +94,7 @@ export function registerBench(program: Command): void {
         only: o.only,
         precisions: o.precision,
         lora: o.lora,
+        loraBase: o.loraBase,
         weights: o.weights,
         model: o.model,
         text: o.text,

@@ -3,7 +3,7 @@
 // writes a checkpoint and exits; --resume continues from it.
 import { Command, InvalidArgumentError } from 'commander';
 import { LORA_DEFAULTS, SOURCE_LIMITS, TRAIN_DEFAULTS } from '../../defaults.js';
-import { targetBits } from '../../model/lora-adapter.js';
+import { LORA_BASE_TYPES, targetBits, type LoraBaseType } from '../../model/lora-adapter.js';
 import { PRECISIONS } from '../../engine/gpt2.js';
 import type { Precision } from '../../engine/native.js';
 import { SOURCE_SYNTAX } from '../../sources/index.js';
@@ -48,6 +48,7 @@ interface TrainCommandOptions {
   loraAlpha: number;
   loraDropout: number;
   loraTargets: string[];
+  loraBase?: LoraBaseType;
 }
 
 function targetList(value: string): string[] {
@@ -133,6 +134,12 @@ export function registerTrain(program: Command): void {
     .option('--lora-alpha <alpha>', 'with --lora: the update is scaled by alpha / rank', positiveNumber, LORA_DEFAULTS.alpha)
     .option('--lora-dropout <p>', 'with --lora: dropout on the adapters\' input while training', fraction, LORA_DEFAULTS.dropout)
     .option('--lora-targets <list>', 'with --lora: the modules that get adapters, comma-separated', targetList, [...LORA_DEFAULTS.targets])
+    .option(
+      '--lora-base <type>',
+      `with --lora: store the frozen base's matrices as ${LORA_BASE_TYPES.join(', ')} (bf16/f16: half the weights' memory; ` +
+        `default: ${LORA_DEFAULTS.baseType.bf16} with --precision bf16, where the products round them to bf16 anyway, ${LORA_DEFAULTS.baseType.fp32} with fp32)`,
+      oneOf(LORA_BASE_TYPES),
+    )
     .addHelpText(
       'after',
       `\n${SOURCE_SYNTAX}\n\n${describeDefaults()}\n\n` +
@@ -142,6 +149,7 @@ export function registerTrain(program: Command): void {
         `  tweetsmith train @alice @bob --out models/alice-bob --valid-split 0.1\n  tweetsmith train @alice --out models/alice --resume\n`,
     )
     .action(async (sources: string[], o: TrainCommandOptions) => {
+      if (o.loraBase !== undefined && !o.lora) throw new Error('--lora-base applies to LoRA training only: add --lora');
       const run = train({
         sources,
         base: o.base,
@@ -168,7 +176,7 @@ export function registerTrain(program: Command): void {
         force: o.force,
         samples: o.samples,
         sourceOptions: { maxPosts: o.maxPosts, maxRateLimitWaitMs: o.rateLimitWait * 60_000 },
-        lora: o.lora ? { rank: o.loraRank, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets } : undefined,
+        lora: o.lora ? { rank: o.loraRank, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets, baseType: o.loraBase } : undefined,
       });
       const result = await runTrainingFromCli(run, TRAIN_DEFAULTS.logEvery);
       if (result.interrupted) {

@@ -34,7 +34,13 @@ const OPTION_KINDS: Readonly<Record<keyof RunOptions, Kind>> = Object.freeze({
 
 export const ALLOWED_RUN_OPTIONS: readonly (keyof RunOptions)[] = Object.freeze(Object.keys(OPTION_KINDS) as (keyof RunOptions)[]);
 
-const LORA_KINDS: Readonly<Record<string, 'number' | 'strings'>> = Object.freeze({ rank: 'number', alpha: 'number', dropout: 'number', targets: 'strings' });
+const LORA_KINDS: Readonly<Record<string, 'number' | 'string' | 'strings'>> = Object.freeze({
+  rank: 'number',
+  alpha: 'number',
+  dropout: 'number',
+  targets: 'strings',
+  baseType: 'string',
+});
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -60,13 +66,14 @@ export function checkRunOptions(options: unknown): RunOptions {
 
 function checkLora(value: unknown): NonNullable<RunOptions['lora']> {
   if (value === true) return {};
-  if (!isObject(value)) throw new ServeError(400, 'options.lora must be an object ({} for the defaults) with rank, alpha, dropout, targets');
+  if (!isObject(value)) throw new ServeError(400, 'options.lora must be an object ({} for the defaults) with rank, alpha, dropout, targets, baseType');
   const lora: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(value)) {
     if (v === undefined || v === null) continue;
     const kind = Object.hasOwn(LORA_KINDS, name) ? LORA_KINDS[name] : undefined;
     if (!kind) throw new ServeError(400, `options.lora.${name.slice(0, 40)} is not a LoRA setting; allowed: ${Object.keys(LORA_KINDS).join(', ')}`);
     if (kind === 'number' && !isNumber(v)) throw new ServeError(400, `options.lora.${name} must be a number`);
+    if (kind === 'string' && typeof v !== 'string') throw new ServeError(400, `options.lora.${name} must be a string`);
     if (kind === 'strings' && !(Array.isArray(v) && v.every((t) => typeof t === 'string'))) {
       throw new ServeError(400, `options.lora.${name} must be a list of module names`);
     }
