@@ -5,7 +5,7 @@
 // TWEETSMITH_PORTABLE=1, on the portable graphs the GPUs use.
 import test from 'ava';
 import { collectTokens, GPT2, type LoraBaseType } from '../lib/index.js';
-import { difference } from './helpers/compare.js';
+import { difference, relativeL2 } from './helpers/compare.js';
 
 // n_embd a multiple of 32 (q8_0 and the bf16 kernels' panels); 200 tokens reach the
 // CPU's own bf16 kernels (128 columns and more), 64 ggml's products
@@ -16,15 +16,6 @@ const BLOCK_WEIGHTS = SHAPE.nLayer * 12 * SHAPE.nEmbd * SHAPE.nEmbd;
 
 function tokens(T: number, offset = 0): number[] {
   return Array.from({ length: T }, (_, i) => (offset + i * 7 + ((i * i) % 13)) % SHAPE.vocabSize);
-}
-
-function relativeL2(a: Float32Array, b: Float32Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 // A model with adapters whose B is not zero (a fresh B is, and then dA is exactly 0

@@ -4,6 +4,7 @@
 // from it (or the faster path was not taken).
 import test from 'ava';
 import { collectTokens, GPT2, SAMPLING_WEIGHTS } from '../lib/index.js';
+import { relativeL2 } from './helpers/compare.js';
 
 // n_embd and the token count are multiples of 32, as the bf16 fast path needs
 const SHAPE = { nLayer: 2, nHead: 2, nEmbd: 64, nPositions: 64, vocabSize: 300 };
@@ -15,15 +16,6 @@ function batch(step: number, rows = 4, T = 64): number[][] {
     const start = (step * 37 + r * 101) % 300, stride = 1 + ((step + r) % 3);
     return Array.from({ length: T }, (_, i) => (start + i * stride) % 300);
   });
-}
-
-function relativeL2(a: Float32Array, b: Float32Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 // 64 tokens: ggml's bf16 product; 200 (not a multiple of any tile), with a longer

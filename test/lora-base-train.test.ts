@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { collectTokens, GPT2, train, type TrainOptions } from '../lib/index.js';
 import { checkOptions } from '../lib/serve/http/run-request.js';
+import { smallBase as makeSmallBase } from './helpers/small-base.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -17,13 +18,7 @@ const cli = join(root, 'bin', 'tweetsmith.js');
 const archive = join(root, 'demo', 'archive');
 const scratch = () => mkdtempSync(join(tmpdir(), 'tweetsmith-lora-base-'));
 
-async function smallBase(): Promise<string> {
-  const dir = join(scratch(), 'base');
-  const model = await GPT2.init({ nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 32 }, { seed: 1, threads: 2 });
-  await model.save(dir);
-  await model.dispose();
-  return dir;
-}
+const smallBase = () => makeSmallBase(scratch());
 
 test('the base storage defaults by precision, and the run record and card say which was used', async (t) => {
   const base = await smallBase();

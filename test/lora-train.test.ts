@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GPT2, train, type TrainOptions } from '../lib/index.js';
 import { difference } from './helpers/compare.js';
+import { smallBase as makeSmallBase } from './helpers/small-base.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -18,13 +19,7 @@ const archive = join(root, 'demo', 'archive');
 const scratch = () => mkdtempSync(join(tmpdir(), 'tweetsmith-lora-train-'));
 const PROMPT = [50256, 464, 19776, 318];
 
-async function smallBase(): Promise<string> {
-  const dir = join(scratch(), 'base');
-  const model = await GPT2.init({ nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 32 }, { seed: 1, threads: 2 });
-  await model.save(dir);
-  await model.dispose();
-  return dir;
-}
+const smallBase = () => makeSmallBase(scratch());
 
 test('train --lora writes a PEFT adapter and leaves the base alone; generate and merge take the adapter', async (t) => {
   const base = await smallBase();

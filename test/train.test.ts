@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { GPT2, train, type TrainOptions } from '../lib/index.js';
+import { train, type TrainOptions } from '../lib/index.js';
+import { smallBase as makeSmallBase } from './helpers/small-base.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -16,13 +17,7 @@ const cli = join(root, 'bin', 'tweetsmith.js');
 const archive = join(root, 'demo', 'archive');
 const scratch = () => mkdtempSync(join(tmpdir(), 'tweetsmith-train-'));
 
-async function smallBase(): Promise<string> {
-  const dir = join(scratch(), 'base');
-  const model = await GPT2.init({ nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 32 }, { seed: 1, threads: 2 });
-  await model.save(dir);
-  await model.dispose();
-  return dir;
-}
+const smallBase = () => makeSmallBase(scratch());
 
 const common = (base: string, out: string): TrainOptions => ({
   sources: [archive], base, out, maxSteps: 6, seed: 3, lr: 1e-3, validSplit: 0.1, threads: 2, samples: 2, warmup: 0.2,

@@ -15,3 +15,13 @@ export function difference(ours: ArrayLike<number>, reference: ArrayLike<number>
   }
   return { maxAbs, relative: scale > 0 ? maxAbs / scale : maxAbs };
 }
+
+/** ‖a − b‖₂ / ‖b‖₂: how far a whole gradient is from the reference, as one number */
+export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
