@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { collectTokens, GPT2, train, type TrainOptions } from '../lib/index.js';
 import { checkOptions } from '../lib/serve/http/run-request.js';
 import { smallBase as makeSmallBase } from './helpers/small-base.js';
+import { straightAndResumed } from './helpers/straight-and-resumed.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -40,14 +41,8 @@ test('an interrupted LoRA run with a bf16 base resumes to the adapter of an unin
   const common = (out: string): TrainOptions => ({
     sources: [archive], base, out, maxSteps: 5, seed: 4, lr: 1e-2, threads: 2, samples: 0, lora: { rank: 2, dropout: 0.1, baseType: 'bf16' },
   });
-  const straight = join(scratch(), 'straight');
-  await train(common(straight)).result;
-  const resumed = join(scratch(), 'resumed');
-  const stopper = new AbortController();
-  const first = train({ ...common(resumed), signal: stopper.signal });
-  for await (const e of first) if (e.type === 'step' && e.row.step === 2) stopper.abort();
-  t.true((await first.result).interrupted);
-  const second = await train({ ...common(resumed), resume: true }).result;
+  const { straight, resumed, interrupted, second } = await straightAndResumed(common, scratch);
+  t.true(interrupted.interrupted);
   t.false(second.interrupted);
   t.is(second.summary.hyperparameters.lora?.baseType, 'bf16');
   // resumed on an f32 base, the last three steps' products would differ: the adapters would not be these

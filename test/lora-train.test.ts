@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { GPT2, train, type TrainOptions } from '../lib/index.js';
 import { difference } from './helpers/compare.js';
 import { smallBase as makeSmallBase } from './helpers/small-base.js';
+import { straightAndResumed } from './helpers/straight-and-resumed.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -81,14 +82,8 @@ test('an interrupted LoRA run resumes to the adapter of an uninterrupted one', a
   const common = (out: string): TrainOptions => ({
     sources: [archive], base, out, maxSteps: 5, seed: 4, lr: 1e-2, threads: 2, samples: 0, lora: { rank: 2, dropout: 0.1 },
   });
-  const straight = join(scratch(), 'straight');
-  await train(common(straight)).result;
-  const resumed = join(scratch(), 'resumed');
-  const stopper = new AbortController();
-  const first = train({ ...common(resumed), signal: stopper.signal });
-  for await (const e of first) if (e.type === 'step' && e.row.step === 2) stopper.abort();
-  t.true((await first.result).interrupted);
-  const second = await train({ ...common(resumed), resume: true }).result;
+  const { straight, resumed, interrupted, second } = await straightAndResumed(common, scratch);
+  t.true(interrupted.interrupted);
   t.false(second.interrupted);
   t.true(readFileSync(join(straight, 'adapter_model.safetensors')).equals(readFileSync(join(resumed, 'adapter_model.safetensors'))));
 });
