@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GPT2, train, type TrainOptions } from '../lib/index.js';
+import { GPT2, type TrainOptions } from '../lib/index.js';
 import { difference } from './helpers/compare.js';
 import { smallBase as makeSmallBase } from './helpers/small-base.js';
 import { straightAndResumed } from './helpers/straight-and-resumed.js';
