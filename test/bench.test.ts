@@ -29,7 +29,7 @@ test('bench --json reports throughput and peak memory for each workload, precisi
 test('bench --lora trains LoRA adapters on the frozen base: its rows say so, with throughput and peak memory', async (t) => {
   const { stdout } = await run(process.execPath, [cli, 'bench', '--size', 'tiny', '--threads', '2', '--steps', '1', '--only', 'train-4x64', '--precision', 'fp32', '--lora', '--json']);
   const rows: { workload: string; tweetsmith: number; tweetsmithRssMiB: number }[] = JSON.parse(stdout).rows;
-  t.deepEqual(rows.map((r) => r.workload), ['train tiny 4×64 fp32 LoRA']);
+  t.deepEqual(rows.map((r) => r.workload), ['train tiny 4×64 fp32 LoRA (f32 base)'], 'the row names the base storage: f32 by default under fp32');
   t.true(rows[0].tweetsmith > 0 && Number.isFinite(rows[0].tweetsmith));
   t.true(rows[0].tweetsmithRssMiB > 10);
 });

@@ -162,6 +162,14 @@ function browserTests(): void {
   let browser: Browser;
   /** the run of the first test, for the dark-theme check */
   let firstRun = '';
+  // Every wait without its own timeout gets two minutes, not playwright's 30 s: CI runs these
+  // beside the other test files (the packaging builds among them) on 2 cores while a run trains,
+  // and a page's first render once took longer than 30 s there.
+  const openContext = async (options: Parameters<Browser['newContext']>[0]) => {
+    const context = await browser.newContext(options);
+    context.setDefaultTimeout(2 * MINUTE);
+    return context;
+  };
 
   test.before(async () => {
     // the page under test is the source as it is now, not an older build
@@ -178,7 +186,7 @@ function browserTests(): void {
   });
 
   test.serial('an uploaded X archive trains the tiny model: the chart grows, a reload keeps the run, samples appear, Generate streams', async (t) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await openContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const errors = watchErrors(page);
     const response = await page.goto(serve.url);
@@ -276,7 +284,7 @@ function browserTests(): void {
   });
 
   test.serial('keyboard only: Tab reaches the controls in order, Enter starts a run, stops it and resumes it', async (t) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await openContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const errors = watchErrors(page);
     // Listen for the file chooser before the page loads: playwright turns on Chromium's interception of the
@@ -344,7 +352,7 @@ function browserTests(): void {
   });
 
   test.serial('the dark theme: the page follows prefers-color-scheme', async (t) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
+    const context = await openContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
     const page = await context.newPage();
     const errors = watchErrors(page);
     await page.emulateMedia({ colorScheme: 'dark' });
