@@ -59,9 +59,12 @@ ParameterSet::ParameterSet(const GPT2Config & c, ggml_backend_buffer_type_t buft
 
     buffer_ = ggml_backend_alloc_ctx_tensors_from_buft(ctx_, buft);
     if (!buffer_) {
+        // what the tensors needed (ggml_get_mem_size would be the metadata context's size, not theirs)
+        size_t wanted = 0;
+        for (const ParameterEntry & e : entries_) wanted += ggml_nbytes(e.tensor);
         ggml_free(ctx_);
         throw EngineError(std::string("out of memory allocating the model's ") + label + " (" +
-                          std::to_string(ggml_get_mem_size(ctx_) / (1 << 20)) + " MiB)");
+                          std::to_string(wanted / (1 << 20)) + " MiB)");
     }
 }
 
