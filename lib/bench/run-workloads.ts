@@ -234,7 +234,7 @@ export async function runBenchmarks(o: BenchOptions): Promise<BenchRow[]> {
         tweetsmith: ours.generate!.tokensPerSecond,
         tweetsmithRssMiB: ours.peakRssMiB,
       };
-      o.log(`  ${row.tweetsmith.toFixed(1)} tok/s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
+      o.log(`  ${row.tweetsmith.toFixed(1)} tok/s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (the weights' conversion before it: ${ours.generate!.prepareSeconds.toFixed(2)} s)`);
       rows.push(o.compareTorch ? withPeers(row, await measure(`generate-10x160 ${weights}`, generatePeers(weights))) : row);
     }
   }

@@ -68,13 +68,19 @@ export async function* generateTokens(
     weights: options.weights ?? SAMPLING_DEFAULTS.weights,
   };
   const generator = new (loadNative().Generator)(native, prompt, opts);
-  while (!generator.done) {
-    if (options.signal?.aborted) throw abortError(options.signal.reason);
-    const position = generator.length === 0 ? prompt.length : generator.length;
-    const tokens = await exclusive(() => generator.step());
-    for (let sequence = 0; sequence < tokens.length; sequence++) {
-      if (tokens[sequence] >= 0) yield { sequence, token: tokens[sequence], position };
+  try {
+    while (!generator.done) {
+      if (options.signal?.aborted) throw abortError(options.signal.reason);
+      const position = generator.length === 0 ? prompt.length : generator.length;
+      const tokens = await exclusive(() => generator.step());
+      for (let sequence = 0; sequence < tokens.length; sequence++) {
+        if (tokens[sequence] >= 0) yield { sequence, token: tokens[sequence], position };
+      }
     }
+  } finally {
+    // finished, stopped or abandoned by the consumer (a return() ends the loop at a
+    // yield, never during a step): its memory goes now, not at garbage collection
+    generator.release();
   }
 }
 

@@ -113,6 +113,8 @@ export interface NativeGenerator {
   step(): Promise<Int32Array>;
   readonly done: boolean;
   readonly length: number;
+  /** frees its KV cache and graphs now, not at garbage collection; done afterwards */
+  release(): void;
 }
 
 export interface BuildInfo {

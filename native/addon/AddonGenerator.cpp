@@ -12,6 +12,7 @@ Napi::Function AddonGenerator::Define(Napi::Env env) {
                            InstanceMethod("step", &AddonGenerator::Step),
                            InstanceAccessor("done", &AddonGenerator::Done, nullptr),
                            InstanceAccessor("length", &AddonGenerator::Length, nullptr),
+                           InstanceMethod("release", &AddonGenerator::Release),
                        });
 }
 
@@ -57,7 +58,9 @@ Napi::Value AddonGenerator::Step(const Napi::CallbackInfo & info) {
     Generator * g = generator_.get();
     if (g->done()) throw Napi::Error::New(env, "generation is already finished");
     slot_->begin_call(env);
+    stepping_ = true;
     auto tokens = std::make_shared<std::vector<int32_t>>();
+    // `this` outlives the step: its JS object is among the values the worker holds
     return PromiseWorker::Run(
         env, slot_->on_device([g, tokens] { *tokens = g->step(); }),
         [tokens](Napi::Env e) {
@@ -65,7 +68,26 @@ Napi::Value AddonGenerator::Step(const Napi::CallbackInfo & info) {
             std::copy(tokens->begin(), tokens->end(), out.Data());
             return out;
         },
-        [slot = slot_] { slot->end_call(); }, {Value(), owner_ref_.Value()});
+        [this] {
+            stepping_ = false;
+            slot_->end_call();
+        },
+        {Value(), owner_ref_.Value()});
+}
+
+// release(): frees its KV cache and graphs now rather than when the garbage
+// collector finalizes it, which can be many calls later: a server that generates
+// again and again held one cache per finished generation (59 MB each for 10 ×
+// 160 tokens of GPT-2 124M). `done` afterwards; calling it twice does nothing.
+Napi::Value AddonGenerator::Release(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (stepping_) throw Napi::Error::New(env, "this generator is stepping; await the step before release()");
+    if (generator_ && slot_->model) {
+        auto turn = slot_->device_turn(env);
+        generator_.reset();
+    }
+    generator_.reset();
+    return env.Undefined();
 }
 
 Napi::Value AddonGenerator::Done(const Napi::CallbackInfo & info) {

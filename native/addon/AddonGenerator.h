@@ -19,10 +19,12 @@ private:
     Napi::Value Step(const Napi::CallbackInfo & info);
     Napi::Value Done(const Napi::CallbackInfo & info);
     Napi::Value Length(const Napi::CallbackInfo & info);
+    Napi::Value Release(const Napi::CallbackInfo & info);
 
     std::shared_ptr<ModelSlot> slot_;
     Napi::ObjectReference owner_ref_;
     std::unique_ptr<Generator> generator_;
+    bool stepping_ = false;  // a step of this generator is running off the JS thread
 };
 
 }  // namespace tweetsmith::addon

@@ -122,6 +122,7 @@ AdamWStepResult AdamW::step(float lr) {
     if (decay_params_->buffer) ggml_backend_tensor_set(decay_params_, decay, 0, sizeof(decay));
     if (plain_params_->buffer) ggml_backend_tensor_set(plain_params_, plain, 0, sizeof(plain));
     model_.compute(update_graph_, /*cancellable*/ false);
+    if (!trains_) model_.params().touched();  // the base's values changed (LoRA's base stays frozen)
     model_.zero_grads();
     return result;
 }

@@ -1,6 +1,7 @@
 #include "device.h"
 
 #include "buffer_pool.h"
+#include "huge_pages.h"
 #include "engine_error.h"
 #include "limits.h"
 #include "op_profile.h"
@@ -178,7 +179,7 @@ ComputeDevice::~ComputeDevice() {
 }
 
 ggml_backend_buffer_type_t ComputeDevice::buffer_type() const {
-    return gpu_ ? gpu_->pool->buffer_type() : ggml_backend_get_default_buffer_type(backend_);
+    return gpu_ ? gpu_->pool->buffer_type() : huge_page_buffer_type();
 }
 
 void ComputeDevice::set_threads(int n_threads) {
@@ -189,7 +190,7 @@ void ComputeDevice::set_threads(int n_threads) {
 
 void ComputeDevice::plan(CachedGraph & g) {
     if (!portable_) {
-        g.allocr = ggml_gallocr_new(ggml_backend_get_default_buffer_type(backend_));
+        g.allocr = ggml_gallocr_new(buffer_type());
         if (!ggml_gallocr_alloc_graph(g.allocr, g.graph)) throw EngineError("out of memory allocating the compute graph");
         return;
     }

@@ -345,9 +345,10 @@ std::vector<int32_t> Generator::step() {
     // the weights it samples with may be the parameters themselves: freed when the base's storage changes
     if (weights_ && params_version_ != model_.params_version())
         throw EngineError("the model's weights were replaced (LoRA adapters added or merged) while this generation ran; start a new one");
-    // converted and allocated on the first step, which runs off the caller's (JS) thread
+    // converted (unless the model kept them from the last generation) on the first
+    // step, which runs off the caller's (JS) thread
     if (!weights_) {
-        weights_ = std::make_unique<SamplingWeights>(model_, config_.weight_type);
+        weights_ = model_.sampling_weights(config_.weight_type);
         params_version_ = model_.params_version();
     }
     if (!decoder_) decoder_ = std::make_unique<Decoder>(model_, B, config_.max_length, *weights_);

@@ -67,8 +67,10 @@ private:
     int64_t length_ = 0;  // tokens per sequence so far (prompt included)
     std::vector<int32_t> last_tokens_;
     std::vector<uint8_t> finished_;  // bytes, not bits: the sampling node's threads read it
-    std::unique_ptr<SamplingWeights> weights_;
-    uint64_t params_version_ = 0;  // the model's, when weights_ was made
+    // shared with the model, which keeps them for the next generation; this one keeps
+    // the values it started with even if training changes the model's meanwhile
+    std::shared_ptr<const SamplingWeights> weights_;
+    uint64_t params_version_ = 0;  // the model's, when weights_ was taken
     std::unique_ptr<Decoder> decoder_;
     SamplingPass pass_;
 };

@@ -47,6 +47,7 @@ GPT2Model::GPT2Model(const GPT2Config & config, int n_threads, const std::string
 }
 
 GPT2Model::~GPT2Model() {
+    sampling_weights_.reset();
     release_graphs();
     lora_grads_.reset();
     lora_.reset();
@@ -269,6 +270,7 @@ std::unique_ptr<ParameterSet> GPT2Model::params_as(ggml_type type) const {
 
 void GPT2Model::replace_params(std::unique_ptr<ParameterSet> converted) {
     release_graphs();  // they multiply by the old tensors
+    sampling_weights_.reset();
     grads_.reset();
     params_ = std::move(converted);
     params_version_++;
@@ -311,6 +313,7 @@ void GPT2Model::merge_lora() {
             ggml_backend_tensor_set(weight, W.data(), 0, W.size() * sizeof(float));
         }
     }
+    params_->touched();
     release_graphs();
     lora_grads_.reset();
     lora_.reset();
@@ -417,6 +420,8 @@ double GPT2Model::run_loss_graph(LossGraph & lg, const int32_t * tokens) {
 
 double GPT2Model::forward_backward(const int32_t * tokens, int64_t T, int64_t B, double scale) {
     check_training_batch(tokens, T, B);
+    // training needs the memory more than a conversion of values it has since changed
+    if (sampling_weights_ && sampling_stamp_ != params_->stamp()) sampling_weights_.reset();
     build_loss_graph(train_graph_, T, B, /*with_backward*/ true);
     grad_scale_ = float(scale / double(B * (T - 1)));
     return run_loss_graph(train_graph_, tokens);
@@ -428,11 +433,19 @@ double GPT2Model::loss(const int32_t * tokens, int64_t T, int64_t B, ggml_type w
         build_loss_graph(loss_graph_, T, B, /*with_backward*/ false);
         return run_loss_graph(loss_graph_, tokens);
     }
-    // an evaluation of converted weights: converted and planned for this call only
-    SamplingWeights converted(*this, weights);
+    // an evaluation of converted weights: planned for this call only
+    const std::shared_ptr<const SamplingWeights> converted = sampling_weights(weights);
     LossGraph g;
-    build_loss_graph(g, T, B, /*with_backward*/ false, &converted);
+    build_loss_graph(g, T, B, /*with_backward*/ false, converted.get());
     return run_loss_graph(g, tokens);
+}
+
+std::shared_ptr<const SamplingWeights> GPT2Model::sampling_weights(ggml_type type) {
+    if (sampling_weights_ && sampling_weights_->type() == type && sampling_stamp_ == params_->stamp()) return sampling_weights_;
+    sampling_weights_.reset();  // its memory back before the next conversion takes more
+    sampling_weights_ = std::make_shared<const SamplingWeights>(*this, type);
+    sampling_stamp_ = params_->stamp();
+    return sampling_weights_;
 }
 
 }  // namespace tweetsmith

@@ -2,6 +2,8 @@
 
 #include "engine_error.h"
 
+#include <atomic>
+
 namespace tweetsmith {
 
 ggml_type base_weight_type(const std::string & name) {
@@ -13,6 +15,7 @@ ggml_type base_weight_type(const std::string & name) {
 
 ParameterSet::ParameterSet(const GPT2Config & c, ggml_backend_buffer_type_t buft, const char * label, ggml_type matrix_type)
     : matrix_type_(matrix_type) {
+    touched();
     if (matrix_type != GGML_TYPE_F32 && matrix_type != GGML_TYPE_BF16 && matrix_type != GGML_TYPE_F16)
         throw EngineError(std::string("the block matrices cannot be stored as ") + ggml_type_name(matrix_type) + " (use f32, bf16 or f16)");
     const size_t n_tensors = 4 + 12 * size_t(c.n_layer);
@@ -89,7 +92,13 @@ size_t ParameterSet::bytes() const { return ggml_backend_buffer_get_size(buffer_
 
 void ParameterSet::set_zero() { ggml_backend_buffer_clear(buffer_, 0); }
 
+void ParameterSet::touched() {
+    static std::atomic<uint64_t> next{1};
+    stamp_ = next++;
+}
+
 void ParameterSet::copy_from(const ParameterSet & from) {
+    touched();
     for (size_t i = 0; i < entries_.size(); i++) {
         const std::vector<float> values = read_values(from.entries_[i].tensor);
         write_values(entries_[i].tensor, values.data());
@@ -134,6 +143,7 @@ std::vector<float> ParameterSet::read_hf_layout(const ParameterEntry & e) const 
 }
 
 void ParameterSet::write_hf_layout(const ParameterEntry & e, const float * data) {
+    touched();
     const size_t n = size_t(ggml_nelements(e.tensor));
     if (!e.conv1d_weight) {
         write_values(e.tensor, data);

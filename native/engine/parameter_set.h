@@ -82,7 +82,15 @@ public:
     static std::vector<float> read_values(const ggml_tensor * t);
     static void write_values(ggml_tensor * t, const float * data);
 
+    // Identifies the values this set holds: unique among every set's, and renewed
+    // by each write through this class and by touched() (a graph that updated
+    // them in place, such as AdamW's). What keeps a converted copy of the values
+    // across calls (GPT2Model's sampling weights) compares it.
+    uint64_t stamp() const { return stamp_; }
+    void touched();
+
 private:
+    uint64_t stamp_ = 0;
     ggml_context * ctx_ = nullptr;
     ggml_backend_buffer_t buffer_ = nullptr;
     std::vector<ParameterEntry> entries_;

@@ -14,7 +14,7 @@ ggml_type sampling_weight_type(const std::string & name) {
     throw EngineError("unknown weight format '" + name + "' (use f32, f16, bf16 or q8_0)");
 }
 
-SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) {
+SamplingWeights::SamplingWeights(GPT2Model & model, ggml_type type) : type_(type) {
     ParameterSet & p = model.params();
     if (type == GGML_TYPE_F32) {
         output = p.wte;

@@ -1,6 +1,6 @@
 // The matrices GPT-2 multiplies by while it samples, in the number format the
 // caller picked: f32 (the parameters themselves, no copy), f16, bf16 or q8_0
-// (converted once, when a Generator starts).
+// (converted once, and kept by the model for the next generation: GPT2Model::sampling_weights).
 //
 // Why: a decode step multiplies every weight by only a few tokens (one per
 // sequence), so it is bound by reading the weights from memory. Half the bytes
@@ -38,8 +38,10 @@ public:
     // q8_0 packed for q8_decode.h's product (the CPU path on AVX512-VNNI): the
     // matrices are q8_decode's I8 tensors, multiplied through q8_decode::mul_mat
     bool packed() const { return packed_; }
+    ggml_type type() const { return type_; }
 
 private:
+    ggml_type type_;
     bool packed_ = false;
     ggml_context * ctx_ = nullptr;
     ggml_backend_buffer_t buffer_ = nullptr;
