@@ -8,6 +8,8 @@
 #endif
 
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 namespace tweetsmith {
 
@@ -22,8 +24,17 @@ void unmap_buffer(ggml_backend_buffer_t buffer) { munmap(buffer->context, buffer
 
 ggml_backend_buffer_type_t cpu_type() { return ggml_backend_cpu_buffer_type(); }
 
+// TWEETSMITH_NO_HUGE_PAGES=1: ordinary pages (to compare)
+bool wanted() {
+    static const bool off = [] {
+        const char * v = std::getenv("TWEETSMITH_NO_HUGE_PAGES");
+        return v && *v && std::string(v) != "0";
+    }();
+    return !off;
+}
+
 ggml_backend_buffer_t alloc_buffer(ggml_backend_buffer_type_t buft, size_t size) {
-    if (size < kMinBytes) return cpu_type()->iface.alloc_buffer(cpu_type(), size);
+    if (size < kMinBytes || !wanted()) return cpu_type()->iface.alloc_buffer(cpu_type(), size);
     const size_t bytes = (size + kHugePage - 1) / kHugePage * kHugePage;
     // one huge page more than needed, then the unaligned ends given back
     void * mapped = mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

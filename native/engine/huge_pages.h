@@ -6,7 +6,7 @@
 // 10 × 160 tokens of GPT-2 124M) took 230 ms to clear, every call, and its q8_0
 // weights 0.6 s to write; 2 MiB pages need 512 times fewer faults. Streaming
 // the weights through a decode step also crosses fewer pages (TLB misses, and
-// hardware prefetchers stop at a page's end).
+// hardware prefetchers stop at a page's end). TWEETSMITH_NO_HUGE_PAGES=1 turns it off (to compare).
 #pragma once
 #include <ggml-backend.h>
 

@@ -90,7 +90,10 @@ size_t ParameterSet::element_count() const {
 
 size_t ParameterSet::bytes() const { return ggml_backend_buffer_get_size(buffer_); }
 
-void ParameterSet::set_zero() { ggml_backend_buffer_clear(buffer_, 0); }
+void ParameterSet::set_zero() {
+    touched();
+    ggml_backend_buffer_clear(buffer_, 0);
+}
 
 void ParameterSet::touched() {
     static std::atomic<uint64_t> next{1};
