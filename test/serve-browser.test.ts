@@ -218,9 +218,12 @@ function browserTests(): void {
     await page.check('#base-tiny');
     await page.fill('#opt-maxSteps', '30');
     await page.fill('#opt-validSplit', '0.1');
-    // two blocks a step: long enough a run that the reload below lands mid-run on a fast machine too
+    // two blocks a micro-batch, four micro-batches a step: a run long enough that the reload
+    // below lands mid-run on a fast machine too, and while other test files starve the browser
+    // (CI once drew the first point only after all 30 steps of two blocks each)
     await page.click('summary');
     await page.fill('#opt-batchSize', '2');
+    await page.fill('#opt-gradAccum', '4');
     await page.click('#start');
     await page.waitForURL(/#run=/);
     const runId = decodeURIComponent(new URL(page.url()).hash.slice('#run='.length));
