@@ -82,10 +82,8 @@ Napi::Value AddonGenerator::Step(const Napi::CallbackInfo & info) {
 Napi::Value AddonGenerator::Release(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (stepping_) throw Napi::Error::New(env, "this generator is stepping; await the step before release()");
-    if (generator_ && slot_->model) {
-        auto turn = slot_->device_turn(env);
-        generator_.reset();
-    }
+    // a disposed model's dependents hook has reset it already; else in the device's turn
+    auto turn = generator_ && slot_->model ? slot_->device_turn(env) : std::unique_lock<std::mutex>();
     generator_.reset();
     return env.Undefined();
 }
