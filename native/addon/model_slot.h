@@ -5,6 +5,7 @@
 #pragma once
 #include <napi.h>
 
+#include "compute_thread.h"
 #include "gpt2_model.h"
 
 #include <functional>
@@ -43,11 +44,14 @@ struct ModelSlot {
     void end_call() { busy = false; }
     // The device for a call made on the JS thread (reading or writing tensors).
     std::unique_lock<std::mutex> device_turn(Napi::Env env) { return get(env).device().exclusive(); }
-    // Wraps work on this model so it runs while holding its device (ComputeDevice::exclusive).
+    // Wraps work on this model so it runs on its device's compute thread
+    // (compute_thread.h), holding the device (ComputeDevice::exclusive).
     std::function<void()> on_device(std::function<void()> work) {
         return [m = model.get(), work = std::move(work)] {
-            auto turn = m->device().exclusive();
-            work();
+            run_on_compute_thread(m->device().description().name, [m, &work] {
+                auto turn = m->device().exclusive();
+                work();
+            });
         };
     }
     void dispose(Napi::Env env) {
