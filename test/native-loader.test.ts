@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { ENGINE_DEFAULTS } from '../lib/defaults.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TUPLE = `${process.platform}-${process.arch}`;
@@ -36,7 +37,7 @@ function makeProject(name: string): { app: string; pkg: string } {
   mkdirSync(join(pkg, 'dist', 'engine'), { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }));
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'tweetsmith', version: '0.0.0', type: 'module' }));
-  for (const [src, dest] of [['lib/engine/native.ts', 'dist/engine/native.js'], ['lib/paths.ts', 'dist/paths.js']]) {
+  for (const [src, dest] of [['lib/engine/native.ts', 'dist/engine/native.js'], ['lib/paths.ts', 'dist/paths.js'], ['lib/defaults.ts', 'dist/defaults.js']]) {
     const js = ts.transpileModule(readFileSync(join(ROOT, src), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;
@@ -65,14 +66,14 @@ function fakeGpuPackage(app: string, kind: 'vulkan' | 'cuda', binary: string | B
 function env(app: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('TWEETSMITH_') || k === 'GGML_VK_VISIBLE_DEVICES' || k === 'NODE_OPTIONS') continue;
+    if (k.startsWith('TWEETSMITH_') || ['GGML_VK_VISIBLE_DEVICES', 'NODE_OPTIONS', 'GOMP_SPINCOUNT', 'OMP_WAIT_POLICY'].includes(k)) continue;
     out[k] = v;
   }
   return { ...out, XDG_CACHE_HOME: join(app, 'cache'), ...extra };
 }
 
 /** Loads the addon in a child process: where it came from, and missingBackendMessage('vulkan'). */
-function load(app: string, extra: Record<string, string> = {}): Promise<{ origin?: Origin; vulkan?: string; error?: string; seconds: number }> {
+function load(app: string, extra: Record<string, string> = {}): Promise<{ origin?: Origin; vulkan?: string; error?: string; stderr: string; seconds: number }> {
   const native = pathToFileURL(join(app, 'node_modules', 'tweetsmith', 'dist', 'engine', 'native.js')).href;
   const code =
     `const m = await import(${JSON.stringify(native)});` +
@@ -88,7 +89,7 @@ function load(app: string, extra: Record<string, string> = {}): Promise<{ origin
     child.on('close', (code) => {
       const line = stdout.trim().split('\n').pop() ?? '';
       try {
-        resolve({ ...JSON.parse(line), seconds: (Date.now() - started) / 1000 });
+        resolve({ ...JSON.parse(line), stderr, seconds: (Date.now() - started) / 1000 });
       } catch {
         reject(new Error(`the loader's process exited with ${code}: ${stdout}${stderr}`));
       }
@@ -99,6 +100,21 @@ function load(app: string, extra: Record<string, string> = {}): Promise<{ origin
 const haveCpuBuild = existsSync(CPU_BUILD);
 const withBuild = haveCpuBuild ? test : test.skip;
 if (!haveCpuBuild) test('the loader tests need the CPU build', (t) => t.pass(`skipped: ${CPU_BUILD} is missing (npm run build:native)`));
+
+// libgomp prints the settings it read when OMP_DISPLAY_ENV is set; a build without OpenMP has nothing to bound
+const openMp = haveCpuBuild && readFileSync(CPU_BUILD).includes('libgomp.so');
+(openMp ? test : test.skip)("OpenMP's threads spin briefly at a barrier before they sleep, unless the user chose otherwise", async (t) => {
+  const { app } = makeProject('app-spin');
+  const spinCount = async (extra: Record<string, string>) => {
+    const r = await load(app, { OMP_DISPLAY_ENV: 'VERBOSE', TWEETSMITH_GPU: 'off', ...extra });
+    t.is(r.error, undefined);
+    return /GOMP_SPINCOUNT = '(\d+)'/.exec(r.stderr)?.[1];
+  };
+  t.is(await spinCount({}), String(ENGINE_DEFAULTS.openMpSpinCount));
+  t.is(await spinCount({ GOMP_SPINCOUNT: '5000' }), '5000');
+  // OMP_WAIT_POLICY=active asks for a long spin: it is left to libgomp
+  t.not(await spinCount({ OMP_WAIT_POLICY: 'active' }), String(ENGINE_DEFAULTS.openMpSpinCount));
+});
 
 withBuild('a GPU package whose probe finds no GPU is passed over: the CPU prebuild loads, and the note says why', async (t) => {
   const { app } = makeProject('app-no-gpu');

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { ENGINE_DEFAULTS } from '../defaults.js';
 import { packageRoot } from '../paths.js';
 import type { GPT2Shape } from '../model/config.js';
 
@@ -259,8 +260,19 @@ export function nativeOrigin(): NativeOrigin | undefined {
 const GPU_KINDS: GpuKind[] = ['cuda', 'vulkan'];
 const GPU_NAMES: Record<GpuKind, string> = { cuda: 'CUDA', vulkan: 'Vulkan' };
 
+/**
+ * libgomp reads its spin count once, when the addon loads it, so it is set here
+ * first unless the user set it (or OMP_WAIT_POLICY). In a worker thread
+ * process.env is the thread's own copy, so there only the process's environment counts.
+ */
+function boundOpenMpSpin(): void {
+  if (process.env.GOMP_SPINCOUNT !== undefined || process.env.OMP_WAIT_POLICY !== undefined) return;
+  process.env.GOMP_SPINCOUNT = String(ENGINE_DEFAULTS.openMpSpinCount);
+}
+
 export function loadNative(): NativeAddon {
   if (addon) return addon;
+  boundOpenMpSpin();
   const require = createRequire(import.meta.url);
   const notes: string[] = [];
   passedOver = [];

@@ -9,6 +9,9 @@
 // training step thousands; each became a futex sleep and wake (10 µs and more in
 // a virtual machine). One calling thread keeps one team, which spins as it
 // should. Measured on 2 cores: a 10 × 160 q8_0 decode step 10.8 → 8.5 ms.
+// One team is no longer throttled, so libgomp would spin ~3 ms at a barrier and
+// starve another busy process on the same cores; the loader bounds the spin
+// (GOMP_SPINCOUNT, ENGINE_DEFAULTS.openMpSpinCount in lib/defaults.ts).
 // (A build without OpenMP, the portable prebuild, loses nothing by it.)
 #pragma once
 #include <functional>
