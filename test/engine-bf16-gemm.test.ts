@@ -7,19 +7,12 @@
 // and its two epilogues (a bias per row; adding into a matrix in place).
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
+import { seededUniform } from './helpers/random.js';
 
 const addon = loadNative();
 const probe = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Array(1), m: 1, n: 1, k: 1 });
 const onThisCpu = probe === null ? test.skip : test;
 if (probe === null) console.log('this CPU lacks AVX512-BF16: the bf16 kernel tests are skipped');
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -50,7 +43,7 @@ interface Layout {
 }
 
 function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Layout) {
-  const next = random(m * 7919 + n * 104729 + k);
+  const next = seededUniform(m * 7919 + n * 104729 + k);
   // values of mixed sizes, so that rounding to bf16 matters
   const A = Float32Array.from({ length: m * k }, () => next() * (1 + 8 * Math.abs(next())));
   const B = Float32Array.from({ length: n * k }, () => next() * (1 + 8 * Math.abs(next())));

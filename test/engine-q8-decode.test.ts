@@ -5,18 +5,15 @@
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadNative } from '../lib/engine/native.js';
+import { seededUniform } from './helpers/random.js';
 
 const addon = loadNative();
 
 // seeded values in [-1, 1), a few of them large so that blocks have different scales
 function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
+  const next = seededUniform(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const u = s / 2 ** 32;
-    out[i] = (2 * u - 1) * (i % 37 === 0 ? 8 : 1);
-  }
+  for (let i = 0; i < n; i++) out[i] = 2 * next() * (i % 37 === 0 ? 8 : 1);
   return out;
 }
 

@@ -162,6 +162,22 @@ export interface NativeAddon {
     fill?: number;
     threads?: number;
   }): Float32Array | null;
+  /**
+   * for tests: the CPU's product over a LoRA rank (native/engine/low_rank_product.h):
+   * A [m×r] (row-major; stored transposed where asked), b [n×r]; c [n×m] = into +
+   * scale·B·Aᵀ, or null where the shapes are declined (r past 64)
+   */
+  lowRankProductCheck(spec: {
+    a: Float32Array;
+    b: Float32Array;
+    m: number;
+    n: number;
+    r: number;
+    aTransposed?: boolean;
+    into?: Float32Array;
+    scale?: number;
+    threads?: number;
+  }): Float32Array | null;
   /** q8_0 sampling's packed product beside ggml's on one matrix (native/engine/q8_decode_check.h), for the tests */
   q8ProductCheck(w: Float32Array, x: Float32Array, K: number, N: number, cols: number, threads: number): Q8ProductCheck;
 }

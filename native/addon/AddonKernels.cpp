@@ -2,8 +2,23 @@
 
 #include "bf16_product.h"
 #include "convert.h"
+#include "low_rank_product.h"
 
 namespace tweetsmith::addon {
+
+namespace {
+
+// option `key` of o: a Float32Array of `length` values, or null where it is absent and not `required`
+const float * floats_option(const Napi::Env & env, const Napi::Object & o, const char * key, int64_t length, bool required) {
+    const Napi::Value v = o.Get(key);
+    if (!required && (v.IsUndefined() || v.IsNull())) return nullptr;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+        int64_t(v.As<Napi::Float32Array>().ElementLength()) != length)
+        throw Napi::TypeError::New(env, std::string("option ") + key + " must be a Float32Array of " + std::to_string(length) + " values");
+    return v.As<Napi::Float32Array>().Data();
+}
+
+}  // namespace
 
 Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
@@ -11,29 +26,30 @@ Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info) {
     const Napi::Object o = info[0].As<Napi::Object>();
     const int64_t m = integer_option(o, "m", 0, 1, 1 << 16), n = integer_option(o, "n", 0, 1, 1 << 16),
                   k = integer_option(o, "k", 0, 1, 1 << 16);
-    const Napi::Value av = o.Get("a"), bv = o.Get("b");
-    if (!av.IsTypedArray() || av.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || !bv.IsTypedArray() ||
-        bv.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-        throw Napi::TypeError::New(env, "options a and b must be Float32Arrays");
-    const Napi::Float32Array a = av.As<Napi::Float32Array>(), b = bv.As<Napi::Float32Array>();
-    if (int64_t(a.ElementLength()) != m * k || int64_t(b.ElementLength()) != n * k)
-        throw Napi::RangeError::New(env, "a must hold m·k values and b n·k");
+    const float * a = floats_option(env, o, "a", m * k, true);
+    const float * b = floats_option(env, o, "b", n * k, true);
     auto flag = [&](const char * key) { return o.Get(key).ToBoolean().Value(); };
-    // an optional Float32Array of `length` values
-    auto optional = [&](const char * key, int64_t length) -> const float * {
-        const Napi::Value v = o.Get(key);
-        if (v.IsUndefined() || v.IsNull()) return nullptr;
-        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
-            int64_t(v.As<Napi::Float32Array>().ElementLength()) != length)
-            throw Napi::TypeError::New(env, std::string("option ") + key + " must be a Float32Array of " + std::to_string(length) + " values");
-        return v.As<Napi::Float32Array>().Data();
-    };
-    const float * bias = optional("bias", m);
-    const float * into = optional("into", m * n);
+    const float * bias = floats_option(env, o, "bias", m, false);
+    const float * into = floats_option(env, o, "into", m * n, false);
     const int threads = int(integer_option(o, "threads", 1, 1, 64));
     const std::vector<float> c =
-        bf16_product_check(a.Data(), b.Data(), m, n, k, flag("aTransposed"), flag("bTransposed"), flag("bBf16"), bias, into, float(number_option(o, "scale", 1.0)),
+        bf16_product_check(a, b, m, n, k, flag("aTransposed"), flag("bTransposed"), flag("bBf16"), bias, into, float(number_option(o, "scale", 1.0)),
                            int(integer_option(o, "causal", 0, 0, 3)), float(number_option(o, "fill", 0.0)), threads);
+    if (c.empty()) return env.Null();
+    return float32_to_js(env, c);
+}
+
+Napi::Value LowRankProductCheck(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "lowRankProductCheck(spec)");
+    const Napi::Object o = info[0].As<Napi::Object>();
+    const int64_t m = integer_option(o, "m", 0, 1, 1 << 16), n = integer_option(o, "n", 0, 1, 1 << 16),
+                  r = integer_option(o, "r", 0, 1, 1 << 10);
+    const float * a = floats_option(env, o, "a", m * r, true);
+    const float * b = floats_option(env, o, "b", n * r, true);
+    const float * into = floats_option(env, o, "into", m * n, false);
+    const std::vector<float> c = low_rank_product_check(a, b, into, m, n, r, o.Get("aTransposed").ToBoolean().Value(),
+                                                        float(number_option(o, "scale", 1.0)), int(integer_option(o, "threads", 1, 1, 64)));
     if (c.empty()) return env.Null();
     return float32_to_js(env, c);
 }

@@ -1,5 +1,5 @@
 // Direct calls into the engine's own compute kernels, for tests that check a
-// kernel against a reference computed in JS (test/engine-bf16-gemm.test.ts).
+// kernel against a reference computed in JS (test/engine-bf16-gemm.test.ts, test/engine-low-rank.test.ts).
 #pragma once
 #include <napi.h>
 
@@ -10,5 +10,10 @@ namespace tweetsmith::addon {
 //   ProductOptions::Causal's number), or null where this CPU
 //   lacks the kernels (see native/engine/bf16_product.h)
 Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info);
+
+// lowRankProductCheck({a, b: Float32Array, m, n, r, aTransposed, into, scale, threads})
+//   → Float32Array c [n][m] (c[j·m + i] = into[j·m + i] + scale · Σ_k A(i,k)·b[j·r + k]), or null
+//   where low_rank_product declines the shapes (see native/engine/low_rank_product.h)
+Napi::Value LowRankProductCheck(const Napi::CallbackInfo & info);
 
 }  // namespace tweetsmith::addon

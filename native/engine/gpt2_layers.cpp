@@ -76,6 +76,24 @@ ggml_tensor * layernorm_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, c
 
 // ---------------------------------------------------------------- linear
 
+namespace {
+
+// y + scale·ggml_mul_mat(a, b), where a's rows are a LoRA rank long: in place on
+// the backend's own product where it has one (ggml's CPU product is slow there).
+// y: f32 [a->ne[1], b->ne[1]], read by nothing else.
+ggml_tensor * add_low_rank(Ops & ops, ggml_tensor * y, ggml_tensor * a, ggml_tensor * b, float scale) {
+    ProductOptions added;
+    added.into = y;
+    added.scale = scale;
+    if (ggml_tensor * sum = ops.low_rank_product(a, b, added)) return sum;
+    if (ggml_is_transposed(a)) a = ops.transposed(ggml_transpose(ops.ctx, a), GGML_TYPE_F32);
+    ggml_tensor * p = ggml_mul_mat(ops.ctx, a, b);
+    return ggml_add(ops.ctx, y, scale == 1.0f ? p : ggml_scale(ops.ctx, p, scale));
+}
+
+}  // namespace
+
+
 ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, const LoraApplied * lora, LoraSaved * saved) {
     // one product over all tokens of all sequences: ggml multiplies each sequence
     // separately otherwise, and a decode step's one token per sequence would miss
@@ -89,8 +107,8 @@ ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_t
     if (!y) y = q8_decode::mul_mat(ctx, w, x2);  // ggml_mul_mat unless w is packed for decoding
     if (lora && *lora) {
         ggml_tensor * x_in = lora->mask ? ggml_mul(ctx, x2, lora->mask) : x2;
-        ggml_tensor * h = ggml_mul_mat(ctx, lora->w.a, x_in);                                 // [r, N]
-        y = ggml_add(ctx, y, ggml_scale(ctx, ggml_mul_mat(ctx, lora->w.b, h), lora->scale));  // [out, N]
+        ggml_tensor * h = ggml_mul_mat(ctx, lora->w.a, x_in);  // [r, N]
+        y = add_low_rank(ops, y, lora->w.b, h, lora->scale);    // [out, N]
         if (saved) *saved = {x_in, h};
     }
     y = ggml_reshape_4d(ctx, y, w->ne[1], x->ne[1], x->ne[2], x->ne[3]);
@@ -116,8 +134,12 @@ ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml
             sink.accumulate(dlora->b, sum_of_outer_products(ops, saved->h, dys));    // [r, out]
             sink.accumulate(dlora->a, sum_of_outer_products(ops, saved->x_in, dh));  // [in, r]
         }
-        ggml_tensor * dx_in = ggml_mul_mat(ctx, ops.transposed(lora->w.a, GGML_TYPE_F32), dh);  // [in, N]
-        dx = ggml_add(ctx, dx, lora->mask ? ggml_mul(ctx, dx_in, lora->mask) : dx_in);
+        if (lora->mask) {
+            ggml_tensor * dx_in = ggml_mul_mat(ctx, ops.transposed(lora->w.a, GGML_TYPE_F32), dh);  // [in, N]
+            dx = ggml_add(ctx, dx, ggml_mul(ctx, dx_in, lora->mask));
+        } else {
+            dx = add_low_rank(ops, dx, ggml_transpose(ctx, lora->w.a), dh, 1.0f);  // [in, N]
+        }
     }
     return ggml_reshape(ctx, dx, x);
 }

@@ -57,7 +57,7 @@ struct DecodeInputs {
 struct ProductOptions {
     ggml_tensor * bias = nullptr;  // [rows of the result] f32, added to every column
     ggml_tensor * into = nullptr;  // f32 of the result's shape: the product is added into it in place, a view of it returned
-    float scale = 1.0f;            // the product times this (without bias or into)
+    float scale = 1.0f;            // the product times this (fast_product: without bias or into)
     // Causal attention, per batch: kMaskAbove: the result's entries below its
     // diagonal's columns (row i > column j: a key after its query) are `fill`, not
     // computed; kDepthToColumn / kDepthFromColumn: column j's sum runs over k ≤ j /
@@ -89,6 +89,14 @@ public:
     // needed) and does the rest itself.
     virtual ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, const ProductOptions & o = {}) {
         (void)a, (void)b, (void)type, (void)o;
+        return nullptr;
+    }
+    // ggml_mul_mat(a, b) · o.scale in f32 (added into o.into where given) where a's
+    // rows are a LoRA adapter's rank long, on the backend's own product where it
+    // has one (the CPU's, low_rank_product.h: ggml's is slow there); a may be a
+    // transposed view. Null where it has none.
+    virtual ggml_tensor * low_rank_product(ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
+        (void)a, (void)b, (void)o;
         return nullptr;
     }
     // a contiguous copy of t with its first two dimensions swapped, in `type`

@@ -1,6 +1,7 @@
 // The CPU's fast path: the engine's own kernels (cpu_kernels.h) as ggml custom
 // operations, run by ggml's CPU thread pool.
 #include "bf16_product.h"
+#include "low_rank_product.h"
 #include "cpu_kernels.h"
 #include "grad_sink.h"
 #include "ops.h"
@@ -38,6 +39,9 @@ public:
     ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, const ProductOptions & o) override {
         if (type != GGML_TYPE_BF16 || b->ne[1] * b->ne[2] * b->ne[3] < 128) return nullptr;
         return bf16_product(ctx, a, b, o);
+    }
+    ggml_tensor * low_rank_product(ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) override {
+        return tweetsmith::low_rank_product(ctx, a, b, o);
     }
     // ggml's generic copy of a transposed view walks one element at a time
     ggml_tensor * transposed(ggml_tensor * t, ggml_type type) override {

@@ -1,0 +1,66 @@
+// The CPU's products over a LoRA adapter's rank (native/engine/low_rank_product.cpp),
+// which LoRA's B·h and Aᵀ·dh take, against a reference summed in f64 here: every
+// operand layout (a factor stored as is, or seen through a transposed view),
+// results added in place or written fresh, row counts that are not multiples of
+// the kernel's 128-row blocks, column counts under and over the thread count.
+import test from 'ava';
+import { loadNative } from '../lib/engine/native.js';
+import { seededUniform } from './helpers/random.js';
+
+const addon = loadNative();
+
+interface Case {
+  m: number;
+  n: number;
+  r: number;
+  aTransposed: boolean;
+  into: boolean;
+  threads: number;
+}
+
+function check(t: import('ava').ExecutionContext, c: Case): void {
+  const next = seededUniform(c.m * 31 + c.n * 7 + c.r);
+  const A = Float32Array.from({ length: c.m * c.r }, () => next() * 4);
+  const b = Float32Array.from({ length: c.n * c.r }, () => next() * 4);
+  const into = c.into ? Float32Array.from({ length: c.m * c.n }, () => next() * 100) : undefined;
+  const scale = 2.5;
+  // element (i, k) of A is A[i·r + k]; stored transposed, at [k·m + i]
+  const a = c.aTransposed ? Float32Array.from({ length: c.m * c.r }, (_, x) => A[(x % c.m) * c.r + Math.floor(x / c.m)]) : A;
+  const got = addon.lowRankProductCheck({ a, b, m: c.m, n: c.n, r: c.r, aTransposed: c.aTransposed, into, scale, threads: c.threads });
+  if (!got) return t.fail(`declined ${JSON.stringify(c)}`);
+  let worst = 0;
+  for (let j = 0; j < c.n; j++)
+    for (let i = 0; i < c.m; i++) {
+      let sum = 0;
+      let size = 0;
+      for (let k = 0; k < c.r; k++) {
+        sum += A[i * c.r + k] * b[j * c.r + k];
+        size += Math.abs(A[i * c.r + k] * b[j * c.r + k]);
+      }
+      const base = into ? into[j * c.m + i] : 0;
+      const want = base + scale * sum;
+      // f32 rounding of r products and sums, and of the addition into `into`
+      const bound = 1e-6 * (scale * size * (c.r + 2) + Math.abs(base)) + 1e-30;
+      worst = Math.max(worst, Math.abs(got[j * c.m + i] - want) / bound);
+    }
+  t.true(worst <= 1, `${JSON.stringify(c)}: error ${worst.toFixed(2)}× the f32 bound`);
+}
+
+test('the rank-r product equals the sum computed in f64, in every layout and thread split', (t) => {
+  for (const [m, n, r] of [
+    [768, 1024, 8],
+    [3072, 37, 8],
+    [2304, 1, 16],
+    [129, 5, 1],
+    [1, 3, 64],
+    [300, 130, 7],
+  ])
+    for (const aTransposed of [false, true])
+      for (const into of [false, true])
+        for (const threads of [1, 2, 3]) check(t, { m, n, r, aTransposed, into, threads });
+});
+
+test('a rank past 64 is declined: the graph then takes ggml’s product', (t) => {
+  const r = 65;
+  t.is(addon.lowRankProductCheck({ a: new Float32Array(2 * r), b: new Float32Array(3 * r), m: 2, n: 3, r }), null);
+});
