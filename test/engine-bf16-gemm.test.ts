@@ -3,7 +3,7 @@
 // here: the inputs rounded to bf16 (nearest even), the products summed in f64. Its
 // f32 accumulation may differ from that only by f32 rounding of the running sums;
 // shapes that are not multiples of the kernel's tiles (32 rows, 12 columns, blocks
-// of 256 k and 240 columns) check its edges, every operand layout and thread split,
+// of 1,536 k and 240 columns) check its edges, every operand layout and thread split,
 // and its two epilogues (a bias per row; adding into a matrix in place).
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
@@ -109,6 +109,8 @@ const SHAPES: Case[] = [
   { m: 64, n: 24, k: 256 },
   { m: 70, n: 250, k: 301 },
   { m: 96, n: 37, k: 768 },
+  // past one block of k: the second block starts from the first's sums
+  { m: 40, n: 30, k: 1601 },
 ];
 
 onThisCpu('bf16 product: every layout of the operands, ragged shapes, one thread', (t) => {
@@ -133,7 +135,7 @@ onThisCpu('bf16 product: added into a matrix in place, and with a bias per row',
 });
 
 onThisCpu("bf16 product: causal attention's shapes (masked above the diagonal and scaled; sums over k ≤ j or k ≥ j)", (t) => {
-  for (const shape of [...SHAPES, { m: 300, n: 300, k: 64 }, { m: 64, n: 277, k: 277 }]) {
+  for (const shape of [...SHAPES, { m: 300, n: 300, k: 64 }, { m: 64, n: 277, k: 277 }, { m: 33, n: 1550, k: 1550 }]) {
     check(t, shape, { aTransposed: false, bTransposed: false, bBf16: false, threads: 2, causal: 1 });
     check(t, shape, { aTransposed: true, bTransposed: false, bBf16: false, threads: 1, causal: 2 });
     check(t, shape, { aTransposed: true, bTransposed: true, bBf16: false, threads: 3, causal: 3 });
