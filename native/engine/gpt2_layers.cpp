@@ -93,7 +93,6 @@ ggml_tensor * add_low_rank(Ops & ops, ggml_tensor * y, ggml_tensor * a, ggml_ten
 
 }  // namespace
 
-
 ggml_tensor * linear_forward(Ops & ops, ggml_tensor * x, ggml_tensor * w, ggml_tensor * b, const LoraApplied * lora, LoraSaved * saved) {
     // one product over all tokens of all sequences: ggml multiplies each sequence
     // separately otherwise, and a decode step's one token per sequence would miss
