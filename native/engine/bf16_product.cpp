@@ -1,7 +1,8 @@
 #include "bf16_product.h"
 
 #include "bf16_gemm.h"
-#include "ggml-impl.h"  // ggml_custom_op_params: what ggml keeps at the start of a custom node's op_params
+#include "custom_node_extras.h"
+#include "kernel_check.h"
 
 #include <ggml-cpu.h>
 
@@ -76,27 +77,18 @@ void pack_node(ggml_tensor * dst, int ith, int nth, void *) {
     }
 }
 
-// The epilogue's numbers, kept in the node's op_params after ggml's custom-op record.
+// The epilogue's numbers, kept in the node (custom_node_extras.h).
 struct NodeExtras {
     float scale;
     int32_t causal;
     float fill;
 };
-constexpr size_t kExtrasAt = 32;
-static_assert(sizeof(ggml_custom_op_params) <= kExtrasAt && kExtrasAt + sizeof(NodeExtras) <= GGML_MAX_OP_PARAMS,
-              "the node's op_params hold ggml's custom-op record and the epilogue's numbers");
-
-NodeExtras extras_of(const ggml_tensor * node) {
-    NodeExtras x;
-    std::memcpy(&x, reinterpret_cast<const char *>(node->op_params) + kExtrasAt, sizeof x);
-    return x;
-}
 
 // c [M, N, batch] = packed (M rows of depth K) · b [K, N, batch] (+ addend) (+ bias [M]);
 // the threads take blocks of columns from the job counter
 void run_product(const ggml_tensor * c_t, const ggml_tensor * packed, const ggml_tensor * b, const ggml_tensor * addend,
                  const ggml_tensor * bias, int ith, int nth) {
-    const NodeExtras x = extras_of(c_t);
+    const NodeExtras x = custom_extras<NodeExtras>(c_t);
     const int64_t M = c_t->ne[0], N = c_t->ne[1], K = b->ne[0];
     const int64_t per_batch = bf16_gemm::packed_size(M, K);
     const int64_t n_batches = batches(b);
@@ -163,8 +155,7 @@ ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b,
         result = ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], b->ne[2], b->ne[3], args, bias ? 3 : 2, product_node,
                                 GGML_N_TASKS_MAX, nullptr);
     }
-    const NodeExtras x = {o.scale, int32_t(o.causal), o.fill};
-    std::memcpy(reinterpret_cast<char *>(result->op_params) + kExtrasAt, &x, sizeof x);
+    set_custom_extras(result, NodeExtras{o.scale, int32_t(o.causal), o.fill});
     return result;
 }
 
@@ -199,17 +190,7 @@ std::vector<float> bf16_product_check(const float * a, const float * b, int64_t 
     o.causal = ProductOptions::Causal(causal);
     o.fill = fill;
     ggml_tensor * y = bf16_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb, o);
-    std::vector<float> out;
-    if (y) {
-        ggml_cgraph * gf = ggml_new_graph(ctx);
-        ggml_build_forward_expand(gf, y);
-        if (ggml_graph_compute_with_ctx(ctx, gf, threads) == GGML_STATUS_SUCCESS) {
-            out.resize(size_t(m * n));
-            std::memcpy(out.data(), y->data, out.size() * sizeof(float));
-        }
-    }
-    ggml_free(ctx);
-    return out;
+    return compute_and_free(ctx, y, threads);
 }
 
 }  // namespace tweetsmith

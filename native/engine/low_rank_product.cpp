@@ -1,8 +1,7 @@
 #include "low_rank_product.h"
 
-#include "ggml-impl.h"  // ggml_custom_op_params: what ggml keeps at the start of a custom node's op_params
-
-#include <ggml-cpu.h>
+#include "custom_node_extras.h"
+#include "kernel_check.h"
 
 #include <algorithm>
 #include <cstring>
@@ -14,21 +13,10 @@ namespace {
 // floats, scaled) stays in L1 while the task walks its columns.
 constexpr int64_t kRows = 128;
 
-// The scale, kept in the node's op_params after ggml's custom-op record.
-constexpr size_t kScaleAt = 32;
-static_assert(sizeof(ggml_custom_op_params) <= kScaleAt && kScaleAt + sizeof(float) <= GGML_MAX_OP_PARAMS,
-              "the node's op_params hold ggml's custom-op record and the scale");
-
-float scale_of(const ggml_tensor * node) {
-    float s;
-    std::memcpy(&s, reinterpret_cast<const char *>(node->op_params) + kScaleAt, sizeof s);
-    return s;
-}
-
 // c [m, n] (+)= scale · a [r, m]ᵀ-contracted with b [r, n]. Tasks are (block of
 // kRows rows, share of the columns) pairs, taken round-robin by the threads.
 void run(ggml_tensor * c_t, const ggml_tensor * a, const ggml_tensor * b, bool accumulate, int ith, int nth) {
-    const float scale = scale_of(c_t);
+    const float scale = custom_extras<float>(c_t);  // set_custom_extras in low_rank_product
     const int64_t r = a->ne[0], m = a->ne[1], n = b->ne[1];
     const int64_t row_blocks = (m + kRows - 1) / kRows;
     const int64_t col_shares = std::min<int64_t>(n, std::max<int64_t>(1, nth));
@@ -82,7 +70,7 @@ ggml_tensor * low_rank_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor 
         ggml_tensor * args[] = {a, b};
         result = ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], 1, 1, args, 2, product_node, GGML_N_TASKS_MAX, nullptr);
     }
-    std::memcpy(reinterpret_cast<char *>(result->op_params) + kScaleAt, &o.scale, sizeof o.scale);
+    set_custom_extras(result, o.scale);
     return result;
 }
 
@@ -102,18 +90,7 @@ std::vector<float> low_rank_product_check(const float * a, const float * b, cons
         o.into = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, m, n);
         std::memcpy(o.into->data, into, size_t(m * n) * sizeof(float));
     }
-    ggml_tensor * y = low_rank_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, tb, o);
-    std::vector<float> out;
-    if (y) {
-        ggml_cgraph * gf = ggml_new_graph(ctx);
-        ggml_build_forward_expand(gf, y);
-        if (ggml_graph_compute_with_ctx(ctx, gf, threads) == GGML_STATUS_SUCCESS) {
-            out.resize(size_t(m * n));
-            std::memcpy(out.data(), y->data, out.size() * sizeof(float));
-        }
-    }
-    ggml_free(ctx);
-    return out;
+    return compute_and_free(ctx, low_rank_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, tb, o), threads);
 }
 
 }  // namespace tweetsmith
