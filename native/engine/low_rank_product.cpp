@@ -19,7 +19,7 @@ void run(ggml_tensor * c_t, const ggml_tensor * a, const ggml_tensor * b, bool a
     const float scale = custom_extras<float>(c_t);  // set_custom_extras in low_rank_product
     const int64_t r = a->ne[0], m = a->ne[1], n = b->ne[1];
     const int64_t row_blocks = (m + kRows - 1) / kRows;
-    const int64_t col_shares = std::min<int64_t>(n, std::max<int64_t>(1, nth));
+    const int64_t col_shares = std::max<int64_t>(1, std::min<int64_t>(n, nth));  // at least one, even with no columns
     const int64_t cols_per_share = (n + col_shares - 1) / col_shares;
     alignas(64) float factor[kLowRankMax * kRows];
     alignas(64) float acc[kRows];
@@ -62,14 +62,10 @@ ggml_tensor * low_rank_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor 
     if (o.bias || o.causal != ProductOptions::Causal::kNone) return nullptr;
     ggml_tensor * into = o.into;
     if (into && (!is_2d_f32(into) || into->nb[0] != sizeof(float) || into->ne[0] != a->ne[1] || into->ne[1] != b->ne[1])) return nullptr;
-    ggml_tensor * result;
-    if (into) {
-        ggml_tensor * args[] = {a, b};
-        result = ggml_custom_inplace(ctx, into, args, 2, product_into_node, GGML_N_TASKS_MAX, nullptr);
-    } else {
-        ggml_tensor * args[] = {a, b};
-        result = ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], 1, 1, args, 2, product_node, GGML_N_TASKS_MAX, nullptr);
-    }
+    ggml_tensor * args[] = {a, b};
+    ggml_tensor * result =
+        into ? ggml_custom_inplace(ctx, into, args, 2, product_into_node, GGML_N_TASKS_MAX, nullptr)
+             : ggml_custom_4d(ctx, GGML_TYPE_F32, a->ne[1], b->ne[1], 1, 1, args, 2, product_node, GGML_N_TASKS_MAX, nullptr);
     set_custom_extras(result, o.scale);
     return result;
 }
