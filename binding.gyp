@@ -34,7 +34,7 @@
     'cflags_cc': ['-std=gnu++17'],
     # ggml's CMake silences some of these; all come from ggml's code or from GCC's
     # own intrinsics headers, and they bury real messages.
-    'cflags': ['-fPIC', '-Wno-unused-function', '-Wno-maybe-uninitialized', '-Wno-uninitialized'],
+    'cflags': ['-fPIC', '-Wno-unused-function', '-Wno-maybe-uninitialized', '-Wno-uninitialized', '-Wno-psabi'],
     'xcode_settings': {
       'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
       'GCC_ENABLE_CPP_RTTI': 'YES',

@@ -7,20 +7,47 @@
 
 namespace tweetsmith {
 
+#if defined(__GNUC__) || defined(__clang__)
+#define TWEETSMITH_VECTOR_EXTENSIONS 1
+// 16 floats as one value (GCC's and Clang's vector extensions): the compiler
+// emits one AVX-512 instruction per operation, two AVX2 ones, or whatever the
+// target has, where a loop over lanes it might or might not vectorise.
+typedef float Floats16 __attribute__((vector_size(64)));
+typedef int32_t Ints16 __attribute__((vector_size(64)));
+typedef float UnalignedFloats16 __attribute__((vector_size(64), aligned(4)));
+#endif
+
+namespace vector_math_detail {
+inline float clamp(float x, float lo, float hi) { return std::min(hi, std::max(lo, x)); }
+inline int32_t to_int(float n) { return int32_t(n); }
+inline float from_bits(int32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+inline Floats16 clamp(Floats16 x, float lo, float hi) {
+    x = x > lo ? x : Floats16{} + lo;  // NaN lanes become lo, as std::max(lo, NaN) does
+    return x < hi ? x : Floats16{} + hi;
+}
+inline Ints16 to_int(Floats16 n) { return __builtin_convertvector(n, Ints16); }
+inline Floats16 from_bits(Ints16 bits) { return (Floats16)bits; }  // the same bits, as floats
+#endif
+}  // namespace vector_math_detail
+
 // e^x to about 1 ulp for x in [-87, 88] (clamped there, which keeps 2^n a normal
 // float): e^x = 2^n · e^r with n = round(x / ln 2) and |r| ≤ ln2/2, where the
-// Taylor series to r⁷ is within 6e-9 of e^r.
-inline float exp_vectorisable(float x) {
-    x = std::min(88.0f, std::max(-87.0f, x));
+// Taylor series to r⁷ is within 6e-9 of e^r. For a float, or 16 at once (Floats16).
+template <typename F>
+inline F exp_vectorisable(F x) {
+    using namespace vector_math_detail;
+    x = clamp(x, -87.0f, 88.0f);
     const float round_magic = 12582912.0f;  // 1.5·2²³: adding it rounds to an integer
-    const float n = (x * 1.44269504088896341f + round_magic) - round_magic;
-    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  // ln 2 split in two for exactness
-    const float p =
+    const F n = (x * 1.44269504088896341f + round_magic) - round_magic;
+    const F r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  // ln 2 split in two for exactness
+    const F p =
         1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    const uint32_t bits = uint32_t(int32_t(n) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return p * from_bits((to_int(n) + 127) << 23);
 }
 
 // Σ a[i]·b[i] in 16 interleaved partial sums, which the compiler turns into vector
