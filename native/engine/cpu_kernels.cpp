@@ -1,5 +1,6 @@
 #include "cpu_kernels.h"
 
+#include "custom_node_extras.h"
 #include "vector_math.h"
 
 #include <algorithm>
@@ -191,6 +192,47 @@ void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata
         const float inv = float(scale / row_exp(z, V, d).sum);  // d = e^(z - max) first
         for (int64_t i = 0; i < V; i++) d[i] *= inv;
         d[targets[row]] -= scale;
+    }
+}
+
+namespace {
+
+// Row `row` of causal scores or probabilities [T_k, T_q, …] (contiguous): the
+// query's position is row mod T_q, and it sees the keys up to T_k - T_q past it.
+int64_t causal_keys(const ggml_tensor * t, int64_t row) {
+    return std::min(t->ne[0], row % t->ne[1] + (t->ne[0] - t->ne[1]) + 1);
+}
+
+}  // namespace
+
+void causal_softmax(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * scores_t = dst->src[0];
+    const int64_t T_k = scores_t->ne[0];
+    const Range r = split(rows_of(scores_t), ith, nth);
+    for (int64_t row = r.begin; row < r.end; row++) {
+        const int64_t n = causal_keys(scores_t, row);
+        const float * s = static_cast<const float *>(scores_t->data) + row * T_k;
+        float * p = static_cast<float *>(dst->data) + row * T_k;
+        const float inv = float(1.0 / row_exp(s, n, p).sum);  // p = e^(s - max) first
+        for (int64_t j = 0; j < n; j++) p[j] *= inv;
+        std::fill(p + n, p + T_k, 0.0f);
+    }
+}
+
+void causal_softmax_backward(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * dprobs_t = dst->src[0];
+    const ggml_tensor * probs_t = dst->src[1];
+    const float scale = custom_extras<float>(dst);
+    const int64_t T_k = probs_t->ne[0];
+    const Range r = split(rows_of(probs_t), ith, nth);
+    for (int64_t row = r.begin; row < r.end; row++) {
+        const int64_t n = causal_keys(probs_t, row);
+        const float * dp = static_cast<const float *>(dprobs_t->data) + row * T_k;
+        const float * p = static_cast<const float *>(probs_t->data) + row * T_k;
+        float * ds = static_cast<float *>(dst->data) + row * T_k;
+        const float dot = dot_product(p, dp, n);
+        for (int64_t j = 0; j < n; j++) ds[j] = scale * (p[j] * (dp[j] - dot));
+        std::fill(ds + n, ds + T_k, 0.0f);
     }
 }
 

@@ -161,7 +161,8 @@ ggml_tensor * attention_forward(Ops & ops, ggml_tensor * qkv, int64_t n_head, gg
         ProductOptions to_query;
         to_query.causal = ProductOptions::Causal::kDepthToColumn;
         if (ggml_tensor * scores = ops.fast_product(k, q, type, causal_scores)) {
-            ggml_tensor * probs = ggml_soft_max(ctx, scores);                            // [T_k, T_q, H, B]
+            ggml_tensor * probs = ops.causal_softmax(scores);  // [T_k, T_q, H, B]
+            if (!probs) probs = ggml_soft_max(ctx, scores);
             if (ggml_tensor * y = ops.fast_product(ggml_transpose(ctx, v), probs, type, to_query)) {  // [hs, T_q, H, B]
                 if (saved) *saved = {q, k, v, probs, type};
                 return merge_heads(ctx, y);
@@ -195,7 +196,8 @@ ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSav
         ggml_tensor * dprobs = ops.fast_product(s.v, dy_view, type, masked);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
         ggml_tensor * dv = outer(dy_view, s.probs, from_column);              // dV[k][d] = Σ_{q ≥ k} P[q][k] dY[q][d]
         if (dprobs && dv) {
-            ggml_tensor * dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs, attention_scale(s.q), 0.0f);
+            ggml_tensor * dscores = ops.causal_softmax_backward(dprobs, s.probs, attention_scale(s.q));
+            if (!dscores) dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs, attention_scale(s.q), 0.0f);
             ggml_tensor * dq = outer(s.k, ggml_transpose(ctx, dscores), to_column);  // dQ[q][d] = Σ_{k ≤ q} dS[q][k] K[k][d]
             ggml_tensor * dk = outer(s.q, dscores, from_column);                     // dK[k][d] = Σ_{q ≥ k} dS[q][k] Q[q][d]
             if (dq && dk)
