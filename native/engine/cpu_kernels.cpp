@@ -34,6 +34,7 @@ Range split(int64_t n, int ith, int nth) {
 
 int64_t rows_of(const ggml_tensor * t) { return ggml_nelements(t) / t->ne[0]; }
 
+
 // gelu_new written with s = sigmoid(2u), u = √(2/π)(x + 0.044715x³), since
 // 0.5(1 + tanh u) = s and 1 - tanh²u = 4s(1 - s): no cancellation where tanh u
 // nears ±1, and one exponential instead of tanh.
@@ -208,14 +209,21 @@ int64_t causal_keys(const ggml_tensor * t, int64_t row) {
 void causal_softmax(ggml_tensor * dst, int ith, int nth, void *) {
     const ggml_tensor * scores_t = dst->src[0];
     const int64_t T_k = scores_t->ne[0];
+    thread_local std::vector<float> e;
+    e.resize(size_t(T_k));
     const Range r = split(rows_of(scores_t), ith, nth);
     for (int64_t row = r.begin; row < r.end; row++) {
         const int64_t n = causal_keys(scores_t, row);
         const float * s = static_cast<const float *>(scores_t->data) + row * T_k;
-        float * p = static_cast<float *>(dst->data) + row * T_k;
-        const float inv = float(1.0 / row_exp(s, n, p).sum);  // p = e^(s - max) first
-        for (int64_t j = 0; j < n; j++) p[j] *= inv;
-        std::fill(p + n, p + T_k, 0.0f);
+        uint16_t * p = static_cast<uint16_t *>(dst->data) + row * T_k;
+        const float inv = float(1.0 / row_exp(s, n, e.data()).sum);
+        int64_t j = 0;
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+        for (; j + 16 <= n; j += 16)
+            *reinterpret_cast<UnalignedBf16x16 *>(p + j) = to_bf16(*reinterpret_cast<const UnalignedFloats16 *>(&e[size_t(j)]) * inv);
+#endif
+        for (; j < n; j++) p[j] = to_bf16(e[size_t(j)] * inv);
+        std::fill(p + n, p + T_k, uint16_t(0));
     }
 }
 
@@ -228,11 +236,25 @@ void causal_softmax_backward(ggml_tensor * dst, int ith, int nth, void *) {
     for (int64_t row = r.begin; row < r.end; row++) {
         const int64_t n = causal_keys(probs_t, row);
         const float * dp = static_cast<const float *>(dprobs_t->data) + row * T_k;
-        const float * p = static_cast<const float *>(probs_t->data) + row * T_k;
-        float * ds = static_cast<float *>(dst->data) + row * T_k;
-        const float dot = dot_product(p, dp, n);
-        for (int64_t j = 0; j < n; j++) ds[j] = scale * (p[j] * (dp[j] - dot));
-        std::fill(ds + n, ds + T_k, 0.0f);
+        const uint16_t * p = static_cast<const uint16_t *>(probs_t->data) + row * T_k;
+        uint16_t * ds = static_cast<uint16_t *>(dst->data) + row * T_k;
+        float dot = 0.0f;  // Σ p·dp
+        int64_t whole = 0;
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+        whole = n / 16 * 16;
+        auto p16 = [&](int64_t j) { return from_bf16(*reinterpret_cast<const UnalignedBf16x16 *>(p + j)); };
+        auto dp16 = [&](int64_t j) { return *reinterpret_cast<const UnalignedFloats16 *>(dp + j); };
+        Floats16 lanes = {};
+        for (int64_t j = 0; j < whole; j += 16) lanes += p16(j) * dp16(j);
+        for (int l = 0; l < 16; l++) dot += lanes[l];
+#endif
+        for (int64_t j = whole; j < n; j++) dot += from_bf16(p[j]) * dp[j];
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+        for (int64_t j = 0; j < whole; j += 16)
+            *reinterpret_cast<UnalignedBf16x16 *>(ds + j) = to_bf16(scale * (p16(j) * (dp16(j) - dot)));
+#endif
+        for (int64_t j = whole; j < n; j++) ds[j] = to_bf16(scale * (from_bf16(p[j]) * (dp[j] - dot)));
+        std::fill(ds + n, ds + T_k, uint16_t(0));
     }
 }
 
@@ -289,14 +311,6 @@ void pad_rows(ggml_tensor * dst, int ith, int nth, void *) {
 
 namespace {
 
-// bf16 is the top half of an f32; rounding to nearest even, as ggml and PyTorch do.
-// Branch-free so the tile loops vectorise (a NaN whose payload sits only in the low
-// bits would round to infinity: no finite computation produces one).
-inline uint16_t to_bf16(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return uint16_t((u + (0x7fff + ((u >> 16) & 1))) >> 16);
-}
 
 template <typename In, typename Out>
 inline Out convert(In v) {

@@ -197,7 +197,9 @@ ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSav
         ggml_tensor * dv = outer(dy_view, s.probs, from_column);              // dV[k][d] = Σ_{q ≥ k} P[q][k] dY[q][d]
         if (dprobs && dv) {
             ggml_tensor * dscores = ops.causal_softmax_backward(dprobs, s.probs, attention_scale(s.q));
-            if (!dscores) dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs, attention_scale(s.q), 0.0f);
+            if (!dscores)
+                dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs->type == GGML_TYPE_F32 ? s.probs : ggml_cast(ctx, s.probs, GGML_TYPE_F32),
+                                                 attention_scale(s.q), 0.0f);
             ggml_tensor * dq = outer(s.k, ggml_transpose(ctx, dscores), to_column);  // dQ[q][d] = Σ_{k ≤ q} dS[q][k] K[k][d]
             ggml_tensor * dk = outer(s.q, dscores, from_column);                     // dK[k][d] = Σ_{q ≥ k} dS[q][k] Q[q][d]
             if (dq && dk)

@@ -101,9 +101,10 @@ public:
     }
     // Softmax over each row of causal attention's scores [T_k, T_q, H, B] (as
     // fast_product writes them with Causal::kMaskAbove), reading only the keys each
-    // query sees and writing exactly 0 after them; and its backward, dscores =
-    // scale · p · (dp - Σ p·dp). Null where the backend has none (the caller then
-    // takes ggml's softmax and its backward over whole rows).
+    // query sees and writing exactly 0 after them, in a type fast_product reads;
+    // and its backward from those probabilities, dscores = scale · p · (dp - Σ p·dp).
+    // Null where the backend has none (the caller then takes ggml's softmax and its
+    // backward over whole rows).
     virtual ggml_tensor * causal_softmax(ggml_tensor * scores) {
         (void)scores;
         return nullptr;

@@ -15,7 +15,32 @@ namespace tweetsmith {
 typedef float Floats16 __attribute__((vector_size(64)));
 typedef int32_t Ints16 __attribute__((vector_size(64)));
 typedef float UnalignedFloats16 __attribute__((vector_size(64), aligned(4)));
+typedef uint32_t Uints16 __attribute__((vector_size(64)));
+typedef uint16_t Bf16x16 __attribute__((vector_size(32)));  // 16 bf16 values, as their bits
+typedef uint16_t UnalignedBf16x16 __attribute__((vector_size(32), aligned(2)));
+
+// to_bf16 and from_bf16 (below) 16 at a time
+inline Bf16x16 to_bf16(Floats16 f) {
+    const Uints16 u = (Uints16)f;
+    return __builtin_convertvector((u + (0x7fff + ((u >> 16) & 1))) >> 16, Bf16x16);
+}
+inline Floats16 from_bf16(Bf16x16 h) { return (Floats16)(__builtin_convertvector(h, Uints16) << 16); }
 #endif
+
+// bf16 is the top half of an f32: f32 → bf16 rounded to nearest even, as ggml and
+// PyTorch round. Branch-free so that loops of it vectorise (a NaN whose payload sits
+// only in the low bits would round to infinity: no finite computation makes one).
+inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    return uint16_t((u + (0x7fff + ((u >> 16) & 1))) >> 16);
+}
+inline float from_bf16(uint16_t h) {
+    const uint32_t u = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+}
 
 namespace vector_math_detail {
 inline float clamp(float x, float lo, float hi) { return std::min(hi, std::max(lo, x)); }
