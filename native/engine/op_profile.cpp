@@ -55,7 +55,7 @@ std::string label(const ggml_tensor * node) {
     if (node->op == GGML_OP_CUSTOM || node->op == GGML_OP_MAP_CUSTOM1 || node->op == GGML_OP_MAP_CUSTOM2 ||
         node->op == GGML_OP_MAP_CUSTOM3)
         op += " " + custom_name(node);
-    char text[160];
+    char text[320];
     if (node->op == GGML_OP_MUL_MAT) {
         const ggml_tensor * a = node->src[0];
         const ggml_tensor * b = node->src[1];
@@ -63,12 +63,17 @@ std::string label(const ggml_tensor * node) {
                       ggml_type_name(b->type), (long long)a->ne[0], (long long)a->ne[1], (long long)b->ne[1],
                       (long long)(b->ne[2] * b->ne[3]));
     } else if (node->op == GGML_OP_CUSTOM && node->src[0]) {
-        // the first operand's shape and strides (in elements) tell the custom products and packs apart
-        const ggml_tensor * a = node->src[0];
-        const size_t size = ggml_type_size(a->type);
-        std::snprintf(text, sizeof text, "%s -> %s  src0 %s [%lld,%lld,%lld] strides [%lld,%lld]", op.c_str(), ggml_type_name(node->type),
-                      ggml_type_name(a->type), (long long)a->ne[0], (long long)a->ne[1], (long long)(a->ne[2] * a->ne[3]),
-                      (long long)(a->nb[0] / size), (long long)(a->nb[1] / size));
+        // the operands' shapes and strides (in elements) tell the custom products and packs apart
+        auto operand = [](const ggml_tensor * t) {
+            char part[96];
+            const size_t size = ggml_type_size(t->type);
+            std::snprintf(part, sizeof part, "%s [%lld,%lld,%lld] strides [%lld,%lld]", ggml_type_name(t->type), (long long)t->ne[0],
+                          (long long)t->ne[1], (long long)(t->ne[2] * t->ne[3]), (long long)(t->nb[0] / size), (long long)(t->nb[1] / size));
+            return std::string(part);
+        };
+        const std::string b = node->src[1] ? "  src1 " + operand(node->src[1]) : "";
+        std::snprintf(text, sizeof text, "%s -> %s  src0 %s%s", op.c_str(), ggml_type_name(node->type), operand(node->src[0]).c_str(),
+                      b.c_str());
     } else {
         std::snprintf(text, sizeof text, "%s -> %s", op.c_str(), ggml_type_name(node->type));
     }
