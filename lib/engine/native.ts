@@ -178,6 +178,20 @@ export interface NativeAddon {
     scale?: number;
     threads?: number;
   }): Float32Array | null;
+  /**
+   * for tests: causal self-attention fused on the CPU (native/engine/fused_attention.h),
+   * forward and backward: qkv [B][T][3C], dy [B][T][C] → y [B][T][C], dqkv [B][T][3C],
+   * or null where this CPU lacks AVX512-BF16
+   */
+  fusedAttentionCheck(spec: {
+    qkv: Float32Array;
+    dy: Float32Array;
+    C: number;
+    T: number;
+    B: number;
+    heads: number;
+    threads?: number;
+  }): { y: Float32Array; dqkv: Float32Array } | null;
   /** q8_0 sampling's packed product beside ggml's on one matrix (native/engine/q8_decode_check.h), for the tests */
   q8ProductCheck(w: Float32Array, x: Float32Array, K: number, N: number, cols: number, threads: number): Q8ProductCheck;
 }

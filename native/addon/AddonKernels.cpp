@@ -2,6 +2,7 @@
 
 #include "bf16_product.h"
 #include "convert.h"
+#include "fused_attention.h"
 #include "low_rank_product.h"
 
 namespace tweetsmith::addon {
@@ -52,6 +53,23 @@ Napi::Value LowRankProductCheck(const Napi::CallbackInfo & info) {
                                                         float(number_option(o, "scale", 1.0)), int(integer_option(o, "threads", 1, 1, 64)));
     if (c.empty()) return env.Null();
     return float32_to_js(env, c);
+}
+
+Napi::Value FusedAttentionCheck(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "fusedAttentionCheck(spec)");
+    const Napi::Object o = info[0].As<Napi::Object>();
+    const int64_t C = integer_option(o, "C", 0, 1, 1 << 14), T = integer_option(o, "T", 0, 1, 1 << 14),
+                  B = integer_option(o, "B", 0, 1, 64), heads = integer_option(o, "heads", 0, 1, 1 << 10);
+    if (C % heads != 0) throw Napi::RangeError::New(env, "fusedAttentionCheck: C must be a multiple of heads");
+    const float * qkv = floats_option(env, o, "qkv", 3 * C * T * B, true);
+    const float * dy = floats_option(env, o, "dy", C * T * B, true);
+    const tweetsmith::FusedAttentionCheck r = fused_attention_check(qkv, dy, C, T, B, heads, int(integer_option(o, "threads", 1, 1, 64)));
+    if (r.y.empty() || r.dqkv.empty()) return env.Null();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("y", float32_to_js(env, r.y));
+    out.Set("dqkv", float32_to_js(env, r.dqkv));
+    return out;
 }
 
 }  // namespace tweetsmith::addon

@@ -1,5 +1,6 @@
 // Direct calls into the engine's own compute kernels, for tests that check a
-// kernel against a reference computed in JS (test/engine-bf16-gemm.test.ts, test/engine-low-rank.test.ts).
+// kernel against a reference computed in JS (test/engine-bf16-gemm.test.ts, test/engine-low-rank.test.ts,
+// test/engine-fused-attention.test.ts).
 #pragma once
 #include <napi.h>
 
@@ -15,5 +16,10 @@ Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info);
 //   → Float32Array c [n][m] (c[j·m + i] = into[j·m + i] + scale · Σ_k A(i,k)·b[j·r + k]), or null
 //   where low_rank_product declines the shapes (see native/engine/low_rank_product.h)
 Napi::Value LowRankProductCheck(const Napi::CallbackInfo & info);
+
+// fusedAttentionCheck({qkv: Float32Array [B][T][3C], dy: Float32Array [B][T][C], C, T, B, heads, threads})
+//   → {y: [B][T][C], dqkv: [B][T][3C]} through fused attention's forward and backward nodes, or
+//   null where this CPU lacks the kernels (see native/engine/fused_attention.h)
+Napi::Value FusedAttentionCheck(const Napi::CallbackInfo & info);
 
 }  // namespace tweetsmith::addon

@@ -308,9 +308,10 @@ TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, con
                 const __mmask16 m0 = mask16(m - i0), m1 = mask16(m - i0 - 16);
                 for (int64_t j = 0; j < n; j += kCols) {
                     const int64_t jt = j0 + j;  // the tile's first column
+                    const int64_t jd = jt + e.diagonal;  // the same, as the causal modes count it
                     const int cols = int(std::min<int64_t>(kCols, n - j));
                     float * cj = c + jt * ldc + i0;
-                    if (e.causal == Causal::kMaskAbove && i0 > jt + cols - 1) {
+                    if (e.causal == Causal::kMaskAbove && i0 > jd + cols - 1) {
                         // wholly above the diagonal
                         if (p0 == 0)
                             for (int q = 0; q < cols; q++) {
@@ -321,8 +322,8 @@ TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, con
                     }
                     // the pairs of k this tile sums, within this block
                     int64_t lo = p0, hi = p0 + std::max<int64_t>(np, 0);
-                    if (e.causal == Causal::kDepthToColumn) hi = std::min(hi, (jt + cols - 1) / 2 + 1);
-                    if (e.causal == Causal::kDepthFromColumn) lo = std::max(lo, jt / 2);
+                    if (e.causal == Causal::kDepthToColumn) hi = std::min(hi, (jd + cols - 1) / 2 + 1);
+                    if (e.causal == Causal::kDepthFromColumn) lo = std::max(lo, jd / 2);
                     const int64_t count = std::max<int64_t>(0, hi - lo);
                     if (count == 0 && p0 > 0 && !last) continue;
                     // the first block of k starts from the addend, the others from c
@@ -332,8 +333,8 @@ TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, con
                     end.last = last;
                     end.scale = e.scale;
                     end.bias = e.bias ? e.bias + i0 : nullptr;
-                    end.mask = e.causal == Causal::kMaskAbove && i0 + kPanel - 1 > jt;
-                    end.diagonal = jt - i0;
+                    end.mask = e.causal == Causal::kMaskAbove && i0 + kPanel - 1 > jd;
+                    end.diagonal = jd - i0;
                     end.fill = e.fill;
                     const int64_t off = count > 0 ? lo - p0 : 0;
                     const uint32_t * at_a = a + off * kPanel;

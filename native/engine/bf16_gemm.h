@@ -62,6 +62,10 @@ struct Epilogue {
     float scale = 1.0f;            // the whole sum times scale (used without addend and bias)
     Causal causal = Causal::kNone;
     float fill = 0.0f;  // kMaskAbove's value above the diagonal
+    // The causal modes take column j as column j + diagonal: for a block of a larger
+    // product's columns (queries q0.. of a fused attention: diagonal q0), its rows
+    // and its depth still counted from 0.
+    int64_t diagonal = 0;
 };
 
 // c(i, j) = scale·(addend(i, j) + Σ_k A(i, k)·B(j, k)) + bias[i] as `e` asks, for the

@@ -98,65 +98,6 @@ void layernorm_backward(ggml_tensor * dst, int ith, int nth, void * userdata) {
     }
 }
 
-namespace {
-
-// What cross-entropy needs of a row of logits: its largest value, and the sum of
-// e^(z - max) over it, in double since the row is the vocabulary long. 16 lanes at
-// a time (Floats16) where the compiler has vector extensions, each lane's sum a
-// double; the exponentials are exp_vectorisable's (~1 ulp; libm's std::exp, one
-// call per logit, took 0.1 s of each 124M training step at 1×1024). `out`, where given, gets each e^(z - max) (it may
-// be z itself). A NaN or infinite logit makes the sum NaN, as libm's exp would.
-struct RowExp {
-    float max;
-    double sum;
-};
-
-RowExp row_exp(const float * z, int64_t V, float * out) {
-    int64_t whole = 0;  // the part done 16 at a time
-    float max = -INFINITY, check = 0.0f;  // check: Σ(z - z), 0 or NaN for a NaN or infinite z
-#ifdef TWEETSMITH_VECTOR_EXTENSIONS
-    whole = V / 16 * 16;
-    Floats16 top = Floats16{} - INFINITY, finite = {};
-    for (int64_t i = 0; i < whole; i += 16) {
-        const Floats16 v = *reinterpret_cast<const UnalignedFloats16 *>(z + i);
-        top = top > v ? top : v;
-        finite += v - v;
-    }
-    for (int l = 0; l < 16; l++) {
-        max = std::max(max, top[l]);
-        check += finite[l];
-    }
-#endif
-    for (int64_t i = whole; i < V; i++) {
-        max = std::max(max, z[i]);
-        check += z[i] - z[i];
-    }
-    if (std::isnan(check)) {
-        if (out) std::fill(out, out + V, NAN);
-        return {NAN, NAN};
-    }
-    double sum = 0.0;
-#ifdef TWEETSMITH_VECTOR_EXTENSIONS
-    typedef double Doubles8 __attribute__((vector_size(64)));
-    Doubles8 low = {}, high = {};
-    for (int64_t i = 0; i < whole; i += 16) {
-        const Floats16 e = exp_vectorisable(*reinterpret_cast<const UnalignedFloats16 *>(z + i) - max);
-        if (out) *reinterpret_cast<UnalignedFloats16 *>(out + i) = e;
-        low += __builtin_convertvector(__builtin_shufflevector(e, e, 0, 1, 2, 3, 4, 5, 6, 7), Doubles8);
-        high += __builtin_convertvector(__builtin_shufflevector(e, e, 8, 9, 10, 11, 12, 13, 14, 15), Doubles8);
-    }
-    for (int l = 0; l < 8; l++) sum += low[l] + high[l];
-#endif
-    for (int64_t i = whole; i < V; i++) {
-        const float e = exp_vectorisable(z[i] - max);
-        if (out) out[i] = e;
-        sum += double(e);
-    }
-    return {max, sum};
-}
-
-}  // namespace
-
 void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void *) {
     const ggml_tensor * logits_t = dst->src[0];
     const int32_t * targets = static_cast<const int32_t *>(dst->src[1]->data);
@@ -169,7 +110,7 @@ void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void *) {
             continue;
         }
         const float * z = reinterpret_cast<const float *>(static_cast<const char *>(logits_t->data) + row * logits_t->nb[1]);
-        const RowExp e = row_exp(z, V, nullptr);
+        const ExpSum e = exp_sum(z, V, nullptr);
         loss[row] = float(std::log(e.sum) + double(e.max) - double(z[targets[row]]));
     }
 }
@@ -190,7 +131,7 @@ void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata
             std::fill(d, d + V, 0.0f);
             continue;
         }
-        const float inv = float(scale / row_exp(z, V, d).sum);  // d = e^(z - max) first
+        const float inv = float(scale / exp_sum(z, V, d).sum);  // d = e^(z - max) first
         for (int64_t i = 0; i < V; i++) d[i] *= inv;
         d[targets[row]] -= scale;
     }
@@ -216,7 +157,7 @@ void causal_softmax(ggml_tensor * dst, int ith, int nth, void *) {
         const int64_t n = causal_keys(scores_t, row);
         const float * s = static_cast<const float *>(scores_t->data) + row * T_k;
         uint16_t * p = static_cast<uint16_t *>(dst->data) + row * T_k;
-        const float inv = float(1.0 / row_exp(s, n, e.data()).sum);
+        const float inv = float(1.0 / exp_sum(s, n, e.data()).sum);
         int64_t j = 0;
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
         for (; j + 16 <= n; j += 16)

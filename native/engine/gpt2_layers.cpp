@@ -148,6 +148,16 @@ ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml
 ggml_tensor * attention_forward(Ops & ops, ggml_tensor * qkv, int64_t n_head, ggml_type type, AttentionSaved * saved) {
     ggml_context * ctx = ops.ctx;
     if (type != GGML_TYPE_F32) {
+        const FusedAttention fused = ops.fused_attention(qkv, n_head);
+        if (fused.y) {
+            if (saved) {
+                *saved = {};
+                saved->type = type;
+                saved->qkv = qkv;
+                saved->fused = fused;
+            }
+            return fused.y;
+        }
         // The backend's own product, where it has one, reads q, k and v in place in
         // qkv, writes the scores scaled with -inf after each query (the causal mask),
         // computing only the rest, and sums each query's output over its keys only.
@@ -185,6 +195,11 @@ ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSav
     const int64_t C = dy->ne[0], hs = C / n_head, T = dy->ne[1], B = dy->ne[2];
     ggml_tensor * dy_view = ggml_permute(ctx, ggml_reshape_4d(ctx, dy, hs, n_head, T, B), 0, 2, 1, 3);
     const ggml_type type = s.type;  // the products run in the forward's type
+    if (s.fused.out) {
+        ggml_tensor * dqkv = ops.fused_attention_backward(dy, s.qkv, s.fused, n_head);
+        GGML_ASSERT(dqkv && "a backend that fuses attention's forward pass fuses its backward pass");
+        return dqkv;
+    }
     if (type != GGML_TYPE_F32) {
         // the backend's own product, as in the forward: each only over the entries the
         // causal mask leaves (elsewhere probs, and so dscores, are exactly 0)

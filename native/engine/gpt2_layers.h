@@ -60,6 +60,8 @@ struct AttentionSaved {
     ggml_tensor * v;      // [hs, T, H, B]
     ggml_tensor * probs;  // [T_k, T_q, H, B]
     ggml_type type = GGML_TYPE_F32;  // the products' operand type
+    ggml_tensor * qkv = nullptr;     // where the attention was fused (Ops::fused_attention), what it read
+    FusedAttention fused;            // and its node; q, k, v and probs are then null
 };
 // `type`: the products' operand type (F32, or BF16 in mixed precision: q, k and v
 // are kept in bf16; the softmax and its backward stay f32).

@@ -53,6 +53,12 @@ struct DecodeInputs {
     ggml_tensor * mask = nullptr;      // F32 [L, t]: 0 where query i may see key j (j ≤ n_past + i), -inf elsewhere (portable)
 };
 
+// Causal self-attention fused into one node (Ops::fused_attention).
+struct FusedAttention {
+    ggml_tensor * y = nullptr;    // [C, T, B]: each head's output, heads side by side
+    ggml_tensor * out = nullptr;  // the node, which the backward pass reads: y, then what it saves
+};
+
 // What Ops::fast_product does besides the product.
 struct ProductOptions {
     ggml_tensor * bias = nullptr;  // [rows of the result] f32, added to every column
@@ -97,6 +103,18 @@ public:
     // transposed view. Null where it has none.
     virtual ggml_tensor * low_rank_product(ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
         (void)a, (void)b, (void)o;
+        return nullptr;
+    }
+    // Causal self-attention of qkv [3C, T, B] → [C, T, B] per head with its products'
+    // operands in bf16, in one node whose scores never leave the cache; and its
+    // backward, dqkv [3C, T, B] from dy [C, T, B]. Empty (y null) where the backend
+    // has none; the backward is then never asked for.
+    virtual FusedAttention fused_attention(ggml_tensor * qkv, int64_t n_head) {
+        (void)qkv, (void)n_head;
+        return {};
+    }
+    virtual ggml_tensor * fused_attention_backward(ggml_tensor * dy, ggml_tensor * qkv, const FusedAttention & forward, int64_t n_head) {
+        (void)dy, (void)qkv, (void)forward, (void)n_head;
         return nullptr;
     }
     // Softmax over each row of causal attention's scores [T_k, T_q, H, B] (as

@@ -4,6 +4,7 @@
 #include "low_rank_product.h"
 #include "cpu_kernels.h"
 #include "custom_node_extras.h"
+#include "fused_attention.h"
 #include "grad_sink.h"
 #include "ops.h"
 #include "tensor_views.h"
@@ -43,6 +44,10 @@ public:
     }
     ggml_tensor * low_rank_product(ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) override {
         return tweetsmith::low_rank_product(ctx, a, b, o);
+    }
+    FusedAttention fused_attention(ggml_tensor * qkv, int64_t n_head) override { return tweetsmith::fused_attention(ctx, qkv, n_head); }
+    ggml_tensor * fused_attention_backward(ggml_tensor * dy, ggml_tensor * qkv, const FusedAttention & forward, int64_t n_head) override {
+        return tweetsmith::fused_attention_backward(ctx, dy, qkv, forward, n_head);
     }
     // Probabilities and their gradient in bf16: the products that read them round
     // them to bf16 anyway, and each of the [T, T, H] tensors is then half the bytes to

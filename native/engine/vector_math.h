@@ -2,6 +2,7 @@
 // the loops that call them (libm's are one call per element).
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -73,6 +74,62 @@ inline F exp_vectorisable(F x) {
     const F p =
         1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
     return p * from_bits((to_int(n) + 127) << 23);
+}
+
+// What a softmax needs of a row z[0..V): its largest value, and the sum of
+// e^(z - max) over it, in double (cross-entropy's rows are the vocabulary long).
+// 16 lanes at a time (Floats16) where the compiler has vector extensions, each
+// lane's sum a double; the exponentials are exp_vectorisable's (~1 ulp; libm's
+// std::exp, one call per logit, took 0.1 s of each 124M training step at 1×1024).
+// `out`, where given, gets each e^(z - max) (it may be z itself). A NaN or
+// infinite z makes the sum NaN, as libm's exp would.
+struct ExpSum {
+    float max;
+    double sum;
+};
+
+inline ExpSum exp_sum(const float * z, int64_t V, float * out) {
+    int64_t whole = 0;  // the part done 16 at a time
+    float max = -INFINITY, check = 0.0f;  // check: Σ(z - z), 0 or NaN for a NaN or infinite z
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+    whole = V / 16 * 16;
+    Floats16 top = Floats16{} - INFINITY, finite = {};
+    for (int64_t i = 0; i < whole; i += 16) {
+        const Floats16 v = *reinterpret_cast<const UnalignedFloats16 *>(z + i);
+        top = top > v ? top : v;
+        finite += v - v;
+    }
+    for (int l = 0; l < 16; l++) {
+        max = std::max(max, top[l]);
+        check += finite[l];
+    }
+#endif
+    for (int64_t i = whole; i < V; i++) {
+        max = std::max(max, z[i]);
+        check += z[i] - z[i];
+    }
+    if (std::isnan(check)) {
+        if (out) std::fill(out, out + V, NAN);
+        return {NAN, NAN};
+    }
+    double sum = 0.0;
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+    typedef double Doubles8 __attribute__((vector_size(64)));
+    Doubles8 low = {}, high = {};
+    for (int64_t i = 0; i < whole; i += 16) {
+        const Floats16 e = exp_vectorisable(*reinterpret_cast<const UnalignedFloats16 *>(z + i) - max);
+        if (out) *reinterpret_cast<UnalignedFloats16 *>(out + i) = e;
+        low += __builtin_convertvector(__builtin_shufflevector(e, e, 0, 1, 2, 3, 4, 5, 6, 7), Doubles8);
+        high += __builtin_convertvector(__builtin_shufflevector(e, e, 8, 9, 10, 11, 12, 13, 14, 15), Doubles8);
+    }
+    for (int l = 0; l < 8; l++) sum += low[l] + high[l];
+#endif
+    for (int64_t i = whole; i < V; i++) {
+        const float e = exp_vectorisable(z[i] - max);
+        if (out) out[i] = e;
+        sum += double(e);
+    }
+    return {max, sum};
 }
 
 // Σ a[i]·b[i] in 16 interleaved partial sums, which the compiler turns into vector
