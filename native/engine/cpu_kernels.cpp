@@ -1,6 +1,5 @@
 #include "cpu_kernels.h"
 
-#include "custom_node_extras.h"
 #include "vector_math.h"
 
 #include <algorithm>
@@ -134,68 +133,6 @@ void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata
         const float inv = float(scale / exp_sum(z, V, d).sum);  // d = e^(z - max) first
         for (int64_t i = 0; i < V; i++) d[i] *= inv;
         d[targets[row]] -= scale;
-    }
-}
-
-namespace {
-
-// Row `row` of causal scores or probabilities [T_k, T_q, …] (contiguous): the
-// query's position is row mod T_q, and it sees the keys up to T_k - T_q past it.
-int64_t causal_keys(const ggml_tensor * t, int64_t row) {
-    return std::min(t->ne[0], row % t->ne[1] + (t->ne[0] - t->ne[1]) + 1);
-}
-
-}  // namespace
-
-void causal_softmax(ggml_tensor * dst, int ith, int nth, void *) {
-    const ggml_tensor * scores_t = dst->src[0];
-    const int64_t T_k = scores_t->ne[0];
-    thread_local std::vector<float> e;
-    e.resize(size_t(T_k));
-    const Range r = split(rows_of(scores_t), ith, nth);
-    for (int64_t row = r.begin; row < r.end; row++) {
-        const int64_t n = causal_keys(scores_t, row);
-        const float * s = static_cast<const float *>(scores_t->data) + row * T_k;
-        uint16_t * p = static_cast<uint16_t *>(dst->data) + row * T_k;
-        const float inv = float(1.0 / exp_sum(s, n, e.data()).sum);
-        int64_t j = 0;
-#ifdef TWEETSMITH_VECTOR_EXTENSIONS
-        for (; j + 16 <= n; j += 16)
-            *reinterpret_cast<UnalignedBf16x16 *>(p + j) = to_bf16(*reinterpret_cast<const UnalignedFloats16 *>(&e[size_t(j)]) * inv);
-#endif
-        for (; j < n; j++) p[j] = to_bf16(e[size_t(j)] * inv);
-        std::fill(p + n, p + T_k, uint16_t(0));
-    }
-}
-
-void causal_softmax_backward(ggml_tensor * dst, int ith, int nth, void *) {
-    const ggml_tensor * dprobs_t = dst->src[0];
-    const ggml_tensor * probs_t = dst->src[1];
-    const float scale = custom_extras<float>(dst);
-    const int64_t T_k = probs_t->ne[0];
-    const Range r = split(rows_of(probs_t), ith, nth);
-    for (int64_t row = r.begin; row < r.end; row++) {
-        const int64_t n = causal_keys(probs_t, row);
-        const float * dp = static_cast<const float *>(dprobs_t->data) + row * T_k;
-        const uint16_t * p = static_cast<const uint16_t *>(probs_t->data) + row * T_k;
-        uint16_t * ds = static_cast<uint16_t *>(dst->data) + row * T_k;
-        float dot = 0.0f;  // Σ p·dp
-        int64_t whole = 0;
-#ifdef TWEETSMITH_VECTOR_EXTENSIONS
-        whole = n / 16 * 16;
-        auto p16 = [&](int64_t j) { return from_bf16(*reinterpret_cast<const UnalignedBf16x16 *>(p + j)); };
-        auto dp16 = [&](int64_t j) { return *reinterpret_cast<const UnalignedFloats16 *>(dp + j); };
-        Floats16 lanes = {};
-        for (int64_t j = 0; j < whole; j += 16) lanes += p16(j) * dp16(j);
-        for (int l = 0; l < 16; l++) dot += lanes[l];
-#endif
-        for (int64_t j = whole; j < n; j++) dot += from_bf16(p[j]) * dp[j];
-#ifdef TWEETSMITH_VECTOR_EXTENSIONS
-        for (int64_t j = 0; j < whole; j += 16)
-            *reinterpret_cast<UnalignedBf16x16 *>(ds + j) = to_bf16(scale * (p16(j) * (dp16(j) - dot)));
-#endif
-        for (int64_t j = whole; j < n; j++) ds[j] = to_bf16(scale * (from_bf16(p[j]) * (dp[j] - dot)));
-        std::fill(ds + n, ds + T_k, uint16_t(0));
     }
 }
 

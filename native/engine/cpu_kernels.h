@@ -39,19 +39,6 @@ void cross_entropy_forward(ggml_tensor * dst, int ith, int nth, void * userdata)
 // are the logits) dst's own source comes first and those three follow it.
 void cross_entropy_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
 
-// Causal attention's softmax, per row of scores [T_k, T_q, H, B] (contiguous, f32):
-// query i (row mod T_q) sees keys j ≤ i + T_k - T_q, and only those are read; dst
-// (bf16, the scores' shape) is softmax over them and exactly 0 after them.
-// src = {scores}. (ggml_soft_max reads and exponentiates the whole row, the half
-// that the mask sets to -inf too, and writes f32.)                    (ggml_custom_4d)
-void causal_softmax(ggml_tensor * dst, int ith, int nth, void * userdata);
-
-// Its backward, with the scores' scale folded in: dst = scale · p · (dp - Σ p·dp)
-// over each row's keys, 0 after them, in bf16. src = {dprobs (f32), probs (bf16,
-// causal_softmax's)}, both contiguous and of one shape; the scale is the node's
-// extra (custom_node_extras.h).                                         (ggml_custom_4d)
-void causal_softmax_backward(ggml_tensor * dst, int ith, int nth, void * userdata);
-
 // In place on the embedding gradient [C, V]: row tokens[i] += dx[:, i];
 // src = {grad, dx [C, rows], tokens I32 [rows]}. Threads split the C columns,
 // so repeated tokens never race.                                     (ggml_custom_inplace)

@@ -63,8 +63,9 @@ struct AttentionSaved {
     ggml_tensor * qkv = nullptr;     // where the attention was fused (Ops::fused_attention), what it read
     FusedAttention fused;            // and its node; q, k, v and probs are then null
 };
-// `type`: the products' operand type (F32, or BF16 in mixed precision: q, k and v
-// are kept in bf16; the softmax and its backward stay f32).
+// `type`: the products' operand type (F32, or BF16 in mixed precision: where the
+// backend fuses the attention, as the CPU does, one node does it all; elsewhere q,
+// k and v are kept in bf16 and the softmax and its backward stay f32).
 ggml_tensor * attention_forward(Ops & ops, ggml_tensor * qkv, int64_t n_head, ggml_type type, AttentionSaved * saved);
 ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSaved & saved, int64_t n_head);
 

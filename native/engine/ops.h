@@ -117,20 +117,6 @@ public:
         (void)dy, (void)qkv, (void)forward, (void)n_head;
         return nullptr;
     }
-    // Softmax over each row of causal attention's scores [T_k, T_q, H, B] (as
-    // fast_product writes them with Causal::kMaskAbove), reading only the keys each
-    // query sees and writing exactly 0 after them, in a type fast_product reads;
-    // and its backward from those probabilities, dscores = scale · p · (dp - Σ p·dp).
-    // Null where the backend has none (the caller then takes ggml's softmax and its
-    // backward over whole rows).
-    virtual ggml_tensor * causal_softmax(ggml_tensor * scores) {
-        (void)scores;
-        return nullptr;
-    }
-    virtual ggml_tensor * causal_softmax_backward(ggml_tensor * dprobs, ggml_tensor * probs, float scale) {
-        (void)dprobs, (void)probs, (void)scale;
-        return nullptr;
-    }
     // a contiguous copy of t with its first two dimensions swapped, in `type`
     virtual ggml_tensor * transposed(ggml_tensor * t, ggml_type type) = 0;
     // dwte[tokens[i]] += dx[:, i]

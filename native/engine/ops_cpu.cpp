@@ -3,7 +3,6 @@
 #include "bf16_product.h"
 #include "low_rank_product.h"
 #include "cpu_kernels.h"
-#include "custom_node_extras.h"
 #include "fused_attention.h"
 #include "grad_sink.h"
 #include "ops.h"
@@ -48,26 +47,6 @@ public:
     FusedAttention fused_attention(ggml_tensor * qkv, int64_t n_head) override { return tweetsmith::fused_attention(ctx, qkv, n_head); }
     ggml_tensor * fused_attention_backward(ggml_tensor * dy, ggml_tensor * qkv, const FusedAttention & forward, int64_t n_head) override {
         return tweetsmith::fused_attention_backward(ctx, dy, qkv, forward, n_head);
-    }
-    // Probabilities and their gradient in bf16: the products that read them round
-    // them to bf16 anyway, and each of the [T, T, H] tensors is then half the bytes to
-    // write and read (and the probabilities, kept for the backward pass, half the
-    // memory: 24 MiB a layer for GPT-2 at 1×1024).
-    ggml_tensor * causal_softmax(ggml_tensor * scores) override {
-        if (scores->type != GGML_TYPE_F32 || !ggml_is_contiguous(scores) || scores->ne[0] < scores->ne[1]) return nullptr;
-        ggml_tensor * args[] = {scores};
-        return ggml_custom_4d(ctx, GGML_TYPE_BF16, scores->ne[0], scores->ne[1], scores->ne[2], scores->ne[3], args, 1,
-                              cpu_kernels::causal_softmax, GGML_N_TASKS_MAX, nullptr);
-    }
-    ggml_tensor * causal_softmax_backward(ggml_tensor * dprobs, ggml_tensor * probs, float scale) override {
-        if (dprobs->type != GGML_TYPE_F32 || probs->type != GGML_TYPE_BF16 || !ggml_are_same_shape(dprobs, probs) ||
-            !ggml_is_contiguous(dprobs) || !ggml_is_contiguous(probs) || probs->ne[0] < probs->ne[1])
-            return nullptr;
-        ggml_tensor * args[] = {dprobs, probs};
-        ggml_tensor * d = ggml_custom_4d(ctx, GGML_TYPE_BF16, probs->ne[0], probs->ne[1], probs->ne[2], probs->ne[3], args, 2,
-                                         cpu_kernels::causal_softmax_backward, GGML_N_TASKS_MAX, nullptr);
-        set_custom_extras(d, scale);
-        return d;
     }
     // ggml's generic copy of a transposed view walks one element at a time
     ggml_tensor * transposed(ggml_tensor * t, ggml_type type) override {
