@@ -1,5 +1,6 @@
 // The CPU's products over a LoRA adapter's rank (native/engine/low_rank_product.cpp),
-// which LoRA's B·h and Aᵀ·dh take, against a reference summed in f64 here: every
+// which LoRA's B·h and Aᵀ·dh take, and the outer products its gradients sum,
+// against a reference summed in f64 here: every
 // operand layout (a factor stored as is, or seen through a transposed view),
 // results added in place or written fresh, row counts that are not multiples of
 // the kernel's 128-row blocks, column counts under and over the thread count.
@@ -63,4 +64,41 @@ test('the rank-r product equals the sum computed in f64, in every layout and thr
 test('a rank past 64 is declined: the graph then takes ggml’s product', (t) => {
   const r = 65;
   t.is(addon.lowRankProductCheck({ a: new Float32Array(2 * r), b: new Float32Array(3 * r), m: 2, n: 3, r }), null);
+});
+
+// LoRA's gradients dA = dh·x_inᵀ and dB = s·dy·hᵀ: sums over the tokens of outer
+// products, one side a rank wide, read in place.
+test('the rank-r outer products equal the sums computed in f64, either side the narrow one, at tile edges and thread splits', (t) => {
+  for (const [ma, mb, n] of [
+    [3072, 8, 1024],
+    [8, 768, 300],
+    [37, 5, 17],
+    [4, 4, 1],
+    [64, 130, 33],
+    [17, 16, 40],
+  ])
+    for (const threads of [1, 2, 3]) {
+      const next = seededUniform(ma * 13 + mb * 7 + n);
+      const a = Float32Array.from({ length: ma * n }, () => next() * 4);
+      const b = Float32Array.from({ length: mb * n }, () => next() * 4);
+      const scale = 0.75;
+      const got = addon.lowRankOuterProductsCheck({ a, b, ma, mb, n, scale, threads });
+      if (!got) return t.fail(`declined ${ma}×${mb}`);
+      let worst = 0;
+      for (let j = 0; j < mb; j++)
+        for (let i = 0; i < ma; i++) {
+          let sum = 0;
+          let size = 0;
+          for (let k = 0; k < n; k++) {
+            sum += a[k * ma + i] * b[k * mb + j];
+            size += Math.abs(a[k * ma + i] * b[k * mb + j]);
+          }
+          // f32 rounding of n products and a running sum of them
+          const bound = 1e-6 * scale * size * (n + 2) + 1e-30;
+          worst = Math.max(worst, Math.abs(got[j * ma + i] - scale * sum) / bound);
+        }
+      t.true(worst <= 1, `${ma}×${mb}×${n}, ${threads} threads: error ${worst.toFixed(3)}× the f32 bound`);
+    }
+  t.is(addon.lowRankOuterProductsCheck({ a: new Float32Array(65 * 2), b: new Float32Array(66 * 2), ma: 65, mb: 66, n: 2 }), null);
+  return undefined;
 });

@@ -179,6 +179,20 @@ export interface NativeAddon {
     threads?: number;
   }): Float32Array | null;
   /**
+   * for tests: the CPU's sum over tokens of outer products one LoRA rank wide
+   * (native/engine/low_rank_product.h): a [n×ma], b [n×mb] (row-major, one row per
+   * token); c [mb×ma] = scale·Σ_t a_t ⊗ b_t, or null where both sides pass 64
+   */
+  lowRankOuterProductsCheck(spec: {
+    a: Float32Array;
+    b: Float32Array;
+    ma: number;
+    mb: number;
+    n: number;
+    scale?: number;
+    threads?: number;
+  }): Float32Array | null;
+  /**
    * for tests: causal self-attention fused on the CPU (native/engine/fused_attention.h),
    * forward and backward: qkv [B][T][3C], dy [B][T][C] → y [B][T][C], dqkv [B][T][3C],
    * or null where this CPU lacks AVX512-BF16

@@ -55,6 +55,20 @@ Napi::Value LowRankProductCheck(const Napi::CallbackInfo & info) {
     return float32_to_js(env, c);
 }
 
+Napi::Value LowRankOuterProductsCheck(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "lowRankOuterProductsCheck(spec)");
+    const Napi::Object o = info[0].As<Napi::Object>();
+    const int64_t ma = integer_option(o, "ma", 0, 1, 1 << 16), mb = integer_option(o, "mb", 0, 1, 1 << 16),
+                  n = integer_option(o, "n", 0, 1, 1 << 16);
+    const float * a = floats_option(env, o, "a", ma * n, true);
+    const float * b = floats_option(env, o, "b", mb * n, true);
+    const std::vector<float> c = low_rank_outer_products_check(a, b, ma, mb, n, float(number_option(o, "scale", 1.0)),
+                                                               int(integer_option(o, "threads", 1, 1, 64)));
+    if (c.empty()) return env.Null();
+    return float32_to_js(env, c);
+}
+
 Napi::Value FusedAttentionCheck(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "fusedAttentionCheck(spec)");

@@ -17,6 +17,11 @@ Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info);
 //   where low_rank_product declines the shapes (see native/engine/low_rank_product.h)
 Napi::Value LowRankProductCheck(const Napi::CallbackInfo & info);
 
+// lowRankOuterProductsCheck({a: Float32Array [n][ma], b: Float32Array [n][mb], ma, mb, n, scale, threads})
+//   → Float32Array c [mb][ma] (c[j·ma + i] = scale · Σ_t a[t·ma + i]·b[t·mb + j]), or null where
+//   low_rank_outer_products declines the shapes (both sides wider than 64)
+Napi::Value LowRankOuterProductsCheck(const Napi::CallbackInfo & info);
+
 // fusedAttentionCheck({qkv: Float32Array [B][T][3C], dy: Float32Array [B][T][C], C, T, B, heads, threads})
 //   → {y: [B][T][C], dqkv: [B][T][3C]} through fused attention's forward and backward nodes, or
 //   null where this CPU lacks the kernels (see native/engine/fused_attention.h)

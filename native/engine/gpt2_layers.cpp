@@ -24,6 +24,13 @@ ggml_tensor * sum_of_outer_products(Ops & ops, ggml_tensor * a, ggml_tensor * b,
     return ggml_mul_mat(ops.ctx, ops.transposed(a, type), ops.transposed(b, type));
 }
 
+// scale · sum_of_outer_products(a, b) where a or b is a LoRA adapter's rank wide
+ggml_tensor * rank_outer_products(Ops & ops, ggml_tensor * a, ggml_tensor * b, float scale) {
+    if (ggml_tensor * y = ops.low_rank_outer_products(a, b, scale)) return y;
+    ggml_tensor * y = sum_of_outer_products(ops, a, b);
+    return scale == 1.0f ? y : ggml_scale(ops.ctx, y, scale);
+}
+
 // grad += sum_of_outer_products(a, b), in place in the backend's fast product where
 // it has one (no product tensor, no separate add)
 void accumulate_outer_products(Ops & ops, GradSink & sink, ggml_tensor * grad, ggml_tensor * a, ggml_tensor * b, ggml_type type) {
@@ -127,11 +134,11 @@ ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml
     ggml_tensor * dx = sum_of_outer_products(ops, w, ggml_transpose(ctx, dy2), w->type);  // [in, N]
     if (lora && *lora) {
         // y += s·B·h, h = A·x_in:  dB = s·dy·hᵀ,  dh = s·Bᵀ·dy,  dA = dh·x_inᵀ,  dx_in = Aᵀ·dh
-        ggml_tensor * dys = ggml_scale(ctx, dy2, lora->scale);                                       // [out, N]
-        ggml_tensor * dh = ggml_mul_mat(ctx, ops.transposed(lora->w.b, GGML_TYPE_F32), dys);          // [r, N]
+        // (s scales the rank-r results, not a copy of dy)
+        ggml_tensor * dh = ggml_scale(ctx, ggml_mul_mat(ctx, ops.transposed(lora->w.b, GGML_TYPE_F32), dy2), lora->scale);  // [r, N]
         if (dlora) {
-            sink.accumulate(dlora->b, sum_of_outer_products(ops, saved->h, dys));    // [r, out]
-            sink.accumulate(dlora->a, sum_of_outer_products(ops, saved->x_in, dh));  // [in, r]
+            sink.accumulate(dlora->b, rank_outer_products(ops, saved->h, dy2, lora->scale));  // [r, out]
+            sink.accumulate(dlora->a, rank_outer_products(ops, saved->x_in, dh, 1.0f));       // [in, r]
         }
         if (lora->mask) {
             ggml_tensor * dx_in = ggml_mul_mat(ctx, ops.transposed(lora->w.a, GGML_TYPE_F32), dh);  // [in, N]

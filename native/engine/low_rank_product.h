@@ -1,5 +1,7 @@
-// The CPU's products whose contracted length is a LoRA adapter's rank: B·h in the
-// forward pass and Aᵀ·dh in the backward pass (gpt2_layers.cpp).
+// The CPU's products over a LoRA adapter's rank: B·h in the forward pass and Aᵀ·dh
+// in the backward pass, whose contracted length is the rank, and the adapters'
+// gradients dA and dB, sums over the tokens of outer products one rank wide
+// (gpt2_layers.cpp).
 //
 // Why not ggml's: its CPU product takes its fast path (llamafile's tinyBLAS) only
 // where the contracted length is a multiple of 16. A rank-8 adapter fell to one
@@ -27,6 +29,13 @@ constexpr int64_t kLowRankMax = 64;
 // caller then takes ggml's product.
 ggml_tensor * low_rank_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o);
 
+// scale · Σ over tokens n of a[:, n] ⊗ b[:, n] → [a->ne[0], b->ne[0]] f32, where a
+// [ma, N] and b [mb, N] are 2-D f32 with contiguous rows and one of ma and mb is at
+// most kLowRankMax: LoRA's dA = dh·x_inᵀ and dB = s·dy·hᵀ, read in place (ggml's
+// product contracts along ne0, so it wanted both sides transposed first). Null for
+// anything else.
+ggml_tensor * low_rank_outer_products(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, float scale);
+
 // For tests: c[j·m + i] = into[j·m + i] + scale · Σ_k A(i, k) · b[j·r + k] through
 // the graph node on `threads` threads, where A(i, k) = a[i·r + k] (a stored [r, m]),
 // or a[k·m + i] when a_transposed (stored [m, r], seen through a transposed view);
@@ -34,5 +43,10 @@ ggml_tensor * low_rank_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor 
 // declines the shapes.
 std::vector<float> low_rank_product_check(const float * a, const float * b, const float * into, int64_t m, int64_t n, int64_t r,
                                           bool a_transposed, float scale, int threads);
+
+// For tests: c[j·ma + i] = scale · Σ_t a[t·ma + i] · b[t·mb + j] through the graph node
+// on `threads` threads. Empty where low_rank_outer_products declines the shapes.
+std::vector<float> low_rank_outer_products_check(const float * a, const float * b, int64_t ma, int64_t mb, int64_t n, float scale,
+                                                 int threads);
 
 }  // namespace tweetsmith

@@ -117,6 +117,13 @@ public:
         (void)dy, (void)qkv, (void)forward, (void)n_head;
         return nullptr;
     }
+    // scale · Σ over tokens of a ⊗ b, a [ma, N] and b [mb, N] f32, one of them a LoRA
+    // adapter's rank wide → [ma, mb] (its gradients), on the backend's own kernel
+    // where it has one (the CPU's reads both in place). Null where it has none.
+    virtual ggml_tensor * low_rank_outer_products(ggml_tensor * a, ggml_tensor * b, float scale) {
+        (void)a, (void)b, (void)scale;
+        return nullptr;
+    }
     // a contiguous copy of t with its first two dimensions swapped, in `type`
     virtual ggml_tensor * transposed(ggml_tensor * t, ggml_type type) = 0;
     // dwte[tokens[i]] += dx[:, i]
