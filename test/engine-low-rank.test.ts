@@ -19,6 +19,18 @@ interface Case {
   threads: number;
 }
 
+// Σ_k term(k) in f64, and Σ|term(k)|: the sum, and the scale of an f32 sum's rounding
+function sumOf(n: number, term: (k: number) => number): { sum: number; size: number } {
+  let sum = 0;
+  let size = 0;
+  for (let k = 0; k < n; k++) {
+    const x = term(k);
+    sum += x;
+    size += Math.abs(x);
+  }
+  return { sum, size };
+}
+
 function check(t: import('ava').ExecutionContext, c: Case): void {
   const next = seededUniform(c.m * 31 + c.n * 7 + c.r);
   const A = Float32Array.from({ length: c.m * c.r }, () => next() * 4);
@@ -32,12 +44,7 @@ function check(t: import('ava').ExecutionContext, c: Case): void {
   let worst = 0;
   for (let j = 0; j < c.n; j++)
     for (let i = 0; i < c.m; i++) {
-      let sum = 0;
-      let size = 0;
-      for (let k = 0; k < c.r; k++) {
-        sum += A[i * c.r + k] * b[j * c.r + k];
-        size += Math.abs(A[i * c.r + k] * b[j * c.r + k]);
-      }
+      const { sum, size } = sumOf(c.r, (k) => A[i * c.r + k] * b[j * c.r + k]);
       const base = into ? into[j * c.m + i] : 0;
       const want = base + scale * sum;
       // f32 rounding of r products and sums, and of the addition into `into`
@@ -87,12 +94,7 @@ test('the rank-r outer products equal the sums computed in f64, either side the 
       let worst = 0;
       for (let j = 0; j < mb; j++)
         for (let i = 0; i < ma; i++) {
-          let sum = 0;
-          let size = 0;
-          for (let k = 0; k < n; k++) {
-            sum += a[k * ma + i] * b[k * mb + j];
-            size += Math.abs(a[k * ma + i] * b[k * mb + j]);
-          }
+          const { sum, size } = sumOf(n, (k) => a[k * ma + i] * b[k * mb + j]);
           // f32 rounding of n products and a running sum of them
           const bound = 1e-6 * scale * size * (n + 2) + 1e-30;
           worst = Math.max(worst, Math.abs(got[j * ma + i] - scale * sum) / bound);
