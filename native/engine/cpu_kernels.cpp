@@ -33,7 +33,6 @@ Range split(int64_t n, int ith, int nth) {
 
 int64_t rows_of(const ggml_tensor * t) { return ggml_nelements(t) / t->ne[0]; }
 
-
 // gelu_new written with s = sigmoid(2u), u = √(2/π)(x + 0.044715x³), since
 // 0.5(1 + tanh u) = s and 1 - tanh²u = 4s(1 - s): no cancellation where tanh u
 // nears ±1, and one exponential instead of tanh.
@@ -188,7 +187,6 @@ void pad_rows(ggml_tensor * dst, int ith, int nth, void *) {
 }
 
 namespace {
-
 
 template <typename In, typename Out>
 inline Out convert(In v) {

@@ -1,5 +1,6 @@
-// Elementary functions and a dot product as straight-line arithmetic, so that the compiler vectorises
-// the loops that call them (libm's are one call per element).
+// Elementary functions, bf16 conversions, a softmax's row sums and a dot product as
+// straight-line arithmetic, for a float or 16 at a time, so that the loops that
+// call them run in vectors (libm's are one call per element).
 #pragma once
 #include <algorithm>
 #include <cmath>
