@@ -134,12 +134,17 @@ async function compareWithLlamaCpp(modelDir: string, file: string, prompts: stri
 
 const PROMPTS = ['The lighthouse', 'My dream is', 'Fog rolled in over the harbour and'];
 
-// f32: the issue's bound. f16 and q8_0 round the weight matrices, so their
-// distributions move further; measured here (85 positions; 2 cores, x86-64,
-// node-llama-cpp 3.21.1's CPU build) max |Δp| was 8.9e-5 for f16 and 1.3e-3 for
-// q8_0 (f32: 1.4e-5, argmax equal everywhere in all three); these bounds leave
-// about 4x headroom.
-const BOUNDS: Record<GGUFType, number> = { f32: 1e-3, f16: 5e-4, q8_0: 5e-3 };
+// f32: the issue's bound. f16 and q8_0 round the weight matrices (and llama.cpp's
+// q8_0 product rounds the activations to 8 bits per block of 32 too), so their
+// distributions move further, and by how much depends on the trained model.
+// Measured here (85 positions; 2 cores, x86-64, node-llama-cpp's CPU build) on the
+// models two engine builds trained (the same steps; their exponentials round
+// differently, and the second model came out more peaked, top probability 0.144
+// against 0.113): f32 1.4e-5 and 2.8e-5, f16 8.9e-5 and 2.7e-4, q8_0 1.3e-3 and
+// 8.1e-3, argmax equal everywhere in all six. The bounds leave room for another
+// model; q8_0's stays an order of magnitude under the top probabilities that a
+// wrong scale or layout would move, and argmax is checked besides.
+const BOUNDS: Record<GGUFType, number> = { f32: 1e-3, f16: 1e-3, q8_0: 2e-2 };
 
 for (const type of ['f32', 'f16', 'q8_0'] as const) {
   test.serial(`llama.cpp loads the ${type} GGUF and gives tweetsmith's next-token distributions along its greedy text`, async (t) => {
