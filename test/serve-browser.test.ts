@@ -331,10 +331,14 @@ function browserTests(): void {
     t.true(toBase.indexOf('source-text') >= 0 && toBase.indexOf('source-text') < toBase.length - 1, `the typed source comes before the base: ${toBase.join(' → ')}`);
     for (let i = 0; i < 3 && !(await page.isChecked('#base-tiny')); i++) await page.keyboard.press('ArrowDown');
     t.true(await page.isChecked('#base-tiny'), 'arrow keys choose the base');
-    // enough steps that the run is still going when the Tabs reach Stop (the tiny
-    // model's step is a few milliseconds since the cross-entropy runs in vectors:
-    // 40 steps could end first)
-    const steps = 200;
+    // enough steps that the run is still going when Stop's request arrives: the tiny
+    // model's step takes milliseconds since the cross-entropy runs in vectors, and
+    // on a busy CI machine 40 steps, then 200, ended before the Tabs and the request.
+    // 600 steps, of 20 epochs of the archive (its default 4 make 356).
+    const steps = 600;
+    await tabTo('#opt-epochs');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('20');
     await tabTo('#opt-maxSteps');
     await page.keyboard.type(String(steps));
     await tabTo('#start');
