@@ -50,7 +50,7 @@ test('bench weights-perplexity scores held-out text with every sampling weight f
 const FAKE_PYTHON = `#!/usr/bin/env node
 const args = process.argv.slice(3);
 const has = (flag) => args.includes(flag);
-const out = (r) => process.stdout.write(JSON.stringify({ ...r, peakRssMiB: 100 + r.tokensPerSecond, torch: '9.9', blas: '/usr/lib/openblas-openmp/libblas.so.3' }) + '\\n');
+const out = (r) => process.stdout.write(JSON.stringify({ ...r, peakRssMiB: 100 + r.tokensPerSecond, torch: '9.9', blas: '/usr/lib/openblas-openmp/libblas.so.3', allocator: 'tcmalloc' }) + '\\n');
 if (args[0] === 'train') out({ tokensPerSecond: (has('--bf16') ? 2 : 1) * (args[args.indexOf('--peer') + 1] === 'fast' ? 400 : 100) });
 else if (has('--bf16')) { process.stdout.write(JSON.stringify({ error: 'no bf16 here' }) + '\\n'); process.exit(3); }
 else out({ tokensPerSecond: has('--int8') ? 300 : 50 });
@@ -76,7 +76,7 @@ test('bench --compare torch sets each workload against its fastest PyTorch peer 
     t.is(row.ratio, row.tweetsmith / fast);
     t.is(row.peers![1].ratio, row.tweetsmith / slow);
     t.is(row.peers![0].rssMiB, 100 + fast);
-    t.regex(row.peers![0].description, /PyTorch 9\.9 \(OpenBLAS\).*AdamW\(foreach=True\)/);
+    t.regex(row.peers![0].description, /PyTorch 9\.9 \(OpenBLAS, tcmalloc\).*AdamW\(foreach=True\)/);
   }
   // f32 sampling has the fp32 peer; q8_0 has bf16 (here failing: its error is the note) and int8
   t.deepEqual(byName('generate tiny 10×128 f32 weights').peers!.map((p) => p.name), ['fp32']);

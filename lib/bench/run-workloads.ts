@@ -101,6 +101,8 @@ interface TorchResult {
   peakRssMiB: number;
   torch: string;
   blas: string;
+  /** the malloc the peer ran with: tcmalloc when installed (bench_torch.py preloads it) */
+  allocator?: string;
   error?: string;
 }
 
@@ -139,7 +141,8 @@ function withPeers(row: BenchRow, measured: { peer: TorchPeer; outcome: TorchOut
     .map(({ peer, outcome }) => {
       const r = outcome as TorchResult;
       const blas = r.blas.includes('openblas') ? 'OpenBLAS' : r.blas;
-      return { name: peer.name, description: `PyTorch ${r.torch} (${blas}): ${peer.mode}`, value: r.tokensPerSecond, rssMiB: r.peakRssMiB, ratio: row.tweetsmith / r.tokensPerSecond };
+      const libraries = [blas, r.allocator].filter(Boolean).join(', ');
+      return { name: peer.name, description: `PyTorch ${r.torch} (${libraries}): ${peer.mode}`, value: r.tokensPerSecond, rssMiB: r.peakRssMiB, ratio: row.tweetsmith / r.tokensPerSecond };
     })
     .sort((a, b) => b.value - a.value);
   const out: BenchRow = { ...row, ...(errors.length ? { note: errors.join('; ') } : {}) };

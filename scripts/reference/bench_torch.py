@@ -20,11 +20,14 @@ cut instead of sorting the vocabulary every step (see top_p_weights); with --bf1
 the weights are bfloat16 and the matmuls run on oneDNN's AVX512-BF16 kernels; with
 --int8 the linear layers (the tied head too) are torch.ao.quantization.quantize_dynamic's
 int8 ones (fbgemm; activations stay fp32), the peer of tweetsmith's q8_0 weights.
+Each peer runs with tcmalloc preloaded when it is installed (see preload_tcmalloc;
+--allocator system opts out), and says which allocator it ran with.
 Debian's torch uses the reference BLAS unless a faster one is installed; run
 scripts/reference/setup-torch.sh (as root) for OpenBLAS's OpenMP build, as the
 figures in the issue were measured.
 """
 import argparse
+import ctypes.util
 import json
 import math
 import os
@@ -32,6 +35,29 @@ import resource
 import statistics
 import sys
 import time
+
+
+def preload_tcmalloc():
+    """Re-runs this script with tcmalloc preloaded, as PyTorch's CPU performance guides
+    tell its users to (unless --allocator system, or tcmalloc is not installed: Debian's
+    libtcmalloc-minimal4, which setup-torch.sh installs). glibc's malloc hands every
+    tensor over 32 MiB back to the kernel when it is freed, so each training step faults
+    ~2 GB of fresh pages in again: measured here, a GPT-2 124M bf16 step of the fast peer
+    took 9-13 s with glibc and 2.8 s with tcmalloc. A peer slowed by that would flatter
+    tweetsmith, whose buffers live for the whole run. -> the allocator in use."""
+    if os.environ.get("TWEETSMITH_PEER_ALLOCATOR"):
+        return os.environ["TWEETSMITH_PEER_ALLOCATOR"]
+    argv = sys.argv
+    system = any(a == "--allocator=system" or (a == "--allocator" and argv[i + 1:i + 2] == ["system"]) for i, a in enumerate(argv))
+    lib = None if system else ctypes.util.find_library("tcmalloc_minimal")
+    env = dict(os.environ, TWEETSMITH_PEER_ALLOCATOR="tcmalloc" if lib else "glibc")
+    if lib:
+        env["LD_PRELOAD"] = " ".join(filter(None, [lib, os.environ.get("LD_PRELOAD")]))
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+if __name__ == "__main__":
+    ALLOCATOR = preload_tcmalloc()
 
 try:
     import torch
@@ -256,6 +282,8 @@ def main():
     p.add_argument("--int8", action="store_true", help="generate: quantize_dynamic int8 linear layers (fp32 activations)")
     p.add_argument("--n", type=int, default=10)
     p.add_argument("--max-length", type=int, default=160)
+    p.add_argument("--allocator", default="tcmalloc", choices=["tcmalloc", "system"],
+                   help="tcmalloc (preloaded when installed, as PyTorch's CPU tuning guides advise) or glibc's malloc")
     a = p.parse_args()
     if a.int8 and (a.bf16 or a.workload != "generate"):
         p.error("--int8 is a generate option, and excludes --bf16 (dynamic quantization takes fp32 activations)")
@@ -263,6 +291,7 @@ def main():
     result = bench_train(a) if a.workload == "train" else bench_generate(a)
     result["torch"] = torch.__version__
     result["threads"] = a.threads
+    result["allocator"] = ALLOCATOR
     result["blas"] = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
     print(json.dumps(result))
 
