@@ -5,6 +5,8 @@
 // shapes that are not multiples of the kernel's tiles (32 rows, 12 columns, blocks
 // of 1,536 k and 240 columns) check its edges, every operand layout and thread split,
 // and its two epilogues (a bias per row; adding into a matrix in place).
+// The f32 product (fp32 training's, on CPUs with AVX-512) shares that code with f32
+// units: the same checks, against the unrounded inputs.
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
 import { seededUniform } from './helpers/random.js';
@@ -13,6 +15,9 @@ const addon = loadNative();
 const probe = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Array(1), m: 1, n: 1, k: 1 });
 const onThisCpu = probe === null ? test.skip : test;
 if (probe === null) console.log('this CPU lacks AVX512-BF16: the bf16 kernel tests are skipped');
+const probeF32 = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Array(1), m: 1, n: 1, k: 1, f32: true });
+const withAvx512 = probeF32 === null ? test.skip : test;
+if (probeF32 === null) console.log('this CPU lacks AVX-512: the f32 kernel tests are skipped');
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -40,6 +45,8 @@ interface Layout {
   // causal attention's shapes (ProductOptions::Causal): 1: c(i, j) = fill for i > j,
   // the rest scaled; 2 / 3: B(j, k) is 0 for k > j / k < j, and the kernel may skip it
   causal?: 1 | 2 | 3;
+  // the f32 product: no rounding to bf16
+  f32?: boolean;
 }
 
 function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Layout) {
@@ -74,7 +81,7 @@ function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Lay
   });
   if (!c) return t.fail('the kernel did not run');
   t.is(c.length, m * n);
-  const Ar = A.map(bf16), Br = B.map(bf16);
+  const Ar = layout.f32 ? A : A.map(bf16), Br = layout.f32 ? B : B.map(bf16);
   let worst = 0, differsFromF32 = false;
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < m; i++) {
@@ -99,7 +106,7 @@ function check(t: import('ava').ExecutionContext, { m, n, k }: Case, layout: Lay
   }
   t.true(worst <= 1, `${m}×${n}×${k} ${JSON.stringify(layout)}: an error ${worst.toFixed(2)}× the f32 rounding bound`);
   // the inputs were rounded to bf16: on data of mixed magnitude, f32 inputs give other sums
-  if (k >= 8 && !layout.causal) t.true(differsFromF32, 'the product took bf16-rounded inputs');
+  if (k >= 8 && !layout.causal && !layout.f32) t.true(differsFromF32, 'the product took bf16-rounded inputs');
 }
 
 const SHAPES: Case[] = [
@@ -139,5 +146,20 @@ onThisCpu("bf16 product: causal attention's shapes (masked above the diagonal an
     check(t, shape, { aTransposed: false, bTransposed: false, bBf16: false, threads: 2, causal: 1 });
     check(t, shape, { aTransposed: true, bTransposed: false, bBf16: false, threads: 1, causal: 2 });
     check(t, shape, { aTransposed: true, bTransposed: true, bBf16: false, threads: 3, causal: 3 });
+  }
+});
+
+withAvx512('f32 product: every layout, threads, both epilogues and the causal shapes, against unrounded inputs', (t) => {
+  for (const shape of SHAPES) {
+    for (const aTransposed of [false, true])
+      for (const bTransposed of [false, true]) check(t, shape, { aTransposed, bTransposed, bBf16: false, threads: 1, f32: true });
+    check(t, shape, { aTransposed: false, bTransposed: true, bBf16: false, threads: 3, f32: true });
+    check(t, shape, { aTransposed: true, bTransposed: true, bBf16: false, threads: 2, extra: 'into', f32: true });
+    check(t, shape, { aTransposed: false, bTransposed: false, bBf16: false, threads: 2, extra: 'bias', f32: true });
+  }
+  for (const shape of [{ m: 300, n: 300, k: 64 }, { m: 64, n: 277, k: 277 }, { m: 33, n: 1550, k: 1550 }]) {
+    check(t, shape, { aTransposed: false, bTransposed: false, bBf16: false, threads: 2, causal: 1, f32: true });
+    check(t, shape, { aTransposed: true, bTransposed: false, bBf16: false, threads: 1, causal: 2, f32: true });
+    check(t, shape, { aTransposed: true, bTransposed: true, bBf16: false, threads: 3, causal: 3, f32: true });
   }
 });

@@ -161,6 +161,8 @@ export interface NativeAddon {
     causal?: number;
     fill?: number;
     threads?: number;
+    /** the f32 product (fp32 training's) instead: no rounding to bf16; null where the CPU lacks AVX-512 */
+    f32?: boolean;
   }): Float32Array | null;
   /**
    * for tests: the CPU's product over a LoRA rank (native/engine/low_rank_product.h):

@@ -44,9 +44,10 @@ Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info) {
     auto flag = [&](const char * key) { return o.Get(key).ToBoolean().Value(); };
     const float * bias = floats_option(env, o, "bias", m, false);
     const float * into = floats_option(env, o, "into", m * n, false);
+    if (flag("f32") && flag("bBf16")) throw Napi::TypeError::New(env, "bf16ProductCheck: f32 products take f32 operands, not bBf16");
     return floats_or_null(env, bf16_product_check(a, b, m, n, k, flag("aTransposed"), flag("bTransposed"), flag("bBf16"), bias, into,
                                                   float(number_option(o, "scale", 1.0)), int(integer_option(o, "causal", 0, 0, 3)),
-                                                  float(number_option(o, "fill", 0.0)), threads_option(o)));
+                                                  float(number_option(o, "fill", 0.0)), threads_option(o), flag("f32")));
 }
 
 Napi::Value LowRankProductCheck(const Napi::CallbackInfo & info) {

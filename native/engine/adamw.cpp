@@ -79,10 +79,8 @@ void AdamW::build_graphs() {
     for (size_t i = 0; i < n; i++) {
         const ParameterEntry & e = p[i];
         ggml_set_param(e.tensor);
-        // in place: the gradients are zeroed after the step anyway
-        ggml_tensor * clipped = update_ops->clip_in_place(g[i].tensor, clip_tensor_, &clip_coef_);
-        ggml_tensor * update = ggml_opt_step_adamw(ug.ctx, e.tensor, clipped, m[i].tensor, v[i].tensor,
-                                                   e.weight_decay ? decay_params_ : plain_params_);
+        ggml_tensor * update = update_ops->adamw_step(e.tensor, g[i].tensor, m[i].tensor, v[i].tensor,
+                                                      e.weight_decay ? decay_params_ : plain_params_, clip_tensor_, &clip_coef_);
         ggml_build_forward_expand(ug.graph, update);
     }
     model_.plan(ug);

@@ -15,12 +15,16 @@ namespace tweetsmith::bf16_gemm {
 
 int64_t panels(int64_t rows) { return (rows + kPanel - 1) / kPanel; }
 int64_t packed_size(int64_t rows, int64_t depth) { return panels(rows) * ((depth + 1) / 2) * kPanel * 2; }
+int64_t packed_size_f32(int64_t rows, int64_t depth) { return panels(rows) * depth * kPanel; }
 
 #ifndef TWEETSMITH_BF16_GEMM
 
 bool supported() { return false; }
+bool supported_f32() { return false; }
 void pack(const View &, uint16_t *, int64_t, int64_t) {}
+void pack(const View &, float *, int64_t, int64_t) {}
 void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &) {}
+void multiply(const float *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &) {}
 
 #else
 
@@ -58,6 +62,27 @@ inline uint16_t element(const View & v, int64_t i, int64_t k) {
 
 inline uint32_t pair(const View & v, int64_t i, int64_t p) {
     return uint32_t(element(v, i, 2 * p)) | uint32_t(element(v, i, 2 * p + 1)) << 16;
+}
+
+// The two products share their packing and blocking; what differs is the 32-bit
+// unit their packed operands hold along k: a pair of bf16 (two k, vdpbf16ps), or one
+// f32 (one k, vfmadd231ps; f32 views only).
+template <bool kF32>
+constexpr int64_t units(int64_t depth) {
+    return kF32 ? depth : (depth + 1) / 2;
+}
+
+// unit u of row i (its bits), 0 past the edges
+template <bool kF32>
+inline uint32_t unit(const View & v, int64_t i, int64_t u) {
+    if constexpr (kF32) {
+        if (i >= v.rows || u >= v.depth) return 0;
+        uint32_t bits;
+        std::memcpy(&bits, static_cast<const float *>(v.data) + i * v.stride_i + u * v.stride_k, 4);
+        return bits;
+    } else {
+        return pair(v, i, u);
+    }
 }
 
 inline __mmask16 mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
@@ -113,6 +138,28 @@ inline const char * at(const View & v, int64_t i, int64_t k) {
     return static_cast<const char *>(v.data) + (i * v.stride_i + k * v.stride_k) * int64_t(size);
 }
 
+// 16 units of a row along k (from unit u, the first n of them; 0 beyond)
+template <bool kF32>
+TS_AVX512BF16 inline __m512i load16_units(const View & v, int64_t i, int64_t u, int64_t n) {
+    if constexpr (kF32) return _mm512_castps_si512(_mm512_maskz_loadu_ps(mask16(n), at(v, i, u)));
+    else return load16_pairs(at(v, i, 2 * u), v.type, std::min<int64_t>(v.depth - 2 * u, 2 * n));
+}
+
+// 16 rows' unit u (i contiguous: from row i, the first n rows; 0 beyond)
+template <bool kF32>
+TS_AVX512BF16 inline __m512i load16_rows(const View & v, int64_t i, int64_t u, int64_t n) {
+    if (n <= 0) return _mm512_setzero_si512();
+    if constexpr (kF32) {
+        return u < v.depth ? _mm512_castps_si512(_mm512_maskz_loadu_ps(mask16(n), at(v, i, u))) : _mm512_setzero_si512();
+    } else {
+        const int64_t k = 2 * u;
+        if (k >= v.depth) return _mm512_setzero_si512();
+        const __m256i lo = load16_bf16(at(v, i, k), v.type, n);
+        const __m256i hi = k + 1 < v.depth ? load16_bf16(at(v, i, k + 1), v.type, n) : _mm256_setzero_si256();
+        return interleave(lo, hi);
+    }
+}
+
 // What the micro-kernel does after its sum, on the last block of k.
 struct TileEnd {
     bool last = false;
@@ -126,7 +173,7 @@ struct TileEnd {
 // The micro-kernel: c[32 × cols] = init (zeros when null) + A's panel slice
 // (pairs × 32) · B's columns, B's pair p of column j at b[j·sj + p·sp]: one of sj and
 // sp is 1 (kByColumn: sp = 1, each column's pairs in a row).
-template <bool kByColumn>
+template <bool kByColumn, bool kF32>
 TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int64_t sp, int64_t pairs, float * c, int64_t ldc,
                          int cols, __mmask16 m0, __mmask16 m1, const float * init, int64_t ldi, const TileEnd & end) {
     __m512 acc[kCols][2];
@@ -141,14 +188,19 @@ TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int
         }
     }
     for (int64_t p = 0; p < pairs; p++) {
-        const __m512bh a0 = (__m512bh)_mm512_loadu_si512(a + p * 32);
-        const __m512bh a1 = (__m512bh)_mm512_loadu_si512(a + p * 32 + 16);
+        const __m512i a0 = _mm512_loadu_si512(a + p * 32);
+        const __m512i a1 = _mm512_loadu_si512(a + p * 32 + 16);
         const uint32_t * bp = kByColumn ? b + p : b + p * sp;
 #pragma GCC unroll 12
         for (int j = 0; j < kCols; j++) {
-            const __m512bh bj = (__m512bh)_mm512_set1_epi32(int(kByColumn ? bp[j * sj] : bp[j]));
-            acc[j][0] = _mm512_dpbf16_ps(acc[j][0], a0, bj);
-            acc[j][1] = _mm512_dpbf16_ps(acc[j][1], a1, bj);
+            const __m512i bj = _mm512_set1_epi32(int(kByColumn ? bp[j * sj] : bp[j]));
+            if constexpr (kF32) {
+                acc[j][0] = _mm512_fmadd_ps(_mm512_castsi512_ps(a0), _mm512_castsi512_ps(bj), acc[j][0]);
+                acc[j][1] = _mm512_fmadd_ps(_mm512_castsi512_ps(a1), _mm512_castsi512_ps(bj), acc[j][1]);
+            } else {
+                acc[j][0] = _mm512_dpbf16_ps(acc[j][0], (__m512bh)a0, (__m512bh)bj);
+                acc[j][1] = _mm512_dpbf16_ps(acc[j][1], (__m512bh)a1, (__m512bh)bj);
+            }
         }
     }
     if (end.last) {
@@ -178,26 +230,16 @@ TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int
     }
 }
 
-// B's columns [j0, j0 + n), pairs [p0, p0 + np), into `out`: by column (out[j·np + p])
-// when B's k is contiguous, else by pair (out[p·width + j], width a multiple of 48).
-// Returns whether it is by column.
+// B's columns [j0, j0 + n), units [p0, p0 + np) (pairs of k, or k for f32), into
+// `out`: by column (out[j·np + p]) when B's k is contiguous, else by unit
+// (out[p·width + j], width a multiple of 48). Returns whether it is by column.
+template <bool kF32>
 TS_AVX512BF16 bool pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out, int64_t width) {
-    const int64_t k0 = 2 * p0;
     if (b.stride_i == 1 && b.stride_k != 1) {
         for (int64_t p = 0; p < np; p++) {
-            const int64_t k = k0 + 2 * p;
             uint32_t * row = out + p * width;
-            const bool second = k + 1 < b.depth;
-            for (int64_t j = 0; j < width; j += 16) {
-                const int64_t left = std::min<int64_t>(16, n - j);
-                __m512i v = _mm512_setzero_si512();
-                if (left > 0 && k < b.depth) {
-                    const __m256i lo = load16_bf16(at(b, j0 + j, k), b.type, left);
-                    const __m256i hi = second ? load16_bf16(at(b, j0 + j, k + 1), b.type, left) : _mm256_setzero_si256();
-                    v = interleave(lo, hi);
-                }
-                _mm512_storeu_si512(row + j, v);
-            }
+            for (int64_t j = 0; j < width; j += 16)
+                _mm512_storeu_si512(row + j, load16_rows<kF32>(b, j0 + j, p0 + p, std::min<int64_t>(16, n - j)));
         }
         return false;
     }
@@ -210,12 +252,12 @@ TS_AVX512BF16 bool pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int
         }
         if (b.stride_k == 1) {
             for (int64_t p = 0; p < np; p += 16) {
-                const __m512i v = load16_pairs(at(b, j0 + j, k0 + 2 * p), b.type, std::min<int64_t>(b.depth - (k0 + 2 * p), 2 * (np - p)));
+                const __m512i v = load16_units<kF32>(b, j0 + j, p0 + p, std::min<int64_t>(units<kF32>(b.depth) - (p0 + p), np - p));
                 if (np - p >= 16) _mm512_storeu_si512(col + p, v);
                 else _mm512_mask_storeu_epi32(col + p, mask16(np - p), v);
             }
         } else {
-            for (int64_t p = 0; p < np; p++) col[p] = pair(b, j0 + j, p0 + p);
+            for (int64_t p = 0; p < np; p++) col[p] = unit<kF32>(b, j0 + j, p0 + p);
         }
     }
     return true;
@@ -234,8 +276,22 @@ bool supported() {
     return yes;
 }
 
-TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end) {
-    const int64_t pairs = (a.depth + 1) / 2;
+bool supported_f32() {
+    static const bool yes = [] {
+        const char * off = std::getenv("TWEETSMITH_NO_F32_GEMM");
+        if (off && *off && std::string(off) != "0") return false;
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512dq");
+    }();
+    return yes;
+}
+
+namespace {
+
+template <bool kF32>
+TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin, int64_t end) {
+    const int64_t pairs = units<kF32>(a.depth);
     if (a.stride_i == 1 && a.stride_k != 1) {
         // rows along i contiguous: two rows of k interleaved, 16 i at a time, for a
         // group of panels at once, so that each row of k is read in runs of 1 KiB
@@ -244,28 +300,18 @@ TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_
         for (int64_t g = begin; g < end; g += kGroup) {
             const int64_t g_end = std::min(end, g + kGroup);
             for (int64_t p = 0; p < pairs; p++) {
-                const int64_t k = 2 * p;
                 for (int64_t panel = g; panel < g_end; panel++) {
-                    uint32_t * out = reinterpret_cast<uint32_t *>(packed) + panel * pairs * kPanel;
+                    uint32_t * out = packed + panel * pairs * kPanel;
                     const int64_t i0 = panel * kPanel, rows = std::min<int64_t>(kPanel, a.rows - i0);
-                    for (int64_t h = 0; h < kPanel; h += 16) {
-                        const int64_t left = rows - h;
-                        __m512i v = _mm512_setzero_si512();
-                        if (left > 0) {
-                            const __m256i lo = load16_bf16(at(a, i0 + h, k), a.type, left);
-                            const __m256i hi =
-                                k + 1 < a.depth ? load16_bf16(at(a, i0 + h, k + 1), a.type, left) : _mm256_setzero_si256();
-                            v = interleave(lo, hi);
-                        }
-                        _mm512_storeu_si512(out + p * kPanel + h, v);
-                    }
+                    for (int64_t h = 0; h < kPanel; h += 16)
+                        _mm512_storeu_si512(out + p * kPanel + h, load16_rows<kF32>(a, i0 + h, p, std::min<int64_t>(16, rows - h)));
                 }
             }
         }
         return;
     }
     for (int64_t panel = begin; panel < end; panel++) {
-        uint32_t * out = reinterpret_cast<uint32_t *>(packed) + panel * pairs * kPanel;
+        uint32_t * out = packed + panel * pairs * kPanel;
         const int64_t i0 = panel * kPanel, rows = std::min<int64_t>(kPanel, a.rows - i0);
         if (a.stride_k == 1) {
             // each row's pairs contiguous: 16 rows × 16 pairs at a time, transposed in registers
@@ -273,7 +319,7 @@ TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_
                 for (int64_t p = 0; p < pairs; p += 16) {
                     __m512i r[16];
                     for (int q = 0; q < 16; q++)
-                        r[q] = h + q < rows ? load16_pairs(at(a, i0 + h + q, 2 * p), a.type, a.depth - 2 * p) : _mm512_setzero_si512();
+                        r[q] = h + q < rows ? load16_units<kF32>(a, i0 + h + q, p, pairs - p) : _mm512_setzero_si512();
                     transpose16(r);
                     const int64_t count = std::min<int64_t>(16, pairs - p);
                     for (int64_t q = 0; q < count; q++) _mm512_storeu_si512(out + (p + q) * kPanel + h, r[q]);
@@ -281,26 +327,28 @@ TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_
             }
         } else {
             for (int64_t p = 0; p < pairs; p++)
-                for (int64_t r = 0; r < kPanel; r++) out[p * kPanel + r] = pair(a, i0 + r, p);
+                for (int64_t r = 0; r < kPanel; r++) out[p * kPanel + r] = unit<kF32>(a, i0 + r, p);
         }
     }
 }
 
-TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-                            int64_t j_end, const Epilogue & e) {
+template <bool kF32>
+TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+                                  int64_t j_end, const Epilogue & e) {
     if (j_begin >= j_end || m <= 0) return;
-    const int64_t pairs = (k + 1) / 2, n_panels = panels(m);
+    // (the causal modes' bounds below count pairs of k: kF32's units are single k)
+    constexpr int64_t kPer = kF32 ? 1 : 2;
+    const int64_t pairs = units<kF32>(k), n_panels = panels(m);
     thread_local std::vector<uint32_t> scratch;
     const size_t need = size_t(kBlockCols) * size_t(kDepthPairs);
     if (scratch.size() < need) scratch.resize(need);
-    const uint32_t * a_all = reinterpret_cast<const uint32_t *>(a_packed);
     const __m512 fill = _mm512_set1_ps(e.fill);
     for (int64_t j0 = j_begin; j0 < j_end; j0 += kBlockCols) {
         const int64_t n = std::min(kBlockCols, j_end - j0);
         const int64_t blocks_end = std::max<int64_t>(pairs, 1);
         for (int64_t p0 = 0; p0 < blocks_end; p0 += kDepthPairs) {
             const int64_t np = std::min(kDepthPairs, pairs - p0);
-            const bool by_column = np > 0 ? pack_b(b, j0, n, p0, np, scratch.data(), kBlockCols) : true;
+            const bool by_column = np > 0 ? pack_b<kF32>(b, j0, n, p0, np, scratch.data(), kBlockCols) : true;
             const bool last = p0 + kDepthPairs >= blocks_end;
             for (int64_t panel = 0; panel < n_panels; panel++) {
                 const uint32_t * a = a_all + (panel * pairs + p0) * kPanel;
@@ -322,8 +370,8 @@ TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, con
                     }
                     // the pairs of k this tile sums, within this block
                     int64_t lo = p0, hi = p0 + std::max<int64_t>(np, 0);
-                    if (e.causal == Causal::kDepthToColumn) hi = std::min(hi, (jd + cols - 1) / 2 + 1);
-                    if (e.causal == Causal::kDepthFromColumn) lo = std::max(lo, jd / 2);
+                    if (e.causal == Causal::kDepthToColumn) hi = std::min(hi, (jd + cols - 1) / kPer + 1);
+                    if (e.causal == Causal::kDepthFromColumn) lo = std::max(lo, jd / kPer);
                     const int64_t count = std::max<int64_t>(0, hi - lo);
                     if (count == 0 && p0 > 0 && !last) continue;
                     // the first block of k starts from the addend, the others from c
@@ -338,12 +386,30 @@ TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, con
                     end.fill = e.fill;
                     const int64_t off = count > 0 ? lo - p0 : 0;
                     const uint32_t * at_a = a + off * kPanel;
-                    if (by_column) micro<true>(at_a, scratch.data() + j * np + off, np, 1, count, cj, ldc, cols, m0, m1, init, ldi, end);
-                    else micro<false>(at_a, scratch.data() + j + off * kBlockCols, 1, kBlockCols, count, cj, ldc, cols, m0, m1, init, ldi, end);
+                    if (by_column) micro<true, kF32>(at_a, scratch.data() + j * np + off, np, 1, count, cj, ldc, cols, m0, m1, init, ldi, end);
+                    else micro<false, kF32>(at_a, scratch.data() + j + off * kBlockCols, 1, kBlockCols, count, cj, ldc, cols, m0, m1, init, ldi, end);
                 }
             }
         }
     }
+}
+
+}  // namespace
+
+TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end) {
+    pack_panels<false>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
+}
+TS_AVX512BF16 void pack(const View & a, float * packed, int64_t begin, int64_t end) {
+    pack_panels<true>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
+}
+
+TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+                            int64_t j_end, const Epilogue & e) {
+    multiply_units<false>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
+}
+TS_AVX512BF16 void multiply(const float * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+                            int64_t j_end, const Epilogue & e) {
+    multiply_units<true>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
 }
 
 #endif

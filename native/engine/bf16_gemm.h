@@ -13,8 +13,15 @@
 // block of the result in 24 registers and does one broadcast per column per pair
 // of k (the BLIS scheme).
 //
-// Every function here needs supported(): the code is compiled for AVX512-BF16
-// whatever the build's baseline, and runs only where the CPU has it.
+// The same packing, blocking and epilogues serve fp32 training's products: A
+// packed as f32 (one k per 32-bit unit where bf16 has a pair), f32 views of B, and
+// a 32 × 12 micro-kernel of vfmadd231ps. (ggml's f32 product, llamafile's tinyBLAS,
+// has no cache blocking along k and wants transposed copies, as above: at GPT-2's
+// shapes it ran at 120-225 GFLOP/s on 2 threads here.)
+//
+// Every bf16 function here needs supported(), every f32 one supported_f32(): the
+// code is compiled for AVX-512 (and AVX512-BF16) whatever the build's baseline, and
+// runs only where the CPU has it.
 #pragma once
 #include <ggml.h>
 
@@ -29,6 +36,9 @@ constexpr int64_t kPanel = 32;
 // has the kernels (GCC or Clang on x86-64). TWEETSMITH_NO_BF16_GEMM=1 turns them
 // off (to compare with ggml's product).
 bool supported();
+// Whether this CPU has AVX-512 (F, BW, VL, DQ) and this build the kernels, for the
+// f32 product. TWEETSMITH_NO_F32_GEMM=1 turns it off (to compare with ggml's).
+bool supported_f32();
 
 // An operand as a strided view: element (i, k) at data + i·stride_i + k·stride_k
 // (strides in elements), F32 or BF16; i < rows, k < depth.
@@ -41,10 +51,14 @@ struct View {
 
 // bf16 elements of a packed A: ⌈rows/32⌉ panels of ⌈depth/2⌉ pairs × 32 rows × 2.
 int64_t packed_size(int64_t rows, int64_t depth);
+// f32 elements of a packed A for the f32 product: ⌈rows/32⌉ panels of depth × 32 rows.
+int64_t packed_size_f32(int64_t rows, int64_t depth);
 int64_t panels(int64_t rows);
 
 // Packs panels [begin, end) of a (rounded to nearest even; zeros past its edges).
 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end);
+// The same for the f32 product, of an f32 a, unrounded.
+void pack(const View & a, float * packed, int64_t begin, int64_t end);
 
 // Causal attention's products, which need only part of the result or of the sum
 // (the rest is known: masked, or multiplied by probabilities that are exactly 0):
@@ -73,6 +87,9 @@ struct Epilogue {
 // k; B: a view of depth k. c: f32, element (i, j) at c + j·ldc + i (the addend likewise
 // with ld_addend).
 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+              int64_t j_end, const Epilogue & e);
+// The same in f32: A packed by the f32 pack(), b an f32 view; each sum in k's order.
+void multiply(const float * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
               int64_t j_end, const Epilogue & e);
 
 }  // namespace tweetsmith::bf16_gemm

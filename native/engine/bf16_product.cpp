@@ -60,19 +60,27 @@ ggml_tensor * before_cast(ggml_context * ctx, ggml_tensor * t) {
 std::atomic<int64_t> & job_counter(const ggml_tensor * packed, int64_t panels_bytes) {
     return *reinterpret_cast<std::atomic<int64_t> *>(static_cast<char *>(packed->data) + panels_bytes);
 }
-constexpr int64_t kCounterElements = 32;  // 64 bytes of the bf16 tensor
+constexpr int64_t kCounterBytes = 64;
+
+// Elements of one batch's packed panels: bf16 ones, or f32 ones for the f32 product
+// (the packed tensor's type says which)
+int64_t packed_per_batch(ggml_type packed_type, int64_t rows, int64_t depth) {
+    return packed_type == GGML_TYPE_F32 ? bf16_gemm::packed_size_f32(rows, depth) : bf16_gemm::packed_size(rows, depth);
+}
 
 // dst: the packed panels of every batch of src[0], one after another; threads split the panels
 void pack_node(ggml_tensor * dst, int ith, int nth, void *) {
     const ggml_tensor * a = dst->src[0];
-    const int64_t per_batch = bf16_gemm::packed_size(a->ne[1], a->ne[0]);
-    if (ith == 0) new (&job_counter(dst, per_batch * batches(a) * 2)) std::atomic<int64_t>(0);
+    const bool f32 = dst->type == GGML_TYPE_F32;
+    const int64_t per_batch = packed_per_batch(dst->type, a->ne[1], a->ne[0]);
+    if (ith == 0) new (&job_counter(dst, per_batch * batches(a) * int64_t(ggml_type_size(dst->type)))) std::atomic<int64_t>(0);
     const int64_t panels = bf16_gemm::panels(a->ne[1]), total = panels * batches(a);
     const int64_t share = (total + nth - 1) / nth;
     const int64_t begin = std::min(total, share * ith), end = std::min(total, begin + share);
     for (int64_t job = begin; job < end;) {
         const int64_t batch = job / panels, first = job % panels, last = std::min(panels, first + (end - job));
-        bf16_gemm::pack(view_of(a, batch), static_cast<uint16_t *>(dst->data) + batch * per_batch, first, last);
+        if (f32) bf16_gemm::pack(view_of(a, batch), static_cast<float *>(dst->data) + batch * per_batch, first, last);
+        else bf16_gemm::pack(view_of(a, batch), static_cast<uint16_t *>(dst->data) + batch * per_batch, first, last);
         job += last - first;
     }
 }
@@ -90,13 +98,14 @@ void run_product(const ggml_tensor * c_t, const ggml_tensor * packed, const ggml
                  const ggml_tensor * bias, int ith, int nth) {
     const NodeExtras x = custom_extras<NodeExtras>(c_t);
     const int64_t M = c_t->ne[0], N = c_t->ne[1], K = b->ne[0];
-    const int64_t per_batch = bf16_gemm::packed_size(M, K);
+    const int64_t per_batch = packed_per_batch(packed->type, M, K);
+    const int64_t batch_bytes = per_batch * int64_t(ggml_type_size(packed->type));
     const int64_t n_batches = batches(b);
     // columns per job, in whole micro-kernel blocks: more of them (so fewer jobs) where
     // A is too large for the caches, since each job reads all of it
-    const int64_t per_job = per_batch * 2 > (int64_t(16) << 20) ? 240 : 96;
+    const int64_t per_job = batch_bytes > (int64_t(16) << 20) ? 240 : 96;
     const int64_t jobs_per_batch = (N + per_job - 1) / per_job, jobs = n_batches * jobs_per_batch;
-    std::atomic<int64_t> & counter = job_counter(packed, per_batch * n_batches * 2);
+    std::atomic<int64_t> & counter = job_counter(packed, batch_bytes * n_batches);
     (void)ith, (void)nth;
     for (int64_t job = counter.fetch_add(1); job < jobs; job = counter.fetch_add(1)) {
         const int64_t batch = job / jobs_per_batch;
@@ -113,8 +122,12 @@ void run_product(const ggml_tensor * c_t, const ggml_tensor * packed, const ggml
         e.scale = x.scale;
         e.causal = bf16_gemm::Causal(x.causal);
         e.fill = x.fill;
-        bf16_gemm::multiply(static_cast<const uint16_t *>(packed->data) + batch * per_batch, M, K, view_of(b, batch), c,
-                            int64_t(c_t->nb[1] / sizeof(float)), begin, end, e);
+        const int64_t ldc = int64_t(c_t->nb[1] / sizeof(float));
+        if (packed->type == GGML_TYPE_F32)
+            bf16_gemm::multiply(static_cast<const float *>(packed->data) + batch * per_batch, M, K, view_of(b, batch), c, ldc, begin, end, e);
+        else
+            bf16_gemm::multiply(static_cast<const uint16_t *>(packed->data) + batch * per_batch, M, K, view_of(b, batch), c, ldc, begin,
+                                end, e);
     }
 }
 
@@ -128,14 +141,14 @@ void product_into_node(ggml_tensor * dst, int ith, int nth, void *) {
     run_product(dst, dst->src[1], dst->src[2], dst, nullptr, ith, nth);
 }
 
-}  // namespace
-
-ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
+// bf16_product, or f32_product where `f32`
+ggml_tensor * packed_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, bool f32, const ProductOptions & o) {
     static_assert(int(ProductOptions::Causal::kMaskAbove) == int(bf16_gemm::Causal::kMaskAbove) &&
                       int(ProductOptions::Causal::kDepthFromColumn) == int(bf16_gemm::Causal::kDepthFromColumn),
                   "the two enumerations agree");
-    if (!bf16_gemm::supported() || !viewable(a) || !viewable(b)) return nullptr;
-    a = before_cast(ctx, a);
+    if (f32 ? !bf16_gemm::supported_f32() || a->type != GGML_TYPE_F32 || b->type != GGML_TYPE_F32 : !bf16_gemm::supported()) return nullptr;
+    if (!viewable(a) || !viewable(b)) return nullptr;
+    if (!f32) a = before_cast(ctx, a);
     if (a->ne[0] != b->ne[0] || a->ne[2] != b->ne[2] || a->ne[3] != b->ne[3]) return nullptr;
     ggml_tensor * bias = o.bias, * into = o.into;
     if (bias && (bias->type != GGML_TYPE_F32 || !ggml_is_contiguous(bias) || ggml_nelements(bias) != a->ne[1])) return nullptr;
@@ -143,9 +156,10 @@ ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b,
                  into->ne[2] != b->ne[2] || into->ne[3] != b->ne[3] || bias))
         return nullptr;
     if ((into || bias) && o.scale != 1.0f) return nullptr;
-    const int64_t size = bf16_gemm::packed_size(a->ne[1], a->ne[0]) * batches(a) + kCounterElements;
+    const ggml_type packed_type = f32 ? GGML_TYPE_F32 : GGML_TYPE_BF16;
+    const int64_t size = packed_per_batch(packed_type, a->ne[1], a->ne[0]) * batches(a) + kCounterBytes / int64_t(ggml_type_size(packed_type));
     ggml_tensor * pack_args[] = {a};
-    ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_BF16, size, 1, 1, 1, pack_args, 1, pack_node, GGML_N_TASKS_MAX, nullptr);
+    ggml_tensor * packed = ggml_custom_4d(ctx, packed_type, size, 1, 1, 1, pack_args, 1, pack_node, GGML_N_TASKS_MAX, nullptr);
     ggml_tensor * result;
     if (into) {
         ggml_tensor * args[] = {packed, b};
@@ -159,11 +173,21 @@ ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b,
     return result;
 }
 
+}  // namespace
+
+ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
+    return packed_product(ctx, a, b, false, o);
+}
+
+ggml_tensor * f32_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) {
+    return packed_product(ctx, a, b, true, o);
+}
+
 std::vector<float> bf16_product_check(const float * a, const float * b, int64_t m, int64_t n, int64_t k, bool a_transposed,
                                       bool b_transposed, bool b_bf16, const float * bias, const float * into, float scale,
-                                      int causal, float fill, int threads) {
-    if (!bf16_gemm::supported()) return {};
-    const size_t bytes = size_t(m * k + n * k + m * n) * sizeof(float) * 2 + size_t(bf16_gemm::packed_size(m, k)) * 2 + (4 << 20);
+                                      int causal, float fill, int threads, bool f32) {
+    if (f32 ? !bf16_gemm::supported_f32() || b_bf16 : !bf16_gemm::supported()) return {};
+    const size_t bytes = size_t(m * k + n * k + m * n) * sizeof(float) * 2 + size_t(bf16_gemm::packed_size_f32(m, k)) * 4 + (4 << 20);
     ggml_init_params params = {bytes, nullptr, false};
     ggml_context * ctx = ggml_init(params);
     if (!ctx) return {};
@@ -189,7 +213,7 @@ std::vector<float> bf16_product_check(const float * a, const float * b, int64_t 
     o.scale = scale;
     o.causal = ProductOptions::Causal(causal);
     o.fill = fill;
-    ggml_tensor * y = bf16_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb, o);
+    ggml_tensor * y = packed_product(ctx, a_transposed ? ggml_transpose(ctx, ta) : ta, b_transposed ? ggml_transpose(ctx, tb) : tb, f32, o);
     return compute_and_free(ctx, y, threads);
 }
 

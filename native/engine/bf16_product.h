@@ -1,5 +1,5 @@
-// The CPU's bf16 matrix product (bf16_gemm.h) as ggml graph nodes: a node that
-// packs the first operand, shared by the threads, then the product itself.
+// The CPU's bf16 and f32 matrix products (bf16_gemm.h) as ggml graph nodes: a node
+// that packs the first operand, shared by the threads, then the product itself.
 #pragma once
 #include "ops.h"
 
@@ -15,6 +15,10 @@ namespace tweetsmith {
 // AVX512-BF16, or other types or shapes): the caller then takes ggml's product.
 ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o = {});
 
+// The same product in f32 (fp32 training's), of f32 a and b, each sum in k's order;
+// null where the CPU lacks AVX-512 or the operands are not f32.
+ggml_tensor * f32_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o = {});
+
 }  // namespace tweetsmith
 
 #include <cstdint>
@@ -27,9 +31,10 @@ namespace tweetsmith {
 // a transposed view) and B(j, k) likewise from b (bf16 in memory when b_bf16).
 // With `bias` [m]: added to every column; with `into` [n·m]: the product is added
 // into a copy of it in place; scale, causal (ProductOptions::Causal) and fill as
-// ProductOptions has them. Empty where the kernels cannot run on this CPU.
+// ProductOptions has them. With f32: f32_product's instead (b_bf16 false). Empty
+// where the kernels cannot run on this CPU.
 std::vector<float> bf16_product_check(const float * a, const float * b, int64_t m, int64_t n, int64_t k, bool a_transposed,
                                       bool b_transposed, bool b_bf16, const float * bias, const float * into, float scale,
-                                      int causal, float fill, int threads);
+                                      int causal, float fill, int threads, bool f32 = false);
 
 }  // namespace tweetsmith

@@ -223,13 +223,29 @@ void transpose_copy(ggml_tensor * dst, int ith, int nth, void *) {
     else GGML_ABORT("transpose_copy: unsupported types");
 }
 
-void scale_in_place(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, void * userdata) {
+void adamw_step(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const float coef = *static_cast<const float *>(userdata);
-    if (coef == 1.0f) return;
-    float * x = static_cast<float *>(dst->data);
-    GGML_ASSERT(dst->data == a->data);
-    const Range r = split(ggml_nelements(dst), ith, nth);
-    for (int64_t i = r.begin; i < r.end; i++) x[i] *= coef;
+    float * __restrict w = static_cast<float *>(dst->data);
+    const float * __restrict g = static_cast<const float *>(dst->src[1]->data);
+    float * __restrict m = static_cast<float *>(dst->src[2]->data);
+    float * __restrict v = static_cast<float *>(dst->src[3]->data);
+    const float * p = static_cast<const float *>(dst->src[4]->data);
+    GGML_ASSERT(dst->data == dst->src[0]->data && ggml_is_contiguous(dst->src[0]));
+    const float lr = p[0], beta1 = p[1], beta2 = p[2], eps = p[3], decay = p[4], unbias1 = p[5], unbias2 = p[6];
+    const float keep = 1.0f - lr * decay;
+    // 16 floats (a cache line) per unit, so no two threads write one line
+    const int64_t n = ggml_nelements(dst);
+    const Range lines = split((n + 15) / 16, ith, nth);
+    const int64_t end = std::min(n, lines.end * 16);
+    // ggml_opt_step_adamw's formula, operation for operation; the loop runs in vectors
+    for (int64_t i = lines.begin * 16; i < end; i++) {
+        const float gi = g[i] * coef;
+        const float mi = m[i] * beta1 + gi * (1.0f - beta1);
+        const float vi = v[i] * beta2 + gi * gi * (1.0f - beta2);
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] * keep - lr * (mi * unbias1) / (std::sqrt(vi * unbias2) + eps);
+    }
 }
 
 namespace {

@@ -61,9 +61,12 @@ void pad_rows(ggml_tensor * dst, int ith, int nth, void * userdata);
 // transposed view walks one element at a time). src = {x}; f32 → f32, f32 → bf16
 // (rounded to nearest even) or bf16 → bf16.                          (ggml_custom_4d)
 void transpose_copy(ggml_tensor * dst, int ith, int nth, void * userdata);
-// dst = a · *coef, in place (dst is a); userdata: const float * coef, read when the
-// graph runs; nothing to do when it is 1.                    (ggml_map_custom1_inplace)
-void scale_in_place(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, void * userdata);
+// One AdamW step, in place on the parameter w (dst), with ggml_opt_step_adamw's math
+// and gradient g times *coef (the clipping), in one pass: m, v and w updated.
+// src = {w, g, m, v, params F32[7]: lr, β1, β2, eps, weight decay, 1/(1-β1ᵗ),
+// 1/(1-β2ᵗ)}; userdata: const float * coef, read when the graph runs; threads split
+// the elements in whole cache lines.                         (ggml_custom_inplace)
+void adamw_step(ggml_tensor * dst, int ith, int nth, void * userdata);
 
 // Attention of t new tokens per sequence over a KV cache, for sampling:
 // dst [C, t, B] = softmax(q·Kᵀ/√hs over positions ≤ the query's)·V per head, after

@@ -149,9 +149,14 @@ public:
 
     // Σx² of a gradient, as a few partial sums (the caller adds them up)
     virtual ggml_tensor * sum_of_squares(ggml_tensor * g) = 0;
-    // g · coef, in place (the gradients are zeroed after the optimizer step anyway):
-    // the CPU reads *coef when the graph runs, the portable path the one-element coef_tensor
-    virtual ggml_tensor * clip_in_place(ggml_tensor * g, ggml_tensor * coef_tensor, const float * coef) = 0;
+    // One AdamW step of parameter w, in place, from its gradient g times the clipping
+    // coefficient, with its moments m and v: ggml_opt_step_adamw's math, `params` its
+    // seven values (lr, β1, β2, eps, weight decay, 1/(1-β1ᵗ), 1/(1-β2ᵗ)). The CPU reads
+    // *coef when the graph runs and makes it one pass over the four tensors; the
+    // portable path scales g in place by the one-element coef_tensor first (the
+    // gradients are zeroed after the step anyway).
+    virtual ggml_tensor * adamw_step(ggml_tensor * w, ggml_tensor * g, ggml_tensor * m, ggml_tensor * v, ggml_tensor * params,
+                                     ggml_tensor * coef_tensor, const float * coef) = 0;
 };
 
 std::unique_ptr<Ops> make_ops(ggml_context * ctx, bool portable);

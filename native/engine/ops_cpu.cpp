@@ -34,12 +34,16 @@ public:
         ggml_tensor * args[] = {as_rows(ctx, dy)};
         return ggml_custom_4d(ctx, GGML_TYPE_F32, dy->ne[0], 1, 1, 1, args, 1, cpu_kernels::column_sums, GGML_N_TASKS_MAX, nullptr);
     }
-    // mixed precision's products (bf16_gemm.h), where the CPU has AVX512-BF16; not for
-    // a few columns (sampling's decode steps), where packing the weights would cost
-    // more than the product
+    // mixed precision's products (bf16_gemm.h), where the CPU has AVX512-BF16, and
+    // fp32's, where it has AVX-512; not for a few columns (sampling's decode steps,
+    // one per sequence), where packing the weights would cost more than the product.
+    // (bf16 keeps ggml's below 128 columns, as measured when it came; f32 takes its own
+    // from 16, so that the PyTorch parity fixtures' 20 and 32 tokens run through it.)
     ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, const ProductOptions & o) override {
-        if (type != GGML_TYPE_BF16 || b->ne[1] * b->ne[2] * b->ne[3] < 128) return nullptr;
-        return bf16_product(ctx, a, b, o);
+        const int64_t columns = b->ne[1] * b->ne[2] * b->ne[3];
+        if (type == GGML_TYPE_BF16 && columns >= 128) return bf16_product(ctx, a, b, o);
+        if (type == GGML_TYPE_F32 && columns >= 16) return f32_product(ctx, a, b, o);
+        return nullptr;
     }
     ggml_tensor * low_rank_product(ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) override {
         return tweetsmith::low_rank_product(ctx, a, b, o);
@@ -118,9 +122,11 @@ public:
         return ggml_custom_4d(ctx, GGML_TYPE_F32, cpu_kernels::kPartialSums, 1, 1, 1, args, 1,
                               cpu_kernels::partial_sums_of_squares, cpu_kernels::kPartialSums, nullptr);
     }
-    // a ggml_mul by a one-element tensor would take ggml's slow broadcast path and a temporary copy
-    ggml_tensor * clip_in_place(ggml_tensor * g, ggml_tensor *, const float * coef) override {
-        return ggml_map_custom1_inplace(ctx, g, cpu_kernels::scale_in_place, GGML_N_TASKS_MAX, const_cast<float *>(coef));
+    // ggml's step (after a pass of its own scaling g) is scalar: its sqrt and division per element
+    ggml_tensor * adamw_step(ggml_tensor * w, ggml_tensor * g, ggml_tensor * m, ggml_tensor * v, ggml_tensor * params,
+                             ggml_tensor *, const float * coef) override {
+        ggml_tensor * args[] = {g, m, v, params};
+        return ggml_custom_inplace(ctx, w, args, 4, cpu_kernels::adamw_step, GGML_N_TASKS_MAX, const_cast<float *>(coef));
     }
 };
 

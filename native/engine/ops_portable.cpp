@@ -122,8 +122,9 @@ public:
     }
 
     ggml_tensor * sum_of_squares(ggml_tensor * g) override { return ggml_sum(ctx, ggml_sqr(ctx, g)); }
-    ggml_tensor * clip_in_place(ggml_tensor * g, ggml_tensor * coef_tensor, const float *) override {
-        return ggml_mul_inplace(ctx, g, coef_tensor);
+    ggml_tensor * adamw_step(ggml_tensor * w, ggml_tensor * g, ggml_tensor * m, ggml_tensor * v, ggml_tensor * params,
+                             ggml_tensor * coef_tensor, const float *) override {
+        return ggml_opt_step_adamw(ctx, w, ggml_mul_inplace(ctx, g, coef_tensor), m, v, params);
     }
 
 private:
