@@ -185,6 +185,21 @@ export interface NativeAddon {
    * (native/engine/low_rank_product.h): a [n×ma], b [n×mb] (row-major, one row per
    * token); c [mb×ma] = scale·Σ_t a_t ⊗ b_t, or null where both sides pass 64
    */
+  /**
+   * for tests: the CPU's product of stored bf16 weights with a decode step's few
+   * columns (native/engine/bf16_decode.h): w [n×k] (rounded to bf16), x [cols×k]
+   * (row-major, one row per column); y [cols×n] (+ bias [n]), or null where the CPU
+   * lacks AVX512-BF16
+   */
+  bf16DecodeCheck(spec: {
+    w: Float32Array;
+    x: Float32Array;
+    n: number;
+    k: number;
+    cols: number;
+    bias?: Float32Array;
+    threads?: number;
+  }): Float32Array | null;
   lowRankOuterProductsCheck(spec: {
     a: Float32Array;
     b: Float32Array;

@@ -1,5 +1,6 @@
 #include "AddonKernels.h"
 
+#include "bf16_decode.h"
 #include "bf16_product.h"
 #include "convert.h"
 #include "fused_attention.h"
@@ -48,6 +49,17 @@ Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info) {
     return floats_or_null(env, bf16_product_check(a, b, m, n, k, flag("aTransposed"), flag("bTransposed"), flag("bBf16"), bias, into,
                                                   float(number_option(o, "scale", 1.0)), int(integer_option(o, "causal", 0, 0, 3)),
                                                   float(number_option(o, "fill", 0.0)), threads_option(o), flag("f32")));
+}
+
+Napi::Value Bf16DecodeCheck(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const Napi::Object o = spec_of(info, "bf16DecodeCheck");
+    const int64_t n = integer_option(o, "n", 0, 1, 1 << 17), k = integer_option(o, "k", 0, 1, 1 << 14),
+                  cols = integer_option(o, "cols", 0, 1, 1 << 10);
+    const float * w = floats_option(env, o, "w", n * k, true);
+    const float * x = floats_option(env, o, "x", cols * k, true);
+    const float * bias = floats_option(env, o, "bias", n, false);
+    return floats_or_null(env, bf16_decode_check(w, x, bias, n, k, cols, threads_option(o)));
 }
 
 Napi::Value LowRankProductCheck(const Napi::CallbackInfo & info) {

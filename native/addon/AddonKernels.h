@@ -1,6 +1,6 @@
 // Direct calls into the engine's own compute kernels, for tests that check a
-// kernel against a reference computed in JS (test/engine-bf16-gemm.test.ts, test/engine-low-rank.test.ts,
-// test/engine-fused-attention.test.ts).
+// kernel against a reference computed in JS (test/engine-bf16-gemm.test.ts, test/engine-bf16-decode.test.ts,
+// test/engine-low-rank.test.ts, test/engine-fused-attention.test.ts).
 #pragma once
 #include <napi.h>
 
@@ -11,6 +11,11 @@ namespace tweetsmith::addon {
 //   ProductOptions::Causal's number), or null where this CPU
 //   lacks the kernels (see native/engine/bf16_product.h)
 Napi::Value Bf16ProductCheck(const Napi::CallbackInfo & info);
+
+// bf16DecodeCheck({w: Float32Array [n][k], x: Float32Array [cols][k], bias, n, k, cols, threads})
+//   → Float32Array y [cols][n] (y[c·n + i] = Σ_k bf16(w)(i,k)·x[c·k + k'] + bias[i]) through the
+//   decode product's node, or null where this CPU lacks AVX512-BF16 (see native/engine/bf16_decode.h)
+Napi::Value Bf16DecodeCheck(const Napi::CallbackInfo & info);
 
 // lowRankProductCheck({a, b: Float32Array, m, n, r, aTransposed, into, scale, threads})
 //   → Float32Array c [n][m] (c[j·m + i] = into[j·m + i] + scale · Σ_k A(i,k)·b[j·r + k]), or null

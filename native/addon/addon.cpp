@@ -75,6 +75,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("inspectGGUF", Napi::Function::New(env, InspectGGUF));
     exports.Set("q8ProductCheck", Napi::Function::New(env, Q8ProductCheck));
     exports.Set("bf16ProductCheck", Napi::Function::New(env, Bf16ProductCheck));
+    exports.Set("bf16DecodeCheck", Napi::Function::New(env, Bf16DecodeCheck));
     exports.Set("lowRankProductCheck", Napi::Function::New(env, LowRankProductCheck));
     exports.Set("lowRankOuterProductsCheck", Napi::Function::New(env, LowRankOuterProductsCheck));
     exports.Set("fusedAttentionCheck", Napi::Function::New(env, FusedAttentionCheck));

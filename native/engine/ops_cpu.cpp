@@ -1,5 +1,6 @@
 // The CPU's fast path: the engine's own kernels (cpu_kernels.h) as ggml custom
 // operations, run by ggml's CPU thread pool.
+#include "bf16_decode.h"
 #include "bf16_product.h"
 #include "low_rank_product.h"
 #include "cpu_kernels.h"
@@ -36,12 +37,13 @@ public:
     }
     // mixed precision's products (bf16_gemm.h), where the CPU has AVX512-BF16, and
     // fp32's, where it has AVX-512; not for a few columns (sampling's decode steps,
-    // one per sequence), where packing the weights would cost more than the product.
-    // (bf16 keeps ggml's below 128 columns, as measured when it came; f32 takes its own
-    // from 16, so that the PyTorch parity fixtures' 20 and 32 tokens run through it.)
+    // one per sequence), where packing the weights would cost more than the product:
+    // there stored bf16 weights are read in place (bf16_decode.h), and others take
+    // ggml's. (The packed bf16 product starts at 128 columns, as measured when it came;
+    // f32's at 16, so that the PyTorch parity fixtures' 20 and 32 tokens run through it.)
     ggml_tensor * fast_product(ggml_tensor * a, ggml_tensor * b, ggml_type type, const ProductOptions & o) override {
         const int64_t columns = b->ne[1] * b->ne[2] * b->ne[3];
-        if (type == GGML_TYPE_BF16 && columns >= 128) return bf16_product(ctx, a, b, o);
+        if (type == GGML_TYPE_BF16) return columns >= 128 ? bf16_product(ctx, a, b, o) : bf16_decode_product(ctx, a, b, o);
         if (type == GGML_TYPE_F32 && columns >= 16) return f32_product(ctx, a, b, o);
         return nullptr;
     }
