@@ -171,8 +171,8 @@ struct TileEnd {
 };
 
 // The micro-kernel: c[32 × cols] = init (zeros when null) + A's panel slice
-// (pairs × 32) · B's columns, B's pair p of column j at b[j·sj + p·sp]: one of sj and
-// sp is 1 (kByColumn: sp = 1, each column's pairs in a row).
+// (units × 32: pairs of k, or k for kF32) · B's columns, B's unit p of column j at
+// b[j·sj + p·sp]: one of sj and sp is 1 (kByColumn: sp = 1, each column's units in a row).
 template <bool kByColumn, bool kF32>
 TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int64_t sp, int64_t pairs, float * c, int64_t ldc,
                          int cols, __mmask16 m0, __mmask16 m1, const float * init, int64_t ldi, const TileEnd & end) {
