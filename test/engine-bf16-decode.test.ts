@@ -6,6 +6,7 @@
 // of k per load (a ragged last one), and up to 12 columns per pass over the weights.
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
+import { bf16 } from './helpers/bf16.js';
 import { seededUniform } from './helpers/random.js';
 
 const addon = loadNative();
@@ -13,15 +14,6 @@ const probe = addon.bf16DecodeCheck({ w: new Float32Array(1), x: new Float32Arra
 const onThisCpu = probe === null ? test.skip : test;
 if (probe === null) console.log('this CPU lacks AVX512-BF16: the bf16 decode kernel tests are skipped');
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-// f32 → bf16 → f32, rounded to nearest even
-function bf16(x: number): number {
-  f32[0] = x;
-  const u = u32[0];
-  u32[0] = ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) << 16;
-  return f32[0];
-}
 
 onThisCpu('bf16 decode product: ragged rows, depths and column counts, with and without a bias, on 1 to 3 threads', (t) => {
   const shapes = [

@@ -9,6 +9,7 @@
 // units: the same checks, against the unrounded inputs.
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
+import { bf16 } from './helpers/bf16.js';
 import { seededUniform } from './helpers/random.js';
 
 const addon = loadNative();
@@ -19,15 +20,6 @@ const probeF32 = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32
 const withAvx512 = probeF32 === null ? test.skip : test;
 if (probeF32 === null) console.log('this CPU lacks AVX-512: the f32 kernel tests are skipped');
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-// f32 → bf16 → f32, rounded to nearest even
-function bf16(x: number): number {
-  f32[0] = x;
-  const u = u32[0];
-  u32[0] = ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) << 16;
-  return f32[0];
-}
 
 interface Case {
   m: number;

@@ -7,18 +7,11 @@
 // panels, with heads narrower than a panel, two sequences, and 1 to 3 threads.
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
+import { bf16 } from './helpers/bf16.js';
 import { seededUniform } from './helpers/random.js';
 
 const addon = loadNative();
 
-// f32 → bf16 → f32, rounded to nearest even as the kernels round
-const bits = new DataView(new ArrayBuffer(4));
-function bf16(x: number): number {
-  bits.setFloat32(0, x);
-  const u = bits.getUint32(0);
-  bits.setUint32(0, ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) << 16);
-  return bits.getFloat32(0);
-}
 
 interface Case {
   C: number;

@@ -265,25 +265,27 @@ TS_AVX512BF16 bool pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int
 
 }  // namespace
 
+namespace {
+
+// Whether this CPU has AVX-512 (F, BW, VL, DQ), and AVX512-BF16 where `bf16` asks,
+// unless the environment variable `off` turns the kernels off (to compare with ggml's).
+bool cpu_runs(const char * off, bool bf16) {
+    const char * value = std::getenv(off);
+    if (value && *value && std::string(value) != "0") return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq") && (!bf16 || __builtin_cpu_supports("avx512bf16"));
+}
+
+}  // namespace
+
 bool supported() {
-    static const bool yes = [] {
-        const char * off = std::getenv("TWEETSMITH_NO_BF16_GEMM");
-        if (off && *off && std::string(off) != "0") return false;
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bf16");
-    }();
+    static const bool yes = cpu_runs("TWEETSMITH_NO_BF16_GEMM", true);
     return yes;
 }
 
 bool supported_f32() {
-    static const bool yes = [] {
-        const char * off = std::getenv("TWEETSMITH_NO_F32_GEMM");
-        if (off && *off && std::string(off) != "0") return false;
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-               __builtin_cpu_supports("avx512dq");
-    }();
+    static const bool yes = cpu_runs("TWEETSMITH_NO_F32_GEMM", false);
     return yes;
 }
 
