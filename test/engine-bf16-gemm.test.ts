@@ -1,5 +1,7 @@
 // The CPU's bf16 matrix product (native/engine/bf16_gemm.cpp), which mixed-precision
-// training's products take on CPUs with AVX512-BF16, against a reference computed
+// training's products take on CPUs with AVX-512 (by vdpbf16ps where the CPU has
+// AVX512-BF16, else widened to f32: engine-bf16-gemm-widened runs that kernel on
+// CPUs that have it too), against a reference computed
 // here: the inputs rounded to bf16 (nearest even), the products summed in f64. Its
 // f32 accumulation may differ from that only by f32 rounding of the running sums;
 // shapes that are not multiples of the kernel's tiles (32 rows, 12 columns, blocks
@@ -15,7 +17,7 @@ import { seededUniform } from './helpers/random.js';
 const addon = loadNative();
 const probe = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Array(1), m: 1, n: 1, k: 1 });
 const onThisCpu = probe === null ? test.skip : test;
-if (probe === null) console.log('this CPU lacks AVX512-BF16: the bf16 kernel tests are skipped');
+if (probe === null) console.log('this CPU lacks AVX-512: the bf16 kernel tests are skipped');
 const probeF32 = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Array(1), m: 1, n: 1, k: 1, f32: true });
 const withAvx512 = probeF32 === null ? test.skip : test;
 if (probeF32 === null) console.log('this CPU lacks AVX-512: the f32 kernel tests are skipped');

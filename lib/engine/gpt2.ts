@@ -67,7 +67,8 @@ export interface ModelOptions {
   /**
    * how training and scoring multiply matrices: 'fp32' (default, exact) or 'bf16'
    * (mixed precision: bf16 products accumulated in fp32, with fp32 weights,
-   * gradients and optimizer state; faster where the CPU has AVX512-BF16 or AMX)
+   * gradients and optimizer state; faster where the CPU has AVX-512, most of all with
+   * AVX512-BF16)
    */
   precision?: Precision;
   /**

@@ -140,7 +140,7 @@ export interface NativeAddon {
   /**
    * for tests: the CPU's bf16 product (native/engine/bf16_product.h) on A [m×k] and
    * B [n×k] (row-major; stored transposed where asked); c [n×m], or null where
-   * the CPU lacks AVX512-BF16
+   * the CPU lacks AVX-512
    */
   bf16ProductCheck(spec: {
     a: Float32Array;
@@ -212,7 +212,7 @@ export interface NativeAddon {
   /**
    * for tests: causal self-attention fused on the CPU (native/engine/fused_attention.h),
    * forward and backward: qkv [B][T][3C], dy [B][T][C] → y [B][T][C], dqkv [B][T][3C],
-   * or null where this CPU lacks AVX512-BF16
+   * or null where this CPU lacks AVX-512
    */
   fusedAttentionCheck(spec: {
     qkv: Float32Array;

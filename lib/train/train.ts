@@ -62,7 +62,7 @@ export interface TrainOptions {
   threads?: number;
   /** 'auto' (default), 'cpu', 'vulkan', 'cuda' or a GPU by index ('vulkan:1'); see GPT2.load */
   device?: DeviceRequest;
-  /** 'fp32' (default, exact) or 'bf16' (mixed precision, faster on CPUs with AVX512-BF16 or AMX) */
+  /** 'fp32' (default, exact) or 'bf16' (mixed precision, faster on CPUs with AVX-512, most of all with AVX512-BF16) */
   precision?: Precision;
   /**
    * train LoRA adapters instead of every weight ({} for LORA_DEFAULTS): the base is

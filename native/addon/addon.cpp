@@ -9,6 +9,7 @@
 #include "AddonKernels.h"
 #include "AddonModel.h"
 #include "AddonQ8Check.h"
+#include "bf16_gemm.h"
 #include "q8_decode.h"
 #include "device.h"
 
@@ -38,6 +39,9 @@ Napi::Value BuildInfo(const Napi::CallbackInfo & info) {
     cpu.Set("avx2", bool(ggml_cpu_has_avx2()));
     cpu.Set("avx512", bool(ggml_cpu_has_avx512()));
     cpu.Set("avx512bf16", bool(ggml_cpu_has_avx512_bf16()));
+    // the bf16 products' kernels (bf16_gemm.h): whether they run at all, and whether by vdpbf16ps
+    cpu.Set("bf16Gemm", bf16_gemm::supported());
+    cpu.Set("bf16Dot", bf16_gemm::dot_bf16());
     cpu.Set("amx", bool(ggml_cpu_has_amx_int8()));
     cpu.Set("q8Decode", q8_decode::supported());  // AVX512-VNNI at run time: q8_0 sampling's packed product
     cpu.Set("neon", bool(ggml_cpu_has_neon()));

@@ -12,7 +12,7 @@
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(_M_X64))
 #define TWEETSMITH_BF16_DECODE 1
 #include <immintrin.h>
-// compiled for AVX512-BF16 whatever the build's baseline; bf16_gemm::supported()
+// compiled for AVX512-BF16 whatever the build's baseline; bf16_gemm::dot_bf16()
 // decides at run time whether it is called
 #define TS_BF16_DECODE __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 #endif
@@ -105,7 +105,7 @@ void decode_node(ggml_tensor * dst, int ith, int nth, void *) {
 
 ggml_tensor * bf16_decode_product(ggml_context * ctx, ggml_tensor * w, ggml_tensor * x, const ProductOptions & o) {
 #ifdef TWEETSMITH_BF16_DECODE
-    if (!bf16_gemm::supported()) return nullptr;
+    if (!bf16_gemm::dot_bf16()) return nullptr;
     if (w->type != GGML_TYPE_BF16 || w->op != GGML_OP_NONE || w->view_src || !ggml_is_contiguous(w) || w->ne[2] * w->ne[3] != 1)
         return nullptr;
     if (x->type != GGML_TYPE_F32 || !ggml_is_contiguous(x) || x->ne[0] != w->ne[0]) return nullptr;

@@ -21,6 +21,7 @@ int64_t packed_size_f32(int64_t rows, int64_t depth) { return panels(rows) * dep
 
 bool supported() { return false; }
 bool supported_f32() { return false; }
+bool dot_bf16() { return false; }
 void pack(const View &, uint16_t *, int64_t, int64_t) {}
 void pack(const View &, float *, int64_t, int64_t) {}
 void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &) {}
@@ -28,9 +29,27 @@ void multiply(const float *, int64_t, int64_t, const View &, float *, int64_t, i
 
 #else
 
+// Everything here is compiled for AVX512-BF16, but only kernels that name its
+// instructions use them (the compiler makes none from other code), and those run only
+// where dot_bf16() says: a CPU with AVX-512 and without AVX512-BF16 runs the rest.
 #define TS_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
 namespace {
+
+// What the product multiplies, and so what its packed operands hold in each 32-bit
+// unit along k:
+enum class Kernel {
+    kBf16,         // A and B: pairs of bf16 (two k), summed by vdpbf16ps
+    kBf16Widened,  // A: pairs of bf16; B: one bf16 per unit, widened to f32; each pair's
+                   // two products by vfmadd231ps (the same sums without AVX512-BF16)
+    kF32,          // A and B: one f32 (one k), by vfmadd231ps
+};
+// What a packed operand's unit holds: a pair of bf16, one f32, or one bf16 as an f32
+enum class Unit { kPair, kF32, kWide };
+constexpr Unit a_unit(Kernel k) { return k == Kernel::kF32 ? Unit::kF32 : Unit::kPair; }
+constexpr Unit b_unit(Kernel k) { return k == Kernel::kF32 ? Unit::kF32 : k == Kernel::kBf16 ? Unit::kPair : Unit::kWide; }
+// B's units per unit of A
+constexpr int64_t b_per_a(Kernel k) { return k == Kernel::kBf16Widened ? 2 : 1; }
 
 // The micro-kernel's block of the result: 32 rows (two vectors) × kCols columns.
 constexpr int kCols = 12;
@@ -64,22 +83,23 @@ inline uint32_t pair(const View & v, int64_t i, int64_t p) {
     return uint32_t(element(v, i, 2 * p)) | uint32_t(element(v, i, 2 * p + 1)) << 16;
 }
 
-// The two products share their packing and blocking; what differs is the 32-bit
-// unit their packed operands hold along k: a pair of bf16 (two k, vdpbf16ps), or one
-// f32 (one k, vfmadd231ps; f32 views only).
-template <bool kF32>
+// The products share their packing and blocking; what differs is the 32-bit unit
+// their packed operands hold along k (Unit).
+template <Unit U>
 constexpr int64_t units(int64_t depth) {
-    return kF32 ? depth : (depth + 1) / 2;
+    return U == Unit::kPair ? (depth + 1) / 2 : depth;
 }
 
 // unit u of row i (its bits), 0 past the edges
-template <bool kF32>
+template <Unit U>
 inline uint32_t unit(const View & v, int64_t i, int64_t u) {
-    if constexpr (kF32) {
+    if constexpr (U == Unit::kF32) {
         if (i >= v.rows || u >= v.depth) return 0;
         uint32_t bits;
         std::memcpy(&bits, static_cast<const float *>(v.data) + i * v.stride_i + u * v.stride_k, 4);
         return bits;
+    } else if constexpr (U == Unit::kWide) {
+        return uint32_t(element(v, i, u)) << 16;
     } else {
         return pair(v, i, u);
     }
@@ -87,11 +107,22 @@ inline uint32_t unit(const View & v, int64_t i, int64_t u) {
 
 inline __mmask16 mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
 
+// f32 → bf16 as to_bf16 rounds, in the low half of each 32-bit lane: the conversion
+// for CPUs without AVX512-BF16's
+TS_AVX512BF16 inline __m512i round_to_bf16(__m512 f) {
+    const __m512i u = _mm512_castps_si512(f);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    return _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(64));
+}
+
 // 16 elements of a row from `src` (f32 or bf16), the first n of them (0 beyond), as bf16
 TS_AVX512BF16 inline __m256i load16_bf16(const void * src, ggml_type type, int64_t n) {
     const __mmask16 m = mask16(n);
     if (type == GGML_TYPE_BF16) return _mm256_maskz_loadu_epi16(m, src);
-    return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src));
+    if (dot_bf16()) return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src));
+    return _mm512_cvtepi32_epi16(round_to_bf16(_mm512_maskz_loadu_ps(m, src)));
 }
 
 // 16 pairs (32 consecutive elements along k, the first n of them) as bf16 pairs
@@ -101,7 +132,16 @@ TS_AVX512BF16 inline __m512i load16_pairs(const void * src, ggml_type type, int6
         return _mm512_maskz_loadu_epi16(m, src);
     }
     const float * f = static_cast<const float *>(src);
-    return (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(mask16(n - 16), f + 16), _mm512_maskz_loadu_ps(mask16(n), f));
+    const __m512 lo = _mm512_maskz_loadu_ps(mask16(n), f), hi = _mm512_maskz_loadu_ps(mask16(n - 16), f + 16);
+    if (dot_bf16()) return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(round_to_bf16(lo))), _mm512_cvtepi32_epi16(round_to_bf16(hi)), 1);
+}
+
+// 16 elements (the first n of them; 0 beyond) rounded to bf16, as f32 (Unit::kWide)
+TS_AVX512BF16 inline __m512i load16_wide(const void * src, ggml_type type, int64_t n) {
+    const __mmask16 m = mask16(n);
+    if (type == GGML_TYPE_BF16) return _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, src)), 16);
+    return _mm512_slli_epi32(round_to_bf16(_mm512_maskz_loadu_ps(m, src)), 16);
 }
 
 // Interleaves two rows of 16 bf16 into 16 pairs (lo from a, hi from b)
@@ -139,18 +179,21 @@ inline const char * at(const View & v, int64_t i, int64_t k) {
 }
 
 // 16 units of a row along k (from unit u, the first n of them; 0 beyond)
-template <bool kF32>
+template <Unit U>
 TS_AVX512BF16 inline __m512i load16_units(const View & v, int64_t i, int64_t u, int64_t n) {
-    if constexpr (kF32) return _mm512_castps_si512(_mm512_maskz_loadu_ps(mask16(n), at(v, i, u)));
+    if constexpr (U == Unit::kF32) return _mm512_castps_si512(_mm512_maskz_loadu_ps(mask16(n), at(v, i, u)));
+    else if constexpr (U == Unit::kWide) return load16_wide(at(v, i, u), v.type, n);
     else return load16_pairs(at(v, i, 2 * u), v.type, std::min<int64_t>(v.depth - 2 * u, 2 * n));
 }
 
 // 16 rows' unit u (i contiguous: from row i, the first n rows; 0 beyond)
-template <bool kF32>
+template <Unit U>
 TS_AVX512BF16 inline __m512i load16_rows(const View & v, int64_t i, int64_t u, int64_t n) {
     if (n <= 0) return _mm512_setzero_si512();
-    if constexpr (kF32) {
+    if constexpr (U == Unit::kF32) {
         return u < v.depth ? _mm512_castps_si512(_mm512_maskz_loadu_ps(mask16(n), at(v, i, u))) : _mm512_setzero_si512();
+    } else if constexpr (U == Unit::kWide) {
+        return u < v.depth ? load16_wide(at(v, i, u), v.type, n) : _mm512_setzero_si512();
     } else {
         const int64_t k = 2 * u;
         if (k >= v.depth) return _mm512_setzero_si512();
@@ -171,9 +214,10 @@ struct TileEnd {
 };
 
 // The micro-kernel: c[32 × cols] = init (zeros when null) + A's panel slice
-// (units × 32: pairs of k, or k for kF32) · B's columns, B's unit p of column j at
-// b[j·sj + p·sp]: one of sj and sp is 1 (kByColumn: sp = 1, each column's units in a row).
-template <bool kByColumn, bool kF32>
+// (units × 32: pairs of k, or k for kF32) · B's columns, B's unit q of column j at
+// b[j·sj + q·sp]: one of sj and sp is 1 (kByColumn: sp = 1, each column's units in a
+// row). kBf16Widened's B has two units (two k) for each of A's.
+template <bool kByColumn, Kernel K>
 TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int64_t sp, int64_t pairs, float * c, int64_t ldc,
                          int cols, __mmask16 m0, __mmask16 m1, const float * init, int64_t ldi, const TileEnd & end) {
     __m512 acc[kCols][2];
@@ -190,11 +234,28 @@ TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int
     for (int64_t p = 0; p < pairs; p++) {
         const __m512i a0 = _mm512_loadu_si512(a + p * 32);
         const __m512i a1 = _mm512_loadu_si512(a + p * 32 + 16);
+        if constexpr (K == Kernel::kBf16Widened) {
+            // each pair's first bf16 (k even) in its low half, its second in its high half
+            const __m512i high = _mm512_set1_epi32(int(0xffff0000u));
+            const __m512 a0e = _mm512_castsi512_ps(_mm512_slli_epi32(a0, 16)), a0o = _mm512_castsi512_ps(_mm512_and_si512(a0, high));
+            const __m512 a1e = _mm512_castsi512_ps(_mm512_slli_epi32(a1, 16)), a1o = _mm512_castsi512_ps(_mm512_and_si512(a1, high));
+            const uint32_t * bp = kByColumn ? b + 2 * p : b + 2 * p * sp;
+            const int64_t next = kByColumn ? 1 : sp;  // k odd's unit after k even's
+#pragma GCC unroll 12
+            for (int j = 0; j < kCols; j++) {
+                const uint32_t * bj = kByColumn ? bp + j * sj : bp + j;
+                const __m512 be = _mm512_castsi512_ps(_mm512_set1_epi32(int(bj[0])));
+                const __m512 bo = _mm512_castsi512_ps(_mm512_set1_epi32(int(bj[next])));
+                acc[j][0] = _mm512_fmadd_ps(a0o, bo, _mm512_fmadd_ps(a0e, be, acc[j][0]));
+                acc[j][1] = _mm512_fmadd_ps(a1o, bo, _mm512_fmadd_ps(a1e, be, acc[j][1]));
+            }
+            continue;
+        }
         const uint32_t * bp = kByColumn ? b + p : b + p * sp;
 #pragma GCC unroll 12
         for (int j = 0; j < kCols; j++) {
             const __m512i bj = _mm512_set1_epi32(int(kByColumn ? bp[j * sj] : bp[j]));
-            if constexpr (kF32) {
+            if constexpr (K == Kernel::kF32) {
                 acc[j][0] = _mm512_fmadd_ps(_mm512_castsi512_ps(a0), _mm512_castsi512_ps(bj), acc[j][0]);
                 acc[j][1] = _mm512_fmadd_ps(_mm512_castsi512_ps(a1), _mm512_castsi512_ps(bj), acc[j][1]);
             } else {
@@ -233,13 +294,13 @@ TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int
 // B's columns [j0, j0 + n), units [p0, p0 + np) (pairs of k, or k for f32), into
 // `out`: by column (out[j·np + p]) when B's k is contiguous, else by unit
 // (out[p·width + j], width a multiple of 48). Returns whether it is by column.
-template <bool kF32>
+template <Unit U>
 TS_AVX512BF16 bool pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out, int64_t width) {
     if (b.stride_i == 1 && b.stride_k != 1) {
         for (int64_t p = 0; p < np; p++) {
             uint32_t * row = out + p * width;
             for (int64_t j = 0; j < width; j += 16)
-                _mm512_storeu_si512(row + j, load16_rows<kF32>(b, j0 + j, p0 + p, std::min<int64_t>(16, n - j)));
+                _mm512_storeu_si512(row + j, load16_rows<U>(b, j0 + j, p0 + p, std::min<int64_t>(16, n - j)));
         }
         return false;
     }
@@ -252,12 +313,12 @@ TS_AVX512BF16 bool pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int
         }
         if (b.stride_k == 1) {
             for (int64_t p = 0; p < np; p += 16) {
-                const __m512i v = load16_units<kF32>(b, j0 + j, p0 + p, std::min<int64_t>(units<kF32>(b.depth) - (p0 + p), np - p));
+                const __m512i v = load16_units<U>(b, j0 + j, p0 + p, std::min<int64_t>(units<U>(b.depth) - (p0 + p), np - p));
                 if (np - p >= 16) _mm512_storeu_si512(col + p, v);
                 else _mm512_mask_storeu_epi32(col + p, mask16(np - p), v);
             }
         } else {
-            for (int64_t p = 0; p < np; p++) col[p] = unit<kF32>(b, j0 + j, p0 + p);
+            for (int64_t p = 0; p < np; p++) col[p] = unit<U>(b, j0 + j, p0 + p);
         }
     }
     return true;
@@ -280,7 +341,12 @@ bool cpu_runs(const char * off, bool bf16) {
 }  // namespace
 
 bool supported() {
-    static const bool yes = cpu_runs("TWEETSMITH_NO_BF16_GEMM", true);
+    static const bool yes = cpu_runs("TWEETSMITH_NO_BF16_GEMM", false);
+    return yes;
+}
+
+bool dot_bf16() {
+    static const bool yes = supported() && cpu_runs("TWEETSMITH_NO_AVX512BF16", true);
     return yes;
 }
 
@@ -291,9 +357,9 @@ bool supported_f32() {
 
 namespace {
 
-template <bool kF32>
+template <Unit U>
 TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin, int64_t end) {
-    const int64_t pairs = units<kF32>(a.depth);
+    const int64_t pairs = units<U>(a.depth);
     if (a.stride_i == 1 && a.stride_k != 1) {
         // rows along i contiguous: two rows of k interleaved, 16 i at a time, for a
         // group of panels at once, so that each row of k is read in runs of 1 KiB
@@ -306,7 +372,7 @@ TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin,
                     uint32_t * out = packed + panel * pairs * kPanel;
                     const int64_t i0 = panel * kPanel, rows = std::min<int64_t>(kPanel, a.rows - i0);
                     for (int64_t h = 0; h < kPanel; h += 16)
-                        _mm512_storeu_si512(out + p * kPanel + h, load16_rows<kF32>(a, i0 + h, p, std::min<int64_t>(16, rows - h)));
+                        _mm512_storeu_si512(out + p * kPanel + h, load16_rows<U>(a, i0 + h, p, std::min<int64_t>(16, rows - h)));
                 }
             }
         }
@@ -321,7 +387,7 @@ TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin,
                 for (int64_t p = 0; p < pairs; p += 16) {
                     __m512i r[16];
                     for (int q = 0; q < 16; q++)
-                        r[q] = h + q < rows ? load16_units<kF32>(a, i0 + h + q, p, pairs - p) : _mm512_setzero_si512();
+                        r[q] = h + q < rows ? load16_units<U>(a, i0 + h + q, p, pairs - p) : _mm512_setzero_si512();
                     transpose16(r);
                     const int64_t count = std::min<int64_t>(16, pairs - p);
                     for (int64_t q = 0; q < count; q++) _mm512_storeu_si512(out + (p + q) * kPanel + h, r[q]);
@@ -329,18 +395,20 @@ TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin,
             }
         } else {
             for (int64_t p = 0; p < pairs; p++)
-                for (int64_t r = 0; r < kPanel; r++) out[p * kPanel + r] = unit<kF32>(a, i0 + r, p);
+                for (int64_t r = 0; r < kPanel; r++) out[p * kPanel + r] = unit<U>(a, i0 + r, p);
         }
     }
 }
 
-template <bool kF32>
+template <Kernel K>
 TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
                                   int64_t j_end, const Epilogue & e) {
     if (j_begin >= j_end || m <= 0) return;
     // (the causal modes' bounds below count pairs of k: kF32's units are single k)
-    constexpr int64_t kPer = kF32 ? 1 : 2;
-    const int64_t pairs = units<kF32>(k), n_panels = panels(m);
+    constexpr int64_t kPer = K == Kernel::kF32 ? 1 : 2;
+    // B's units per A's, and A's units per block of k: B's block stays the same size
+    constexpr int64_t kB = b_per_a(K), kDepth = kDepthPairs / kB;
+    const int64_t pairs = units<a_unit(K)>(k), n_panels = panels(m);
     thread_local std::vector<uint32_t> scratch;
     const size_t need = size_t(kBlockCols) * size_t(kDepthPairs);
     if (scratch.size() < need) scratch.resize(need);
@@ -348,10 +416,10 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
     for (int64_t j0 = j_begin; j0 < j_end; j0 += kBlockCols) {
         const int64_t n = std::min(kBlockCols, j_end - j0);
         const int64_t blocks_end = std::max<int64_t>(pairs, 1);
-        for (int64_t p0 = 0; p0 < blocks_end; p0 += kDepthPairs) {
-            const int64_t np = std::min(kDepthPairs, pairs - p0);
-            const bool by_column = np > 0 ? pack_b<kF32>(b, j0, n, p0, np, scratch.data(), kBlockCols) : true;
-            const bool last = p0 + kDepthPairs >= blocks_end;
+        for (int64_t p0 = 0; p0 < blocks_end; p0 += kDepth) {
+            const int64_t np = std::min(kDepth, pairs - p0), nb = np * kB;
+            const bool by_column = np > 0 ? pack_b<b_unit(K)>(b, j0, n, p0 * kB, nb, scratch.data(), kBlockCols) : true;
+            const bool last = p0 + kDepth >= blocks_end;
             for (int64_t panel = 0; panel < n_panels; panel++) {
                 const uint32_t * a = a_all + (panel * pairs + p0) * kPanel;
                 const int64_t i0 = panel * kPanel;
@@ -388,8 +456,8 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
                     end.fill = e.fill;
                     const int64_t off = count > 0 ? lo - p0 : 0;
                     const uint32_t * at_a = a + off * kPanel;
-                    if (by_column) micro<true, kF32>(at_a, scratch.data() + j * np + off, np, 1, count, cj, ldc, cols, m0, m1, init, ldi, end);
-                    else micro<false, kF32>(at_a, scratch.data() + j + off * kBlockCols, 1, kBlockCols, count, cj, ldc, cols, m0, m1, init, ldi, end);
+                    if (by_column) micro<true, K>(at_a, scratch.data() + j * nb + off * kB, nb, 1, count, cj, ldc, cols, m0, m1, init, ldi, end);
+                    else micro<false, K>(at_a, scratch.data() + j + off * kB * kBlockCols, 1, kBlockCols, count, cj, ldc, cols, m0, m1, init, ldi, end);
                 }
             }
         }
@@ -399,19 +467,21 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
 }  // namespace
 
 TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end) {
-    pack_panels<false>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
+    pack_panels<Unit::kPair>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
 }
 TS_AVX512BF16 void pack(const View & a, float * packed, int64_t begin, int64_t end) {
-    pack_panels<true>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
+    pack_panels<Unit::kF32>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
 }
 
 TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
                             int64_t j_end, const Epilogue & e) {
-    multiply_units<false>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
+    const uint32_t * a = reinterpret_cast<const uint32_t *>(a_packed);
+    if (dot_bf16()) multiply_units<Kernel::kBf16>(a, m, k, b, c, ldc, j_begin, j_end, e);
+    else multiply_units<Kernel::kBf16Widened>(a, m, k, b, c, ldc, j_begin, j_end, e);
 }
 TS_AVX512BF16 void multiply(const float * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
                             int64_t j_end, const Epilogue & e) {
-    multiply_units<true>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
+    multiply_units<Kernel::kF32>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
 }
 
 #endif

@@ -1,5 +1,6 @@
-// A bf16 matrix multiply for the CPU with AVX512-BF16 (vdpbf16ps): f32 results
-// of bf16 operands, accumulated in f32, for mixed-precision training.
+// A bf16 matrix multiply for CPUs with AVX-512: f32 results of bf16 operands,
+// accumulated in f32, for mixed-precision training; by AVX512-BF16's vdpbf16ps
+// where the CPU has it (dot_bf16()), else by widening each bf16 to f32.
 //
 // Why our own: ggml's bf16 product (llamafile's tinyBLAS) wants both operands
 // contiguous along the contracted dimension, so every weight gradient and every
@@ -21,7 +22,7 @@
 //
 // Every bf16 function here needs supported(), every f32 one supported_f32(): the
 // code is compiled for AVX-512 (and AVX512-BF16) whatever the build's baseline, and
-// runs only where the CPU has it.
+// runs only where the CPU has it (AVX512-BF16's instructions only where dot_bf16()).
 #pragma once
 #include <ggml.h>
 
@@ -32,10 +33,15 @@ namespace tweetsmith::bf16_gemm {
 // rows of A per packed panel
 constexpr int64_t kPanel = 32;
 
-// Whether this CPU has AVX512-BF16 (checked once, at run time) and this build
-// has the kernels (GCC or Clang on x86-64). TWEETSMITH_NO_BF16_GEMM=1 turns them
-// off (to compare with ggml's product).
+// Whether this CPU has AVX-512 (F, BW, VL, DQ; checked once, at run time) and this
+// build has the kernels (GCC or Clang on x86-64), for the bf16 product.
+// TWEETSMITH_NO_BF16_GEMM=1 turns them off (to compare with ggml's product).
 bool supported();
+// Whether the bf16 product multiplies with AVX512-BF16's vdpbf16ps. Without it (or
+// with TWEETSMITH_NO_AVX512BF16=1, to test that path anywhere) the packed pairs of
+// bf16 are widened to f32 in the micro-kernel and summed by vfmadd231ps: the same
+// bf16 operands and f32 sums, at f32's speed, where ggml's product would convert.
+bool dot_bf16();
 // Whether this CPU has AVX-512 (F, BW, VL, DQ) and this build the kernels, for the
 // f32 product. TWEETSMITH_NO_F32_GEMM=1 turns it off (to compare with ggml's).
 bool supported_f32();

@@ -12,7 +12,7 @@ namespace tweetsmith {
 // for (ops.h: a bias, in place into a tensor, a scale, causal attention's shapes). a
 // and b may be any views (a transposed one too) of F32 or BF16 data, with a's batch
 // the same as b's. Returns null where the kernels cannot run (the CPU lacks
-// AVX512-BF16, or other types or shapes): the caller then takes ggml's product.
+// AVX-512, or other types or shapes): the caller then takes ggml's product.
 ggml_tensor * bf16_product(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b, const ProductOptions & o = {});
 
 // The same product in f32 (fp32 training's), of f32 a and b, each sum in k's order;

@@ -1,7 +1,7 @@
 // Causal self-attention for mixed-precision training on the CPU, fused: a block of
 // queries at a time, per head, its scores, probabilities and their gradients live
 // only in per-thread buffers that stay in the cache, as FlashAttention keeps them in
-// a GPU's shared memory. The products are bf16_gemm's (AVX512-BF16).
+// a GPU's shared memory. The products are bf16_gemm's (AVX-512).
 //
 // Why: unfused, GPT-2's attention at 1×1024 writes each layer's [1024 × 1024 × 12]
 // scores, probabilities and their gradients to memory and reads them back, with
@@ -24,7 +24,7 @@ namespace tweetsmith {
 // qkv [3C, T, B] (f32, contiguous: q, k and v side by side, as the qkv product writes
 // them) → softmax(q·kᵀ/√hs, causal)·v per head, with q, k, v and the probabilities
 // rounded to bf16 for the products. Empty (y null) where it cannot run: the CPU
-// lacks AVX512-BF16, or other types or shapes.
+// lacks AVX-512, or other types or shapes.
 FusedAttention fused_attention(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head);
 
 // dqkv [3C, T, B] from dy [C, T, B] (f32, contiguous) and the forward's qkv and node.

@@ -243,6 +243,8 @@ ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSav
 ggml_tensor * output_logits(Ops & ops, ggml_tensor * w, ggml_tensor * x) {
     ggml_context * ctx = ops.ctx;
     if (q8_decode::is_packed(w)) return q8_decode::mul_mat(ctx, w, x);
+    // the backend's own product, where it has one, takes the whole vocabulary at once
+    if (ggml_tensor * y = ops.fast_product(w, x, w->type)) return y;
     const int64_t C = w->ne[0], V = w->ne[1], V16 = V / 16 * 16;
     if (ops.portable() || V16 == V || V16 == 0) return ggml_mul_mat(ctx, w, x);
     ggml_tensor * head = ggml_mul_mat(ctx, ggml_view_2d(ctx, w, C, V16, w->nb[1], 0), x);

@@ -117,7 +117,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the shuffles and samples (default: random, recorded in the run)', wholeNumber(0))
     .option('--threads <n>', 'CPU threads (default: all cores)', threadCount)
     .option('--device <name>', DEVICE_HELP, deviceName)
-    .option('--precision <mode>', 'fp32 (exact) or bf16 (mixed: bf16 matrix products, fp32 weights; faster on CPUs with AVX512-BF16)', oneOf(PRECISIONS), TRAIN_DEFAULTS.precision)
+    .option('--precision <mode>', 'fp32 (exact) or bf16 (mixed: bf16 matrix products, fp32 weights; faster on CPUs with AVX-512)', oneOf(PRECISIONS), TRAIN_DEFAULTS.precision)
     .option('--valid-split <fraction>', 'posts held out for validation loss and perplexity', fraction, TRAIN_DEFAULTS.validSplit)
     .option('--weight-decay <w>', 'AdamW decoupled weight decay', nonNegativeNumber, TRAIN_DEFAULTS.weightDecay)
     .option('--max-grad-norm <n>', 'clip the global gradient norm (0: off)', nonNegativeNumber, TRAIN_DEFAULTS.maxGradNorm)
