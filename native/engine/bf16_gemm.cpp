@@ -62,7 +62,7 @@ constexpr int kCols = 12;
 // 124 ms on 2 threads and the blocks' products from ~590 to ~670 GFLOP/s (a
 // standalone timing of multiply(), 2026-11-30).
 constexpr int64_t kDepthPairs = 768;
-constexpr int64_t kBlockCols = 240;  // a multiple of kCols and of 48
+constexpr int64_t kBlockCols = 240;  // a multiple of kCols
 
 // f32 → bf16, rounded to nearest even, NaNs kept quiet (ggml's GGML_FP32_TO_BF16)
 inline uint16_t to_bf16(float f) {
@@ -214,12 +214,11 @@ struct TileEnd {
 };
 
 // The micro-kernel: c[32 × cols] = init (zeros when null) + A's panel slice
-// (units × 32: pairs of k, or k for kF32) · B's columns, B's unit q of column j at
-// b[j·sj + q·sp]: one of sj and sp is 1 (kByColumn: sp = 1, each column's units in a
-// row). kBf16Widened's B has two units (two k) for each of A's.
-template <bool kByColumn, Kernel K>
-TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int64_t sp, int64_t pairs, float * c, int64_t ldc,
-                         int cols, __mmask16 m0, __mmask16 m1, const float * init, int64_t ldi, const TileEnd & end) {
+// (units × 32: pairs of k, or k for kF32) · a tile of B's columns as pack_b lays them
+// out (kBf16Widened's B has two units, two k, for each of A's).
+template <Kernel K>
+TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t pairs, float * c, int64_t ldc, int cols, __mmask16 m0,
+                         __mmask16 m1, const float * init, int64_t ldi, const TileEnd & end) {
     __m512 acc[kCols][2];
 #pragma GCC unroll 12
     for (int j = 0; j < kCols; j++) {
@@ -234,27 +233,31 @@ TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int
     for (int64_t p = 0; p < pairs; p++) {
         const __m512i a0 = _mm512_loadu_si512(a + p * 32);
         const __m512i a1 = _mm512_loadu_si512(a + p * 32 + 16);
+        // A's panel slice comes from L2 or beyond (its 96 KiB do not fit L1 beside B's
+        // tile), and the hardware's prefetch alone left the f32 product at ~105 GFLOP/s
+        // a thread on an Ice Lake Xeon; fetched 16 units (2 KiB) ahead, ~126-132
+        // (2026-11-30, a standalone timing of multiply(); OpenBLAS: ~133)
+        _mm_prefetch(reinterpret_cast<const char *>(a + (p + 16) * 32), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(a + (p + 16) * 32 + 16), _MM_HINT_T0);
         if constexpr (K == Kernel::kBf16Widened) {
             // each pair's first bf16 (k even) in its low half, its second in its high half
             const __m512i high = _mm512_set1_epi32(int(0xffff0000u));
             const __m512 a0e = _mm512_castsi512_ps(_mm512_slli_epi32(a0, 16)), a0o = _mm512_castsi512_ps(_mm512_and_si512(a0, high));
             const __m512 a1e = _mm512_castsi512_ps(_mm512_slli_epi32(a1, 16)), a1o = _mm512_castsi512_ps(_mm512_and_si512(a1, high));
-            const uint32_t * bp = kByColumn ? b + 2 * p : b + 2 * p * sp;
-            const int64_t next = kByColumn ? 1 : sp;  // k odd's unit after k even's
+            const uint32_t * bp = b + 2 * p * kCols;
 #pragma GCC unroll 12
             for (int j = 0; j < kCols; j++) {
-                const uint32_t * bj = kByColumn ? bp + j * sj : bp + j;
-                const __m512 be = _mm512_castsi512_ps(_mm512_set1_epi32(int(bj[0])));
-                const __m512 bo = _mm512_castsi512_ps(_mm512_set1_epi32(int(bj[next])));
+                const __m512 be = _mm512_castsi512_ps(_mm512_set1_epi32(int(bp[j])));
+                const __m512 bo = _mm512_castsi512_ps(_mm512_set1_epi32(int(bp[kCols + j])));
                 acc[j][0] = _mm512_fmadd_ps(a0o, bo, _mm512_fmadd_ps(a0e, be, acc[j][0]));
                 acc[j][1] = _mm512_fmadd_ps(a1o, bo, _mm512_fmadd_ps(a1e, be, acc[j][1]));
             }
             continue;
         }
-        const uint32_t * bp = kByColumn ? b + p : b + p * sp;
+        const uint32_t * bp = b + p * kCols;
 #pragma GCC unroll 12
         for (int j = 0; j < kCols; j++) {
-            const __m512i bj = _mm512_set1_epi32(int(kByColumn ? bp[j * sj] : bp[j]));
+            const __m512i bj = _mm512_set1_epi32(int(bp[j]));
             if constexpr (K == Kernel::kF32) {
                 acc[j][0] = _mm512_fmadd_ps(_mm512_castsi512_ps(a0), _mm512_castsi512_ps(bj), acc[j][0]);
                 acc[j][1] = _mm512_fmadd_ps(_mm512_castsi512_ps(a1), _mm512_castsi512_ps(bj), acc[j][1]);
@@ -291,37 +294,36 @@ TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t sj, int
     }
 }
 
-// B's columns [j0, j0 + n), units [p0, p0 + np) (pairs of k, or k for f32), into
-// `out`: by column (out[j·np + p]) when B's k is contiguous, else by unit
-// (out[p·width + j], width a multiple of 48). Returns whether it is by column.
+// B's columns [j0, j0 + n), units [p0, p0 + np), into `out` as the micro-kernel reads
+// them: for each tile of kCols columns, each unit's kCols values side by side
+// (out[t·np·kCols + p·kCols + jj] for column t·kCols + jj), so that its 12 broadcasts a
+// unit come from one run of 48 bytes, all a tile's units from one stream (by column,
+// twelve streams 3 KiB apart missed L1 while A's panel streamed through it: the f32
+// product ran at ~95 GFLOP/s a thread on an Ice Lake Xeon, against OpenBLAS's ~133).
+// Columns past n are zeros.
 template <Unit U>
-TS_AVX512BF16 bool pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out, int64_t width) {
-    if (b.stride_i == 1 && b.stride_k != 1) {
-        for (int64_t p = 0; p < np; p++) {
-            uint32_t * row = out + p * width;
-            for (int64_t j = 0; j < width; j += 16)
-                _mm512_storeu_si512(row + j, load16_rows<U>(b, j0 + j, p0 + p, std::min<int64_t>(16, n - j)));
-        }
-        return false;
-    }
-    const int64_t cols = (n + kCols - 1) / kCols * kCols;
-    for (int64_t j = 0; j < cols; j++) {
-        uint32_t * col = out + j * np;
-        if (j >= n) {
-            std::memset(col, 0, size_t(np) * 4);
-            continue;
-        }
-        if (b.stride_k == 1) {
+TS_AVX512BF16 void pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out) {
+    constexpr __mmask16 kTileLanes = (1u << kCols) - 1;
+    for (int64_t t = 0; t * kCols < n; t++) {
+        uint32_t * tile = out + t * np * kCols;
+        const int64_t jt = j0 + t * kCols, cols = std::min<int64_t>(kCols, n - t * kCols);
+        if (b.stride_i == 1 && b.stride_k != 1) {
+            // a unit's columns side by side in B already
+            for (int64_t p = 0; p < np; p++) _mm512_mask_storeu_epi32(tile + p * kCols, kTileLanes, load16_rows<U>(b, jt, p0 + p, cols));
+        } else if (b.stride_k == 1) {
+            // each column's units side by side: 16 units of the tile's columns at a time, transposed in registers
             for (int64_t p = 0; p < np; p += 16) {
-                const __m512i v = load16_units<U>(b, j0 + j, p0 + p, std::min<int64_t>(units<U>(b.depth) - (p0 + p), np - p));
-                if (np - p >= 16) _mm512_storeu_si512(col + p, v);
-                else _mm512_mask_storeu_epi32(col + p, mask16(np - p), v);
+                __m512i r[16];
+                const int64_t count = std::min<int64_t>(units<U>(b.depth) - (p0 + p), np - p);
+                for (int q = 0; q < 16; q++) r[q] = q < cols ? load16_units<U>(b, jt + q, p0 + p, count) : _mm512_setzero_si512();
+                transpose16(r);
+                for (int64_t q = 0; q < std::min<int64_t>(16, np - p); q++) _mm512_mask_storeu_epi32(tile + (p + q) * kCols, kTileLanes, r[q]);
             }
         } else {
-            for (int64_t p = 0; p < np; p++) col[p] = unit<U>(b, j0 + j, p0 + p);
+            for (int64_t p = 0; p < np; p++)
+                for (int64_t jj = 0; jj < kCols; jj++) tile[p * kCols + jj] = jj < cols ? unit<U>(b, jt + jj, p0 + p) : 0;
         }
     }
-    return true;
 }
 
 }  // namespace
@@ -418,7 +420,7 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
         const int64_t blocks_end = std::max<int64_t>(pairs, 1);
         for (int64_t p0 = 0; p0 < blocks_end; p0 += kDepth) {
             const int64_t np = std::min(kDepth, pairs - p0), nb = np * kB;
-            const bool by_column = np > 0 ? pack_b<b_unit(K)>(b, j0, n, p0 * kB, nb, scratch.data(), kBlockCols) : true;
+            if (np > 0) pack_b<b_unit(K)>(b, j0, n, p0 * kB, nb, scratch.data());
             const bool last = p0 + kDepth >= blocks_end;
             for (int64_t panel = 0; panel < n_panels; panel++) {
                 const uint32_t * a = a_all + (panel * pairs + p0) * kPanel;
@@ -456,8 +458,7 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
                     end.fill = e.fill;
                     const int64_t off = count > 0 ? lo - p0 : 0;
                     const uint32_t * at_a = a + off * kPanel;
-                    if (by_column) micro<true, K>(at_a, scratch.data() + j * nb + off * kB, nb, 1, count, cj, ldc, cols, m0, m1, init, ldi, end);
-                    else micro<false, K>(at_a, scratch.data() + j + off * kB * kBlockCols, 1, kBlockCols, count, cj, ldc, cols, m0, m1, init, ldi, end);
+                    micro<K>(at_a, scratch.data() + (j * nb + off * kB * kCols), count, cj, ldc, cols, m0, m1, init, ldi, end);
                 }
             }
         }
