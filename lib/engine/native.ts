@@ -212,7 +212,8 @@ export interface NativeAddon {
   /**
    * for tests: causal self-attention fused on the CPU (native/engine/fused_attention.h),
    * forward and backward: qkv [B][T][3C], dy [B][T][C] → y [B][T][C], dqkv [B][T][3C],
-   * or null where this CPU lacks AVX-512
+   * with the products' operands in bf16 (or f32 where `f32`), or null where this CPU
+   * lacks AVX-512
    */
   fusedAttentionCheck(spec: {
     qkv: Float32Array;
@@ -222,6 +223,7 @@ export interface NativeAddon {
     B: number;
     heads: number;
     threads?: number;
+    f32?: boolean;
   }): { y: Float32Array; dqkv: Float32Array } | null;
   /** q8_0 sampling's packed product beside ggml's on one matrix (native/engine/q8_decode_check.h), for the tests */
   q8ProductCheck(w: Float32Array, x: Float32Array, K: number, N: number, cols: number, threads: number): Q8ProductCheck;

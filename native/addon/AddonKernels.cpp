@@ -92,7 +92,8 @@ Napi::Value FusedAttentionCheck(const Napi::CallbackInfo & info) {
     if (C % heads != 0) throw Napi::RangeError::New(env, "fusedAttentionCheck: C must be a multiple of heads");
     const float * qkv = floats_option(env, o, "qkv", 3 * C * T * B, true);
     const float * dy = floats_option(env, o, "dy", C * T * B, true);
-    const tweetsmith::FusedAttentionCheck r = fused_attention_check(qkv, dy, C, T, B, heads, threads_option(o));
+    const bool f32 = o.Get("f32").ToBoolean().Value();
+    const tweetsmith::FusedAttentionCheck r = fused_attention_check(qkv, dy, C, T, B, heads, threads_option(o), f32);
     if (r.y.empty() || r.dqkv.empty()) return env.Null();
     Napi::Object out = Napi::Object::New(env);
     out.Set("y", float32_to_js(env, r.y));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace tweetsmith {
 namespace {
@@ -20,9 +21,36 @@ using bf16_gemm::kPanel;
 // Queries per block. With T = 1024 and a head of 64, the forward's f32 scores
 // [T × 96] and bf16 probabilities, or the backward's f32 scores (then their
 // gradient) [T × 48] and two bf16 blocks, sit beside the head's packed keys and
-// values in a core's L2 (1 MiB here).
+// values in a core's L2 (1 MiB here; in fp32 the blocks and packed operands are
+// twice the bytes, 1.25 MiB in all at most, and no faster with fewer queries).
 constexpr int64_t kForwardQueries = 96;
 constexpr int64_t kBackwardQueries = 48;
+
+// The products' operands: bf16 (E = uint16_t, its bits; mixed precision) or f32
+// (E = float; fp32, each product's sums in f32 as ggml's would be)
+template <typename E>
+constexpr bool kF32 = std::is_same_v<E, float>;
+template <typename E>
+constexpr ggml_type kType = kF32<E> ? GGML_TYPE_F32 : GGML_TYPE_BF16;
+
+template <typename E>
+int64_t packed_elements(int64_t rows, int64_t depth) {
+    return kF32<E> ? bf16_gemm::packed_size_f32(rows, depth) : bf16_gemm::packed_size(rows, depth);
+}
+
+inline float widen(uint16_t x) { return from_bf16(x); }
+inline float widen(float x) { return x; }
+template <typename E>
+inline E narrow(float x) {
+    if constexpr (kF32<E>) return x;
+    else return to_bf16(x);
+}
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+inline Floats16 widen16(const uint16_t * p) { return from_bf16(*reinterpret_cast<const UnalignedBf16x16 *>(p)); }
+inline Floats16 widen16(const float * p) { return *reinterpret_cast<const UnalignedFloats16 *>(p); }
+inline void narrow16(uint16_t * p, Floats16 x) { *reinterpret_cast<UnalignedBf16x16 *>(p) = to_bf16(x); }
+inline void narrow16(float * p, Floats16 x) { *reinterpret_cast<UnalignedFloats16 *>(p) = x; }
+#endif
 
 struct Shape {
     int64_t C, T, B, H, hs;
@@ -42,21 +70,29 @@ View by_dimension(const float * head, int64_t hs, int64_t tokens, int64_t token_
     return {head, GGML_TYPE_F32, hs, tokens, 1, token_stride};
 }
 
-// A block's bf16 probabilities (or their gradient), [queries][keys] with each
-// query's keys contiguous: as the product's second operand by query, or by key.
-View by_query(const uint16_t * p, int64_t queries, int64_t keys) { return {p, GGML_TYPE_BF16, queries, keys, keys, 1}; }
-View by_key(const uint16_t * p, int64_t queries, int64_t keys) { return {p, GGML_TYPE_BF16, keys, queries, 1, keys}; }
+// A block's probabilities (or their gradient), [queries][keys] with each query's
+// keys contiguous: as the product's second operand by query, or by key.
+template <typename E>
+View by_query(const E * p, int64_t queries, int64_t keys) {
+    return {p, kType<E>, queries, keys, keys, 1};
+}
+template <typename E>
+View by_key(const E * p, int64_t queries, int64_t keys) {
+    return {p, kType<E>, keys, queries, 1, keys};
+}
 
-void pack_all(std::vector<uint16_t> & packed, const View & a) {
-    packed.resize(size_t(bf16_gemm::packed_size(a.rows, a.depth)));
+template <typename E>
+void pack_all(std::vector<E> & packed, const View & a) {
+    packed.resize(size_t(packed_elements<E>(a.rows, a.depth)));
     bf16_gemm::pack(a, packed.data(), 0, bf16_gemm::panels(a.rows));
 }
 
 // multiply() over the first k of A's packed depth (B is 0, or masked, beyond): one
-// panel at a time, since multiply() finds panel p at p·⌈k/2⌉ pairs.
-void multiply_prefix(const std::vector<uint16_t> & a, int64_t m, int64_t packed_depth, int64_t k, const View & b, float * c,
-                     int64_t ldc, int64_t n, const Epilogue & e) {
-    const int64_t panel = bf16_gemm::packed_size(kPanel, packed_depth);
+// panel at a time, since multiply() finds panel p at p·(k's units) of the panels.
+template <typename E>
+void multiply_prefix(const std::vector<E> & a, int64_t m, int64_t packed_depth, int64_t k, const View & b, float * c, int64_t ldc,
+                     int64_t n, const Epilogue & e) {
+    const int64_t panel = packed_elements<E>(kPanel, packed_depth);
     for (int64_t p = 0; p < bf16_gemm::panels(m); p++) {
         const int64_t i0 = p * kPanel;
         Epilogue ep = e;
@@ -65,23 +101,34 @@ void multiply_prefix(const std::vector<uint16_t> & a, int64_t m, int64_t packed_
     }
 }
 
-// dst[0..n) = to_bf16(src[i]·scale), 16 at a time where the compiler can
-void to_bf16_scaled(const float * src, float scale, uint16_t * dst, int64_t n) {
+// dst[0..n) = src[i]·scale in E, 16 at a time where the compiler can
+template <typename E>
+void store_scaled(const float * src, float scale, E * dst, int64_t n) {
     int64_t i = 0;
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-    for (; i + 16 <= n; i += 16)
-        *reinterpret_cast<UnalignedBf16x16 *>(dst + i) = to_bf16(*reinterpret_cast<const UnalignedFloats16 *>(src + i) * scale);
+    for (; i + 16 <= n; i += 16) narrow16(dst + i, *reinterpret_cast<const UnalignedFloats16 *>(src + i) * scale);
 #endif
-    for (; i < n; i++) dst[i] = to_bf16(src[i] * scale);
+    for (; i < n; i++) dst[i] = narrow<E>(src[i] * scale);
 }
 
 // Each thread's buffers, kept between calls (sized for the largest head seen).
+template <typename E>
 struct Scratch {
-    std::vector<uint16_t> k, v, kt, vt, block;  // packed operands
+    std::vector<E> k, v, kt, vt, block;  // packed operands
     std::vector<float> scores, dk, dv, d;
-    std::vector<uint16_t> probs, dscores;
+    std::vector<E> probs, dscores;
 };
-thread_local Scratch scratch;
+template <typename E>
+Scratch<E> & scratch() {
+    thread_local Scratch<E> s;
+    return s;
+}
+
+// What the nodes keep of their arguments (custom_node_extras.h)
+struct NodeExtras {
+    int64_t n_head;
+    bool f32;  // f32 operands (else bf16)
+};
 
 // thread ith's share of the (sequence, head) pairs
 struct Units {
@@ -94,13 +141,14 @@ Units units_of(const Shape & s, int ith, int nth) {
 }
 
 // dst: y [C, T, B] then the log-sum-exps [T, H, B]; src = {qkv}
+template <typename E>
 void forward_node(ggml_tensor * dst, int ith, int nth, void *) {
     const ggml_tensor * qkv_t = dst->src[0];
-    const Shape s = shape_of(qkv_t, custom_extras<int64_t>(dst));
+    const Shape s = shape_of(qkv_t, custom_extras<NodeExtras>(dst).n_head);
     const float scale = 1.0f / std::sqrt(float(s.hs));
     float * y_all = static_cast<float *>(dst->data);
     float * lse_all = y_all + s.C * s.T * s.B;
-    Scratch & w = scratch;
+    Scratch<E> & w = scratch<E>();
     w.scores.resize(size_t(s.T * kForwardQueries));
     w.probs.resize(size_t(s.T * kForwardQueries));
     const Units units = units_of(s, ith, nth);
@@ -126,9 +174,9 @@ void forward_node(ggml_tensor * dst, int ith, int nth, void *) {
                 float * row = w.scores.data() + j * keys;
                 const ExpSum sum = exp_sum(row, n, row);
                 lse[q0 + j] = sum.max + float(std::log(sum.sum));
-                uint16_t * p = w.probs.data() + j * keys;
-                to_bf16_scaled(row, float(1.0 / sum.sum), p, n);
-                std::fill(p + n, p + keys, uint16_t(0));
+                E * p = w.probs.data() + j * keys;
+                store_scaled(row, float(1.0 / sum.sum), p, n);
+                std::fill(p + n, p + keys, E(0));
             }
             // y[query] = Σ_{key ≤ query} p·v
             Epilogue to_query;
@@ -140,15 +188,16 @@ void forward_node(ggml_tensor * dst, int ith, int nth, void *) {
 }
 
 // dst: dqkv [3C, T, B]; src = {dy [C, T, B], qkv, the forward's node}
+template <typename E>
 void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
     const ggml_tensor * dy_t = dst->src[0];
     const ggml_tensor * qkv_t = dst->src[1];
     const ggml_tensor * fwd_t = dst->src[2];
-    const Shape s = shape_of(qkv_t, custom_extras<int64_t>(dst));
+    const Shape s = shape_of(qkv_t, custom_extras<NodeExtras>(dst).n_head);
     const float scale = 1.0f / std::sqrt(float(s.hs));
     const float * y_all = static_cast<const float *>(fwd_t->data);
     const float * lse_all = y_all + s.C * s.T * s.B;
-    Scratch & w = scratch;
+    Scratch<E> & w = scratch<E>();
     w.scores.resize(size_t(s.T * kBackwardQueries));
     w.probs.resize(size_t(s.T * kBackwardQueries));
     w.dscores.resize(size_t(s.T * kBackwardQueries));
@@ -193,9 +242,9 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
                 }
 #endif
                 for (; i < n; i++) row[i] = exp_vectorisable(row[i] - top);
-                uint16_t * p = w.probs.data() + j * keys;
-                to_bf16_scaled(row, 1.0f, p, n);
-                std::fill(p + n, p + keys, uint16_t(0));
+                E * p = w.probs.data() + j * keys;
+                store_scaled(row, 1.0f, p, n);
+                std::fill(p + n, p + keys, E(0));
             }
             // dp[query][key] = dy[query]·v[key], then ds = p·(dp - Σ p·dp)/√hs
             Epilogue masked;
@@ -205,18 +254,16 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
             for (int64_t j = 0; j < nq; j++) {
                 const int64_t n = q0 + j + 1;
                 const float * dp = block + j * keys;
-                const uint16_t * p = w.probs.data() + j * keys;
-                uint16_t * ds = w.dscores.data() + j * keys;
+                const E * p = w.probs.data() + j * keys;
+                E * ds = w.dscores.data() + j * keys;
                 const float dot = w.d[size_t(q0 + j)];
                 int64_t i = 0;
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-                for (; i + 16 <= n; i += 16) {
-                    const Floats16 pi = from_bf16(*reinterpret_cast<const UnalignedBf16x16 *>(p + i));
-                    *reinterpret_cast<UnalignedBf16x16 *>(ds + i) = to_bf16(scale * (pi * (*reinterpret_cast<const UnalignedFloats16 *>(dp + i) - dot)));
-                }
+                for (; i + 16 <= n; i += 16)
+                    narrow16(ds + i, scale * (widen16(p + i) * (*reinterpret_cast<const UnalignedFloats16 *>(dp + i) - dot)));
 #endif
-                for (; i < n; i++) ds[i] = to_bf16(scale * (from_bf16(p[i]) * (dp[i] - dot)));
-                std::fill(ds + n, ds + keys, uint16_t(0));
+                for (; i < n; i++) ds[i] = narrow<E>(scale * (widen(p[i]) * (dp[i] - dot)));
+                std::fill(ds + n, ds + keys, E(0));
             }
             // dq[query] = Σ_{key ≤ query} ds·k
             Epilogue to_query;
@@ -243,15 +290,16 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
 
 }  // namespace
 
-FusedAttention fused_attention(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head) {
-    if (!bf16_gemm::supported() || qkv->type != GGML_TYPE_F32 || !ggml_is_contiguous(qkv) || qkv->ne[3] != 1 || n_head <= 0 ||
-        qkv->ne[0] % (3 * n_head) != 0)
+FusedAttention fused_attention(ggml_context * ctx, ggml_tensor * qkv, int64_t n_head, ggml_type type) {
+    const bool f32 = type == GGML_TYPE_F32;
+    if (!(f32 ? bf16_gemm::supported_f32() : type == GGML_TYPE_BF16 && bf16_gemm::supported())) return {};
+    if (qkv->type != GGML_TYPE_F32 || !ggml_is_contiguous(qkv) || qkv->ne[3] != 1 || n_head <= 0 || qkv->ne[0] % (3 * n_head) != 0)
         return {};
     const Shape s = shape_of(qkv, n_head);
     ggml_tensor * args[] = {qkv};
-    ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, s.C * s.T * s.B + s.T * s.H * s.B, 1, 1, 1, args, 1, forward_node,
-                                       GGML_N_TASKS_MAX, nullptr);
-    set_custom_extras(out, n_head);
+    ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, s.C * s.T * s.B + s.T * s.H * s.B, 1, 1, 1, args, 1,
+                                       f32 ? forward_node<float> : forward_node<uint16_t>, GGML_N_TASKS_MAX, nullptr);
+    set_custom_extras(out, NodeExtras{n_head, f32});
     ggml_tensor * y = ggml_view_3d(ctx, out, s.C, s.T, s.B, size_t(s.C) * sizeof(float), size_t(s.C * s.T) * sizeof(float), 0);
     return {y, out};
 }
@@ -263,14 +311,18 @@ ggml_tensor * fused_attention_backward(ggml_context * ctx, ggml_tensor * dy, ggm
         return nullptr;
     if (!ggml_is_contiguous(dy)) dy = ggml_cont(ctx, dy);
     ggml_tensor * args[] = {dy, qkv, forward.out};
-    ggml_tensor * d = ggml_custom_4d(ctx, GGML_TYPE_F32, 3 * s.C, s.T, s.B, 1, args, 3, backward_node, GGML_N_TASKS_MAX, nullptr);
-    set_custom_extras(d, n_head);
+    // in the forward's operand type
+    const NodeExtras x{n_head, custom_extras<NodeExtras>(forward.out).f32};
+    ggml_tensor * d = ggml_custom_4d(ctx, GGML_TYPE_F32, 3 * s.C, s.T, s.B, 1, args, 3, x.f32 ? backward_node<float> : backward_node<uint16_t>,
+                                     GGML_N_TASKS_MAX, nullptr);
+    set_custom_extras(d, x);
     return d;
 }
 
 FusedAttentionCheck fused_attention_check(const float * qkv, const float * dy, int64_t C, int64_t T, int64_t B, int64_t n_head,
-                                          int threads) {
-    if (!bf16_gemm::supported()) return {};
+                                          int threads, bool f32) {
+    const ggml_type type = f32 ? GGML_TYPE_F32 : GGML_TYPE_BF16;
+    if (!(f32 ? bf16_gemm::supported_f32() : bf16_gemm::supported())) return {};
     const size_t bytes = size_t(3 * C * T * B + C * T * B) * sizeof(float) * 3 + size_t(T * n_head * B) * 4 + (4 << 20);
     auto graph = [&](bool backward) -> std::vector<float> {
         ggml_init_params params = {bytes, nullptr, false};
@@ -278,7 +330,7 @@ FusedAttentionCheck fused_attention_check(const float * qkv, const float * dy, i
         if (!ctx) return {};
         ggml_tensor * tqkv = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, 3 * C, T, B);
         std::memcpy(tqkv->data, qkv, size_t(3 * C * T * B) * sizeof(float));
-        const FusedAttention f = fused_attention(ctx, tqkv, n_head);
+        const FusedAttention f = fused_attention(ctx, tqkv, n_head, type);
         ggml_tensor * result = f.y;
         if (f.y && backward) {
             ggml_tensor * tdy = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, C, T, B);

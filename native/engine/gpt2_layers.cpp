@@ -154,23 +154,21 @@ ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml
 
 ggml_tensor * attention_forward(Ops & ops, ggml_tensor * qkv, int64_t n_head, ggml_type type, AttentionSaved * saved) {
     ggml_context * ctx = ops.ctx;
-    if (type != GGML_TYPE_F32) {
-        // the backend's fused attention, where it has one (the CPU's: the scores never
-        // reach memory; fused_attention.h)
-        const FusedAttention fused = ops.fused_attention(qkv, n_head);
-        if (fused.y) {
-            if (saved) {
-                *saved = {};
-                saved->type = type;
-                saved->qkv = qkv;
-                saved->fused = fused;
-            }
-            return fused.y;
+    // the backend's fused attention, where it has one (the CPU's: the scores never
+    // reach memory; fused_attention.h)
+    const FusedAttention fused = ops.fused_attention(qkv, n_head, type);
+    if (fused.y) {
+        if (saved) {
+            *saved = {};
+            saved->type = type;
+            saved->qkv = qkv;
+            saved->fused = fused;
         }
+        return fused.y;
     }
     {
-        // The backend's own product, where it has one (the CPU's, in fp32: mixed
-        // precision's is fused above), reads q, k and v in place in qkv, writes the
+        // The backend's own product, where it has one (the CPU's, where attention is
+        // not fused above), reads q, k and v in place in qkv, writes the
         // scores scaled with -inf after each query (the causal mask), computing only the
         // rest, and sums each query's output over its keys only.
         ggml_tensor * q = head_view(ctx, qkv, 0, n_head);

@@ -106,11 +106,11 @@ public:
         return nullptr;
     }
     // Causal self-attention of qkv [3C, T, B] → [C, T, B] per head with its products'
-    // operands in bf16, in one node whose scores never leave the cache; and its
+    // operands in `type`, in one node whose scores never leave the cache; and its
     // backward, dqkv [3C, T, B] from dy [C, T, B]. Empty (y null) where the backend
     // has none; the backward is then never asked for.
-    virtual FusedAttention fused_attention(ggml_tensor * qkv, int64_t n_head) {
-        (void)qkv, (void)n_head;
+    virtual FusedAttention fused_attention(ggml_tensor * qkv, int64_t n_head, ggml_type type) {
+        (void)qkv, (void)n_head, (void)type;
         return {};
     }
     virtual ggml_tensor * fused_attention_backward(ggml_tensor * dy, ggml_tensor * qkv, const FusedAttention & forward, int64_t n_head) {

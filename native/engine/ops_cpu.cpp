@@ -53,7 +53,9 @@ public:
     ggml_tensor * low_rank_outer_products(ggml_tensor * a, ggml_tensor * b, float scale) override {
         return tweetsmith::low_rank_outer_products(ctx, a, b, scale);
     }
-    FusedAttention fused_attention(ggml_tensor * qkv, int64_t n_head) override { return tweetsmith::fused_attention(ctx, qkv, n_head); }
+    FusedAttention fused_attention(ggml_tensor * qkv, int64_t n_head, ggml_type type) override {
+        return tweetsmith::fused_attention(ctx, qkv, n_head, type);
+    }
     ggml_tensor * fused_attention_backward(ggml_tensor * dy, ggml_tensor * qkv, const FusedAttention & forward, int64_t n_head) override {
         return tweetsmith::fused_attention_backward(ctx, dy, qkv, forward, n_head);
     }
