@@ -1,5 +1,6 @@
 #include "fused_attention.h"
 
+#include "aligned_vector.h"
 #include "bf16_gemm.h"
 #include "custom_node_extras.h"
 #include "kernel_check.h"
@@ -82,7 +83,7 @@ View by_key(const E * p, int64_t queries, int64_t keys) {
 }
 
 template <typename E>
-void pack_all(std::vector<E> & packed, const View & a) {
+void pack_all(CacheLineVector<E> & packed, const View & a) {
     packed.resize(size_t(packed_elements<E>(a.rows, a.depth)));
     bf16_gemm::pack(a, packed.data(), 0, bf16_gemm::panels(a.rows));
 }
@@ -90,7 +91,7 @@ void pack_all(std::vector<E> & packed, const View & a) {
 // multiply() over the first k of A's packed depth (B is 0, or masked, beyond): one
 // panel at a time, since multiply() finds panel p at p·(k's units) of the panels.
 template <typename E>
-void multiply_prefix(const std::vector<E> & a, int64_t m, int64_t packed_depth, int64_t k, const View & b, float * c, int64_t ldc,
+void multiply_prefix(const CacheLineVector<E> & a, int64_t m, int64_t packed_depth, int64_t k, const View & b, float * c, int64_t ldc,
                      int64_t n, const Epilogue & e) {
     const int64_t panel = packed_elements<E>(kPanel, packed_depth);
     for (int64_t p = 0; p < bf16_gemm::panels(m); p++) {
@@ -114,7 +115,7 @@ void store_scaled(const float * src, float scale, E * dst, int64_t n) {
 // Each thread's buffers, kept between calls (sized for the largest head seen).
 template <typename E>
 struct Scratch {
-    std::vector<E> k, v, kt, vt, block;  // packed operands
+    CacheLineVector<E> k, v, kt, vt, block;  // packed operands, on cache lines
     std::vector<float> scores, dk, dv, d;
     std::vector<E> probs, dscores;
 };
