@@ -170,7 +170,23 @@ void partial_sums_of_squares(ggml_tensor * dst, int ith, int nth, void *) {
         for (int i = nth; i < kPartialSums; i++) out[i] = 0.0f;
     const Range r = split(ggml_nelements(x_t), ith, nth);
     double sum = 0.0;
-    for (int64_t i = r.begin; i < r.end; i++) sum += double(x[i]) * x[i];
+    int64_t i = r.begin;
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+    // four independent vectors of double sums: one running sum waited on each add's
+    // latency (0.08 s a step for GPT-2's 124M gradients on 2 threads, a quarter of
+    // the time reading them takes). Squares of f32 are exact in double.
+    typedef double Doubles8 __attribute__((vector_size(64)));
+    typedef float UnalignedFloats8 __attribute__((vector_size(32), aligned(4)));
+    Doubles8 acc[4] = {};
+    for (; i + 32 <= r.end; i += 32)
+        for (int q = 0; q < 4; q++) {
+            const Doubles8 d = __builtin_convertvector(*reinterpret_cast<const UnalignedFloats8 *>(x + i + 8 * q), Doubles8);
+            acc[q] += d * d;
+        }
+    const Doubles8 all = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (int lane = 0; lane < 8; lane++) sum += all[lane];
+#endif
+    for (; i < r.end; i++) sum += double(x[i]) * x[i];
     out[ith] = float(sum);
 }
 
