@@ -348,8 +348,11 @@ function browserTests(): void {
     t.is(await page.evaluate(() => document.activeElement?.id), 'run-title', 'the focus moves to the run that started');
 
     // Stop with the keyboard once training has begun; Resume continues it to the end.
-    await page.waitForFunction(() => Number(document.querySelector('#loss-chart')?.getAttribute('data-points')) >= 1, null, { timeout: 3 * MINUTE });
+    // The focus goes to Stop first, so that only Enter's request races the run's end
+    // (the Tabs to it, after the first step, lost that race on a busy CI machine).
     await tabTo('#run-stop');
+    await page.waitForFunction(() => Number(document.querySelector('#loss-chart')?.getAttribute('data-points')) >= 1, null, { timeout: 3 * MINUTE });
+    t.is(await page.evaluate(() => document.activeElement?.id), 'run-stop', 'Stop keeps the focus while the run starts');
     await page.keyboard.press('Enter');
     await page.locator('#run-status.badge-stopped').waitFor({ timeout: 2 * MINUTE });
     const stoppedAt = await points(page);
