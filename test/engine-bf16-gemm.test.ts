@@ -7,8 +7,9 @@
 // shapes that are not multiples of the kernel's tiles (32 rows, 12 columns, blocks
 // of 1,536 k and 240 columns) check its edges, every operand layout and thread split,
 // and its two epilogues (a bias per row; adding into a matrix in place).
-// The f32 product (fp32 training's, on CPUs with AVX-512) shares that code with f32
-// units: the same checks, against the unrounded inputs.
+// The f32 product (fp32 training's, on CPUs with AVX-512 or AVX2) shares that code
+// with f32 units: the same checks, against the unrounded inputs (engine-avx2 runs
+// them on the AVX2 kernels where the CPU has AVX-512).
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
 import { bf16 } from './helpers/bf16.js';
@@ -19,8 +20,8 @@ const probe = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Arr
 const onThisCpu = probe === null ? test.skip : test;
 if (probe === null) console.log('this CPU lacks AVX-512: the bf16 kernel tests are skipped');
 const probeF32 = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Array(1), m: 1, n: 1, k: 1, f32: true });
-const withAvx512 = probeF32 === null ? test.skip : test;
-if (probeF32 === null) console.log('this CPU lacks AVX-512: the f32 kernel tests are skipped');
+const withF32Kernels = probeF32 === null ? test.skip : test;
+if (probeF32 === null) console.log('this CPU lacks AVX-512 and AVX2: the f32 kernel tests are skipped');
 
 
 interface Case {
@@ -143,7 +144,7 @@ onThisCpu("bf16 product: causal attention's shapes (masked above the diagonal an
   }
 });
 
-withAvx512('f32 product: every layout, threads, both epilogues and the causal shapes, against unrounded inputs', (t) => {
+withF32Kernels('f32 product: every layout, threads, both epilogues and the causal shapes, against unrounded inputs', (t) => {
   for (const shape of SHAPES) {
     for (const aTransposed of [false, true])
       for (const bTransposed of [false, true]) check(t, shape, { aTransposed, bTransposed, bBf16: false, threads: 1, f32: true });

@@ -123,7 +123,25 @@ export interface BuildInfo {
   cuda: boolean;
   vulkan: boolean;
   hardwareThreads: number;
-  cpu: Record<string, boolean>;
+  cpu: CpuInfo;
+}
+
+/** What the CPU has (checked when the addon loads), and which of the engine's kernels run on it */
+export interface CpuInfo {
+  avx2: boolean;
+  avx512: boolean;
+  avx512bf16: boolean;
+  fma: boolean;
+  amx: boolean;
+  neon: boolean;
+  /** mixed precision's packed bf16 product (AVX-512) */
+  bf16Gemm: boolean;
+  /** … by AVX512-BF16's vdpbf16ps (else each bf16 widened to f32) */
+  bf16Dot: boolean;
+  /** fp32's packed product: by AVX-512, by AVX2 and FMA, or none (ggml's product) */
+  f32Gemm: 'avx512' | 'avx2' | null;
+  /** q8_0 sampling's packed product (AVX512-VNNI) */
+  q8Decode: boolean;
 }
 
 export interface NativeAddon {

@@ -42,6 +42,9 @@ Napi::Value BuildInfo(const Napi::CallbackInfo & info) {
     // the bf16 products' kernels (bf16_gemm.h): whether they run at all, and whether by vdpbf16ps
     cpu.Set("bf16Gemm", bf16_gemm::supported());
     cpu.Set("bf16Dot", bf16_gemm::dot_bf16());
+    // the f32 product's kernels: "avx512", "avx2" (CPUs without AVX-512), or null (ggml's product)
+    const char * f32 = bf16_gemm::f32_kernel();
+    cpu.Set("f32Gemm", f32 ? Napi::Value(Napi::String::New(env, f32)) : env.Null());
     cpu.Set("amx", bool(ggml_cpu_has_amx_int8()));
     cpu.Set("q8Decode", q8_decode::supported());  // AVX512-VNNI at run time: q8_0 sampling's packed product
     cpu.Set("neon", bool(ggml_cpu_has_neon()));

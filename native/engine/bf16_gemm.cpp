@@ -1,10 +1,10 @@
 #include "bf16_gemm.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <string>
 #include <vector>
+
+#include "cpu_features.h"
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(_M_X64))
 #define TWEETSMITH_BF16_GEMM 1
@@ -22,6 +22,7 @@ int64_t packed_size_f32(int64_t rows, int64_t depth) { return panels(rows) * dep
 bool supported() { return false; }
 bool supported_f32() { return false; }
 bool dot_bf16() { return false; }
+const char * f32_kernel() { return nullptr; }
 void pack(const View &, uint16_t *, int64_t, int64_t) {}
 void pack(const View &, float *, int64_t, int64_t) {}
 void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &) {}
@@ -29,10 +30,13 @@ void multiply(const float *, int64_t, int64_t, const View &, float *, int64_t, i
 
 #else
 
-// Everything here is compiled for AVX512-BF16, but only kernels that name its
-// instructions use them (the compiler makes none from other code), and those run only
-// where dot_bf16() says: a CPU with AVX-512 and without AVX512-BF16 runs the rest.
+// The kernels are compiled for AVX512-BF16, but only those that name its instructions
+// use them (the compiler makes none from other code), and those run only where
+// dot_bf16() says: a CPU with AVX-512 and without AVX512-BF16 runs the rest. A CPU
+// without AVX-512 runs only the f32 product's AVX2 kernels (TS_AVX2).
 #define TS_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+// The f32 product's kernels for CPUs with AVX2 and FMA but not AVX-512
+#define TS_AVX2 __attribute__((target("avx2,fma")))
 
 namespace {
 
@@ -217,8 +221,9 @@ struct TileEnd {
 // (units × 32: pairs of k, or k for kF32) · a tile of B's columns as pack_b lays them
 // out (kBf16Widened's B has two units, two k, for each of A's).
 template <Kernel K>
-TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t pairs, float * c, int64_t ldc, int cols, __mmask16 m0,
-                         __mmask16 m1, const float * init, int64_t ldi, const TileEnd & end) {
+TS_AVX512BF16 void micro(const uint32_t * a, const uint32_t * b, int64_t pairs, float * c, int64_t ldc, int cols, int rows,
+                         const float * init, int64_t ldi, const TileEnd & end) {
+    const __mmask16 m0 = mask16(rows), m1 = mask16(rows - 16);
     __m512 acc[kCols][2];
 #pragma GCC unroll 12
     for (int j = 0; j < kCols; j++) {
@@ -326,35 +331,157 @@ TS_AVX512BF16 void pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int
     }
 }
 
-}  // namespace
 
-namespace {
+// ---------------------------------------------------------------- AVX2 (f32 only)
+//
+// CPUs without AVX-512 have 16 vector registers of 8 floats: the 32 × 12 block does
+// not fit, so the AVX2 micro-kernel takes the same panel slice and B tile as four
+// 16 × 6 blocks (12 sums, two loads of A and six broadcasts of B per k: the
+// Haswell-era BLIS shape), each over the whole depth. Every sum still runs in k's
+// order from the same start, so the results are the AVX-512 kernel's, bit for bit.
 
-// Whether this CPU has AVX-512 (F, BW, VL, DQ), and AVX512-BF16 where `bf16` asks,
-// unless the environment variable `off` turns the kernels off (to compare with ggml's).
-bool cpu_runs(const char * off, bool bf16) {
-    const char * value = std::getenv(off);
-    if (value && *value && std::string(value) != "0") return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512dq") && (!bf16 || __builtin_cpu_supports("avx512bf16"));
+// lanes l < n of 8 (n clamped to 0..8), as maskload/maskstore take them
+TS_AVX2 inline __m256i lanes_below(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(std::clamp<int64_t>(n, 0, 8))), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// Rows [r0, r0 + 16) × columns [c0, c0 + 6) of micro()'s block (rows and cols: the
+// block's valid rows and columns, counted from its first)
+template <int R0, int C0>
+TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, float * c, int64_t ldc, int cols, int rows,
+                             const float * init, int64_t ldi, const TileEnd & end) {
+    constexpr int kPartCols = kCols / 2;
+    const int nc = std::min(cols - C0, kPartCols);
+    if (nc <= 0 || rows <= R0) return;
+    const __m256i m0 = lanes_below(rows - R0), m1 = lanes_below(rows - R0 - 8);
+    __m256 acc[kPartCols][2];
+#pragma GCC unroll 6
+    for (int j = 0; j < kPartCols; j++) {
+        if (init && j < nc) {
+            acc[j][0] = _mm256_maskload_ps(init + (C0 + j) * ldi + R0, m0);
+            acc[j][1] = _mm256_maskload_ps(init + (C0 + j) * ldi + R0 + 8, m1);
+        } else {
+            acc[j][0] = _mm256_setzero_ps();
+            acc[j][1] = _mm256_setzero_ps();
+        }
+    }
+    for (int64_t p = 0; p < units; p++) {
+        const __m256 a0 = _mm256_loadu_ps(a + p * kPanel + R0);
+        const __m256 a1 = _mm256_loadu_ps(a + p * kPanel + R0 + 8);
+        // A's half of a unit is one cache line; fetched ahead as the AVX-512 kernel does
+        _mm_prefetch(reinterpret_cast<const char *>(a + (p + 16) * kPanel + R0), _MM_HINT_T0);
+        const float * bp = b + p * kCols + C0;
+#pragma GCC unroll 6
+        for (int j = 0; j < kPartCols; j++) {
+            const __m256 bj = _mm256_broadcast_ss(bp + j);
+            acc[j][0] = _mm256_fmadd_ps(a0, bj, acc[j][0]);
+            acc[j][1] = _mm256_fmadd_ps(a1, bj, acc[j][1]);
+        }
+    }
+    if (end.last) {
+        const __m256 scale = _mm256_set1_ps(end.scale), fill = _mm256_set1_ps(end.fill);
+        __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
+        if (end.bias) {
+            bias0 = _mm256_maskload_ps(end.bias + R0, m0);
+            bias1 = _mm256_maskload_ps(end.bias + R0 + 8, m1);
+        }
+#pragma GCC unroll 6
+        for (int j = 0; j < kPartCols; j++) {
+            acc[j][0] = _mm256_fmadd_ps(acc[j][0], scale, bias0);
+            acc[j][1] = _mm256_fmadd_ps(acc[j][1], scale, bias1);
+            if (end.mask) {
+                // the block's rows 0..d are at or above column j's diagonal
+                const int64_t d = end.diagonal + C0 + j - R0;
+                acc[j][0] = _mm256_blendv_ps(fill, acc[j][0], _mm256_castsi256_ps(lanes_below(d + 1)));
+                acc[j][1] = _mm256_blendv_ps(fill, acc[j][1], _mm256_castsi256_ps(lanes_below(d + 1 - 8)));
+            }
+        }
+    }
+#pragma GCC unroll 6
+    for (int j = 0; j < kPartCols; j++) {
+        if (j >= nc) break;
+        _mm256_maskstore_ps(c + (C0 + j) * ldc + R0, m0, acc[j][0]);
+        _mm256_maskstore_ps(c + (C0 + j) * ldc + R0 + 8, m1, acc[j][1]);
+    }
+}
+
+// micro<Kernel::kF32> for AVX2: the same arguments, the same results
+TS_AVX2 void micro_avx2(const uint32_t * a_units, const uint32_t * b_units, int64_t units, float * c, int64_t ldc, int cols, int rows,
+                        const float * init, int64_t ldi, const TileEnd & end) {
+    const float * a = reinterpret_cast<const float *>(a_units);
+    const float * b = reinterpret_cast<const float *>(b_units);
+    // the upper rows' blocks first, so A's half of the slice is read twice in a row
+    micro_avx2_part<0, 0>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<0, kCols / 2>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<16, 0>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<16, kCols / 2>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+}
+
+// pack_b's layout for the f32 product without AVX-512's transposes and masks: B's
+// packing is ~1/m of the product's work, so plain loops cost ~2% at GPT-2's shapes.
+TS_AVX2 void pack_b_avx2(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out_units) {
+    float * out = reinterpret_cast<float *>(out_units);
+    const float * data = static_cast<const float *>(b.data);
+    const int64_t depth = std::max<int64_t>(0, std::min(np, b.depth - p0));  // units with values; zeros after
+    for (int64_t t = 0; t * kCols < n; t++) {
+        float * tile = out + t * np * kCols;
+        const int64_t jt = j0 + t * kCols, cols = std::min<int64_t>(kCols, n - t * kCols);
+        std::fill_n(tile, np * kCols, 0.0f);
+        if (b.stride_k == 1) {
+            for (int64_t jj = 0; jj < cols; jj++) {
+                const float * column = data + (jt + jj) * b.stride_i + p0;
+                for (int64_t p = 0; p < depth; p++) tile[p * kCols + jj] = column[p];
+            }
+        } else {
+            for (int64_t p = 0; p < depth; p++) {
+                const float * unit = data + (p0 + p) * b.stride_k + jt * b.stride_i;
+                for (int64_t jj = 0; jj < cols; jj++) tile[p * kCols + jj] = unit[jj * b.stride_i];
+            }
+        }
+    }
+}
+
+// pack_panels<Unit::kF32>'s layout, likewise
+TS_AVX2 void pack_panels_avx2(const View & a, float * packed, int64_t begin, int64_t end) {
+    const float * data = static_cast<const float *>(a.data);
+    const int64_t depth = a.depth;
+    for (int64_t panel = begin; panel < end; panel++) {
+        float * out = packed + panel * depth * kPanel;
+        const int64_t i0 = panel * kPanel, rows = std::min<int64_t>(kPanel, a.rows - i0);
+        if (rows < kPanel) std::fill_n(out, depth * kPanel, 0.0f);
+        if (a.stride_i == 1) {
+            for (int64_t p = 0; p < depth; p++) std::copy_n(data + p * a.stride_k + i0, rows, out + p * kPanel);
+        } else {
+            for (int64_t r = 0; r < rows; r++) {
+                const float * row = data + (i0 + r) * a.stride_i;
+                for (int64_t p = 0; p < depth; p++) out[p * kPanel + r] = row[p * a.stride_k];
+            }
+        }
+    }
 }
 
 }  // namespace
 
+// (TWEETSMITH_NO_BF16_GEMM=1 and TWEETSMITH_NO_F32_GEMM=1 turn the products off, to
+// compare with ggml's)
 bool supported() {
-    static const bool yes = cpu_runs("TWEETSMITH_NO_BF16_GEMM", false);
+    static const bool yes = !cpu_features::env_off("TWEETSMITH_NO_BF16_GEMM") && cpu_features::avx512();
     return yes;
 }
 
 bool dot_bf16() {
-    static const bool yes = supported() && cpu_runs("TWEETSMITH_NO_AVX512BF16", true);
+    static const bool yes = supported() && !cpu_features::env_off("TWEETSMITH_NO_AVX512BF16") && __builtin_cpu_supports("avx512bf16");
     return yes;
 }
 
 bool supported_f32() {
-    static const bool yes = cpu_runs("TWEETSMITH_NO_F32_GEMM", false);
+    static const bool yes = !cpu_features::env_off("TWEETSMITH_NO_F32_GEMM") && (cpu_features::avx512() || cpu_features::avx2_fma());
     return yes;
+}
+
+const char * f32_kernel() {
+    if (!supported_f32()) return nullptr;
+    return cpu_features::avx512() ? "avx512" : "avx2";
 }
 
 namespace {
@@ -402,9 +529,13 @@ TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin,
     }
 }
 
-template <Kernel K>
-TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-                                  int64_t j_end, const Epilogue & e) {
+// The blocking around the micro-kernel, for either instruction set (kAvx2: the f32
+// product's AVX2 kernels). Compiled for the build's baseline: it calls the kernels,
+// which are compiled for their instruction sets (a call per 32 × 12 tile of the result).
+template <Kernel K, bool kAvx2 = false>
+void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+                    int64_t j_end, const Epilogue & e) {
+    static_assert(!kAvx2 || K == Kernel::kF32, "the AVX2 kernels are f32's");
     if (j_begin >= j_end || m <= 0) return;
     // (the causal modes' bounds below count pairs of k: kF32's units are single k)
     constexpr int64_t kPer = K == Kernel::kF32 ? 1 : 2;
@@ -414,18 +545,20 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
     thread_local std::vector<uint32_t> scratch;
     const size_t need = size_t(kBlockCols) * size_t(kDepthPairs);
     if (scratch.size() < need) scratch.resize(need);
-    const __m512 fill = _mm512_set1_ps(e.fill);
     for (int64_t j0 = j_begin; j0 < j_end; j0 += kBlockCols) {
         const int64_t n = std::min(kBlockCols, j_end - j0);
         const int64_t blocks_end = std::max<int64_t>(pairs, 1);
         for (int64_t p0 = 0; p0 < blocks_end; p0 += kDepth) {
             const int64_t np = std::min(kDepth, pairs - p0), nb = np * kB;
-            if (np > 0) pack_b<b_unit(K)>(b, j0, n, p0 * kB, nb, scratch.data());
+            if (np > 0) {
+                if constexpr (kAvx2) pack_b_avx2(b, j0, n, p0 * kB, nb, scratch.data());
+                else pack_b<b_unit(K)>(b, j0, n, p0 * kB, nb, scratch.data());
+            }
             const bool last = p0 + kDepth >= blocks_end;
             for (int64_t panel = 0; panel < n_panels; panel++) {
                 const uint32_t * a = a_all + (panel * pairs + p0) * kPanel;
                 const int64_t i0 = panel * kPanel;
-                const __mmask16 m0 = mask16(m - i0), m1 = mask16(m - i0 - 16);
+                const int rows = int(std::min<int64_t>(kPanel, m - i0));
                 for (int64_t j = 0; j < n; j += kCols) {
                     const int64_t jt = j0 + j;  // the tile's first column
                     const int64_t jd = jt + e.diagonal;  // the same, as the causal modes count it
@@ -434,10 +567,7 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
                     if (e.causal == Causal::kMaskAbove && i0 > jd + cols - 1) {
                         // wholly above the diagonal
                         if (p0 == 0)
-                            for (int q = 0; q < cols; q++) {
-                                _mm512_mask_storeu_ps(cj + q * ldc, m0, fill);
-                                _mm512_mask_storeu_ps(cj + q * ldc + 16, m1, fill);
-                            }
+                            for (int q = 0; q < cols; q++) std::fill_n(cj + q * ldc, rows, e.fill);
                         continue;
                     }
                     // the pairs of k this tile sums, within this block
@@ -458,7 +588,9 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
                     end.fill = e.fill;
                     const int64_t off = count > 0 ? lo - p0 : 0;
                     const uint32_t * at_a = a + off * kPanel;
-                    micro<K>(at_a, scratch.data() + (j * nb + off * kB * kCols), count, cj, ldc, cols, m0, m1, init, ldi, end);
+                    const uint32_t * at_b = scratch.data() + (j * nb + off * kB * kCols);
+                    if constexpr (kAvx2) micro_avx2(at_a, at_b, count, cj, ldc, cols, rows, init, ldi, end);
+                    else micro<K>(at_a, at_b, count, cj, ldc, cols, rows, init, ldi, end);
                 }
             }
         }
@@ -470,18 +602,20 @@ TS_AVX512BF16 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, 
 TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end) {
     pack_panels<Unit::kPair>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
 }
-TS_AVX512BF16 void pack(const View & a, float * packed, int64_t begin, int64_t end) {
-    pack_panels<Unit::kF32>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
+void pack(const View & a, float * packed, int64_t begin, int64_t end) {
+    if (cpu_features::avx512()) pack_panels<Unit::kF32>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
+    else pack_panels_avx2(a, packed, begin, end);
 }
 
-TS_AVX512BF16 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-                            int64_t j_end, const Epilogue & e) {
+void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+              int64_t j_end, const Epilogue & e) {
     const uint32_t * a = reinterpret_cast<const uint32_t *>(a_packed);
     if (dot_bf16()) multiply_units<Kernel::kBf16>(a, m, k, b, c, ldc, j_begin, j_end, e);
     else multiply_units<Kernel::kBf16Widened>(a, m, k, b, c, ldc, j_begin, j_end, e);
 }
-TS_AVX512BF16 void multiply(const float * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-                            int64_t j_end, const Epilogue & e) {
+void multiply(const float * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
+              int64_t j_end, const Epilogue & e) {
+    if (!cpu_features::avx512()) return multiply_units<Kernel::kF32, true>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
     multiply_units<Kernel::kF32>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
 }
 

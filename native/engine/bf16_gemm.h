@@ -20,9 +20,14 @@
 // has no cache blocking along k and wants transposed copies, as above: at GPT-2's
 // shapes it ran at 120-225 GFLOP/s on 2 threads here.)
 //
+// CPUs without AVX-512 (most laptop and desktop CPUs) run the f32 product with AVX2
+// and FMA: the same packed panels, and the 32 × 12 block as four 16 × 6 blocks in
+// the 16 vector registers of 8 floats they have; the sums are the same, bit for bit.
+//
 // Every bf16 function here needs supported(), every f32 one supported_f32(): the
-// code is compiled for AVX-512 (and AVX512-BF16) whatever the build's baseline, and
-// runs only where the CPU has it (AVX512-BF16's instructions only where dot_bf16()).
+// code is compiled for AVX-512 (and AVX512-BF16) and AVX2 whatever the build's
+// baseline, and runs only where the CPU has it (AVX512-BF16's instructions only where
+// dot_bf16()).
 #pragma once
 #include <ggml.h>
 
@@ -42,9 +47,12 @@ bool supported();
 // bf16 are widened to f32 in the micro-kernel and summed by vfmadd231ps: the same
 // bf16 operands and f32 sums, at f32's speed, where ggml's product would convert.
 bool dot_bf16();
-// Whether this CPU has AVX-512 (F, BW, VL, DQ) and this build the kernels, for the
-// f32 product. TWEETSMITH_NO_F32_GEMM=1 turns it off (to compare with ggml's).
+// Whether this CPU has AVX-512 (F, BW, VL, DQ), or AVX2 and FMA, and this build the
+// kernels, for the f32 product. TWEETSMITH_NO_F32_GEMM=1 turns it off (to compare with
+// ggml's); TWEETSMITH_NO_AVX512=1 makes an AVX-512 CPU run the AVX2 kernels.
 bool supported_f32();
+// Which kernels the f32 product runs: "avx512", "avx2", or null where none.
+const char * f32_kernel();
 
 // An operand as a strided view: element (i, k) at data + i·stride_i + k·stride_k
 // (strides in elements), F32 or BF16; i < rows, k < depth.

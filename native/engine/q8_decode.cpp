@@ -1,5 +1,7 @@
 #include "q8_decode.h"
 
+#include "cpu_features.h"
+
 #include <ggml-cpu.h>
 
 #include <algorithm>
@@ -136,8 +138,7 @@ constexpr auto kKernels = kernels_for(std::make_integer_sequence<int, kMaxColumn
 
 bool supported() {
 #ifdef TWEETSMITH_Q8_DECODE_X86
-    static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                            __builtin_cpu_supports("avx512vnni");
+    static const bool has = cpu_features::avx512() && __builtin_cpu_supports("avx512vnni");
     return has;
 #else
     return false;
