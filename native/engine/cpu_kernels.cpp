@@ -36,8 +36,15 @@ int64_t rows_of(const ggml_tensor * t) { return ggml_nelements(t) / t->ne[0]; }
 // gelu_new written with s = sigmoid(2u), u = √(2/π)(x + 0.044715x³), since
 // 0.5(1 + tanh u) = s and 1 - tanh²u = 4s(1 - s): no cancellation where tanh u
 // nears ±1, and one exponential instead of tanh.
-inline float gelu_sigmoid(float v) {
+// (for a float, or a vector of them: FloatsN)
+template <typename F>
+inline F gelu_sigmoid(F v) {
     return 1.0f / (1.0f + exp_vectorisable(-2.0f * kSqrt2OverPi * (v + kGeluCoef * v * v * v)));
+}
+template <typename F>
+inline F gelu_gradient(F dy, F v) {
+    const F s = gelu_sigmoid(v), du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCoef * v * v);
+    return dy * (s + 2.0f * v * s * (1.0f - s) * du);
 }
 
 }  // namespace
@@ -46,7 +53,15 @@ void gelu_forward(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, vo
     const float * x = static_cast<const float *>(a->data);
     float * y = static_cast<float *>(dst->data);
     const Range r = split(ggml_nelements(a), ith, nth);
-    for (int64_t i = r.begin; i < r.end; i++) y[i] = x[i] * gelu_sigmoid(x[i]);
+    int64_t i = r.begin;
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+    // in the CPU's vectors explicitly: without AVX-512 GCC leaves the loop below scalar (vector_math.h)
+    for (; i + kLanes <= r.end; i += kLanes) {
+        const FloatsN v = load_lanes(x + i);
+        store_lanes(y + i, v * gelu_sigmoid(v));
+    }
+#endif
+    for (; i < r.end; i++) y[i] = x[i] * gelu_sigmoid(x[i]);
 }
 
 void gelu_backward(ggml_tensor * dst, const ggml_tensor * dy_t, const ggml_tensor * x_t, int ith, int nth, void *) {
@@ -54,11 +69,11 @@ void gelu_backward(ggml_tensor * dst, const ggml_tensor * dy_t, const ggml_tenso
     const float * x = static_cast<const float *>(x_t->data);
     float * dx = static_cast<float *>(dst->data);
     const Range r = split(ggml_nelements(dy_t), ith, nth);
-    for (int64_t i = r.begin; i < r.end; i++) {
-        const float v = x[i], s = gelu_sigmoid(v);
-        const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCoef * v * v);
-        dx[i] = dy[i] * (s + 2.0f * v * s * (1.0f - s) * du);
-    }
+    int64_t i = r.begin;
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+    for (; i + kLanes <= r.end; i += kLanes) store_lanes(dx + i, gelu_gradient(load_lanes(dy + i), load_lanes(x + i)));
+#endif
+    for (; i < r.end; i++) dx[i] = gelu_gradient(dy[i], x[i]);
 }
 
 void layernorm_backward(ggml_tensor * dst, int ith, int nth, void * userdata) {
