@@ -47,10 +47,11 @@ inline E narrow(float x) {
     else return to_bf16(x);
 }
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-inline Floats16 widen16(const uint16_t * p) { return from_bf16(*reinterpret_cast<const UnalignedBf16x16 *>(p)); }
-inline Floats16 widen16(const float * p) { return *reinterpret_cast<const UnalignedFloats16 *>(p); }
-inline void narrow16(uint16_t * p, Floats16 x) { *reinterpret_cast<UnalignedBf16x16 *>(p) = to_bf16(x); }
-inline void narrow16(float * p, Floats16 x) { *reinterpret_cast<UnalignedFloats16 *>(p) = x; }
+// kLanes values at a time, in the CPU's vector width (vector_math.h)
+inline FloatsN widen_lanes(const uint16_t * p) { return from_bf16(*reinterpret_cast<const UnalignedBf16xN *>(p)); }
+inline FloatsN widen_lanes(const float * p) { return load_lanes(p); }
+inline void narrow_lanes(uint16_t * p, FloatsN x) { *reinterpret_cast<UnalignedBf16xN *>(p) = to_bf16(x); }
+inline void narrow_lanes(float * p, FloatsN x) { store_lanes(p, x); }
 #endif
 
 struct Shape {
@@ -102,12 +103,12 @@ void multiply_prefix(const CacheLineVector<E> & a, int64_t m, int64_t packed_dep
     }
 }
 
-// dst[0..n) = src[i]·scale in E, 16 at a time where the compiler can
+// dst[0..n) = src[i]·scale in E, kLanes at a time where the compiler can
 template <typename E>
 void store_scaled(const float * src, float scale, E * dst, int64_t n) {
     int64_t i = 0;
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-    for (; i + 16 <= n; i += 16) narrow16(dst + i, *reinterpret_cast<const UnalignedFloats16 *>(src + i) * scale);
+    for (; i + kLanes <= n; i += kLanes) narrow_lanes(dst + i, load_lanes(src + i) * scale);
 #endif
     for (; i < n; i++) dst[i] = narrow<E>(src[i] * scale);
 }
@@ -237,10 +238,7 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
                 const float top = lse[q0 + j];
                 int64_t i = 0;
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-                for (; i + 16 <= n; i += 16) {
-                    UnalignedFloats16 & x = *reinterpret_cast<UnalignedFloats16 *>(row + i);
-                    x = exp_vectorisable(x - top);
-                }
+                for (; i + kLanes <= n; i += kLanes) store_lanes(row + i, exp_vectorisable(load_lanes(row + i) - top));
 #endif
                 for (; i < n; i++) row[i] = exp_vectorisable(row[i] - top);
                 E * p = w.probs.data() + j * keys;
@@ -260,8 +258,7 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
                 const float dot = w.d[size_t(q0 + j)];
                 int64_t i = 0;
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-                for (; i + 16 <= n; i += 16)
-                    narrow16(ds + i, scale * (widen16(p + i) * (*reinterpret_cast<const UnalignedFloats16 *>(dp + i) - dot)));
+                for (; i + kLanes <= n; i += kLanes) narrow_lanes(ds + i, scale * (widen_lanes(p + i) * (load_lanes(dp + i) - dot)));
 #endif
                 for (; i < n; i++) ds[i] = narrow<E>(scale * (widen(p[i]) * (dp[i] - dot)));
                 std::fill(ds + n, ds + keys, E(0));

@@ -40,12 +40,22 @@ constexpr int64_t kLanes = 8;
 typedef float FloatsN __attribute__((vector_size(32)));
 typedef int32_t IntsN __attribute__((vector_size(32)));
 typedef float UnalignedFloatsN __attribute__((vector_size(32), aligned(4)));
+typedef uint16_t Bf16xN __attribute__((vector_size(16)));
+typedef uint16_t UnalignedBf16xN __attribute__((vector_size(16), aligned(2)));
+typedef uint32_t UintsN __attribute__((vector_size(32)));
 #define TWEETSMITH_VECTOR_8 1
+inline Bf16xN to_bf16(FloatsN f) {
+    const UintsN u = (UintsN)f;
+    return __builtin_convertvector((u + (0x7fff + ((u >> 16) & 1))) >> 16, Bf16xN);
+}
+inline FloatsN from_bf16(Bf16xN h) { return (FloatsN)(__builtin_convertvector(h, UintsN) << 16); }
 #else
 constexpr int64_t kLanes = 16;
 typedef Floats16 FloatsN;
 typedef Ints16 IntsN;
 typedef UnalignedFloats16 UnalignedFloatsN;
+typedef Bf16x16 Bf16xN;
+typedef UnalignedBf16x16 UnalignedBf16xN;
 #endif
 inline FloatsN load_lanes(const float * p) { return *reinterpret_cast<const UnalignedFloatsN *>(p); }
 inline void store_lanes(float * p, FloatsN v) { *reinterpret_cast<UnalignedFloatsN *>(p) = v; }
