@@ -1,15 +1,14 @@
 // The CPU's bf16 matrix product (native/engine/bf16_gemm.cpp), which mixed-precision
-// training's products take on CPUs with AVX-512 (by vdpbf16ps where the CPU has
-// AVX512-BF16, else widened to f32: engine-bf16-gemm-widened runs that kernel on
-// CPUs that have it too), against a reference computed
+// training's products take on CPUs with AVX-512 or AVX2 (by vdpbf16ps where the CPU
+// has AVX512-BF16, else widened to f32: engine-bf16-gemm-widened runs that kernel on
+// CPUs that have it too, engine-avx2 the AVX2 kernels), against a reference computed
 // here: the inputs rounded to bf16 (nearest even), the products summed in f64. Its
 // f32 accumulation may differ from that only by f32 rounding of the running sums;
 // shapes that are not multiples of the kernel's tiles (32 rows, 12 columns, blocks
 // of 1,536 k and 240 columns) check its edges, every operand layout and thread split,
 // and its two epilogues (a bias per row; adding into a matrix in place).
-// The f32 product (fp32 training's, on CPUs with AVX-512 or AVX2) shares that code
-// with f32 units: the same checks, against the unrounded inputs (engine-avx2 runs
-// them on the AVX2 kernels where the CPU has AVX-512).
+// The f32 product (fp32 training's) shares that code with f32 units: the same
+// checks, against the unrounded inputs.
 import test from 'ava';
 import { loadNative } from '../lib/engine/native.js';
 import { bf16 } from './helpers/bf16.js';
@@ -18,7 +17,7 @@ import { seededUniform } from './helpers/random.js';
 const addon = loadNative();
 const probe = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Array(1), m: 1, n: 1, k: 1 });
 const onThisCpu = probe === null ? test.skip : test;
-if (probe === null) console.log('this CPU lacks AVX-512: the bf16 kernel tests are skipped');
+if (probe === null) console.log('this CPU lacks AVX-512 and AVX2: the bf16 kernel tests are skipped');
 const probeF32 = addon.bf16ProductCheck({ a: new Float32Array(1), b: new Float32Array(1), m: 1, n: 1, k: 1, f32: true });
 const withF32Kernels = probeF32 === null ? test.skip : test;
 if (probeF32 === null) console.log('this CPU lacks AVX-512 and AVX2: the f32 kernel tests are skipped');

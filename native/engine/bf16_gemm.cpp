@@ -332,13 +332,14 @@ TS_AVX512BF16 void pack_b(const View & b, int64_t j0, int64_t n, int64_t p0, int
 }
 
 
-// ---------------------------------------------------------------- AVX2 (f32 only)
+// ---------------------------------------------------------------- AVX2
 //
 // CPUs without AVX-512 have 16 vector registers of 8 floats: the 32 × 12 block does
 // not fit, so the AVX2 micro-kernel takes the same panel slice and B tile as four
 // 16 × 6 blocks (12 sums, two loads of A and six broadcasts of B per k: the
-// Haswell-era BLIS shape), each over the whole depth. Every sum still runs in k's
-// order from the same start, so the results are the AVX-512 kernel's, bit for bit.
+// Haswell-era BLIS shape), each over the whole depth. It runs the f32 product and the
+// widened bf16 one (kBf16Widened: no AVX2 CPU has AVX512-BF16). Every sum still runs
+// in k's order from the same start, so the results are the AVX-512 kernels', bit for bit.
 
 // lanes l < n of 8 (n clamped to 0..8), as maskload/maskstore take them
 TS_AVX2 inline __m256i lanes_below(int64_t n) {
@@ -347,9 +348,10 @@ TS_AVX2 inline __m256i lanes_below(int64_t n) {
 
 // Rows [r0, r0 + 16) × columns [c0, c0 + 6) of micro()'s block (rows and cols: the
 // block's valid rows and columns, counted from its first)
-template <int R0, int C0>
+template <Kernel K, int R0, int C0>
 TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, float * c, int64_t ldc, int cols, int rows,
                              const float * init, int64_t ldi, const TileEnd & end) {
+    static_assert(K != Kernel::kBf16, "AVX2 has no vdpbf16ps");
     constexpr int kPartCols = kCols / 2;
     const int nc = std::min(cols - C0, kPartCols);
     if (nc <= 0 || rows <= R0) return;
@@ -370,6 +372,31 @@ TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, fl
         const __m256 a1 = _mm256_loadu_ps(a + p * kPanel + R0 + 8);
         // A's half of a unit is one cache line; fetched ahead as the AVX-512 kernel does
         _mm_prefetch(reinterpret_cast<const char *>(a + (p + 16) * kPanel + R0), _MM_HINT_T0);
+        if constexpr (K == Kernel::kBf16Widened) {
+            // each pair's first bf16 (k even) in its low half, its second in its high
+            // half; B has a unit for each. Every sum gets its even k, then its odd k,
+            // as the AVX-512 kernel's does (in two passes: the sums and both halves
+            // of A do not fit the 16 registers at once).
+            const float * bp = b + 2 * p * kCols + C0;
+            const __m256i high = _mm256_set1_epi32(int(0xffff0000u));
+            const __m256 e0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(a0), 16));
+            const __m256 e1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(a1), 16));
+#pragma GCC unroll 6
+            for (int j = 0; j < kPartCols; j++) {
+                const __m256 bj = _mm256_broadcast_ss(bp + j);
+                acc[j][0] = _mm256_fmadd_ps(e0, bj, acc[j][0]);
+                acc[j][1] = _mm256_fmadd_ps(e1, bj, acc[j][1]);
+            }
+            const __m256 o0 = _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(a0), high));
+            const __m256 o1 = _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(a1), high));
+#pragma GCC unroll 6
+            for (int j = 0; j < kPartCols; j++) {
+                const __m256 bj = _mm256_broadcast_ss(bp + kCols + j);
+                acc[j][0] = _mm256_fmadd_ps(o0, bj, acc[j][0]);
+                acc[j][1] = _mm256_fmadd_ps(o1, bj, acc[j][1]);
+            }
+            continue;
+        }
         const float * bp = b + p * kCols + C0;
 #pragma GCC unroll 6
         for (int j = 0; j < kPartCols; j++) {
@@ -405,56 +432,82 @@ TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, fl
     }
 }
 
-// micro<Kernel::kF32> for AVX2: the same arguments, the same results
+// micro<K> for AVX2: the same arguments, the same results
+template <Kernel K>
 TS_AVX2 void micro_avx2(const uint32_t * a_units, const uint32_t * b_units, int64_t units, float * c, int64_t ldc, int cols, int rows,
                         const float * init, int64_t ldi, const TileEnd & end) {
     const float * a = reinterpret_cast<const float *>(a_units);
     const float * b = reinterpret_cast<const float *>(b_units);
     // the upper rows' blocks first, so A's half of the slice is read twice in a row
-    micro_avx2_part<0, 0>(a, b, units, c, ldc, cols, rows, init, ldi, end);
-    micro_avx2_part<0, kCols / 2>(a, b, units, c, ldc, cols, rows, init, ldi, end);
-    micro_avx2_part<16, 0>(a, b, units, c, ldc, cols, rows, init, ldi, end);
-    micro_avx2_part<16, kCols / 2>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<K, 0, 0>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<K, 0, kCols / 2>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<K, 16, 0>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<K, 16, kCols / 2>(a, b, units, c, ldc, cols, rows, init, ldi, end);
 }
 
-// pack_b's layout for the f32 product without AVX-512's transposes and masks: B's
-// packing is ~1/m of the product's work, so plain loops cost ~2% at GPT-2's shapes.
-TS_AVX2 void pack_b_avx2(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out_units) {
-    float * out = reinterpret_cast<float *>(out_units);
-    const float * data = static_cast<const float *>(b.data);
-    const int64_t depth = std::max<int64_t>(0, std::min(np, b.depth - p0));  // units with values; zeros after
+// Element (i, k) of an operand in memory (f32 or bf16), as unit U takes it: an f32's
+// bits, or a bf16 (rounded from an f32 as to_bf16 does) in the low 16 bits (kPair's
+// halves) or the high ones (kWide); in range only.
+template <Unit U>
+inline uint32_t bits_at(const View & v, int64_t at) {
+    if constexpr (U == Unit::kF32) {
+        uint32_t bits;
+        std::memcpy(&bits, static_cast<const float *>(v.data) + at, 4);
+        return bits;
+    } else {
+        const uint32_t h = v.type == GGML_TYPE_BF16 ? static_cast<const uint16_t *>(v.data)[at] : to_bf16(static_cast<const float *>(v.data)[at]);
+        return U == Unit::kWide ? h << 16 : h;
+    }
+}
+// unit u of the row at `base` (element (row, 0)), whose k are `stride_k` apart, with
+// `depth` k: unit<U>'s value without its row check
+template <Unit U>
+inline uint32_t unit_at(const View & v, int64_t base, int64_t u) {
+    if constexpr (U != Unit::kPair) {
+        return bits_at<U>(v, base + u * v.stride_k);
+    } else {
+        const int64_t k = 2 * u;
+        return bits_at<U>(v, base + k * v.stride_k) | (k + 1 < v.depth ? bits_at<U>(v, base + (k + 1) * v.stride_k) << 16 : 0u);
+    }
+}
+
+// pack_b's layout without AVX-512's transposes and masks: B's packing is ~1/m of
+// the product's work, so plain loops cost a few % at GPT-2's shapes.
+template <Unit U>
+TS_AVX2 void pack_b_avx2(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out) {
+    const int64_t depth = std::max<int64_t>(0, std::min(np, units<U>(b.depth) - p0));  // units with values; zeros after
     for (int64_t t = 0; t * kCols < n; t++) {
-        float * tile = out + t * np * kCols;
+        uint32_t * tile = out + t * np * kCols;
         const int64_t jt = j0 + t * kCols, cols = std::min<int64_t>(kCols, n - t * kCols);
-        std::fill_n(tile, np * kCols, 0.0f);
+        std::fill_n(tile, np * kCols, 0u);
         if (b.stride_k == 1) {
-            for (int64_t jj = 0; jj < cols; jj++) {
-                const float * column = data + (jt + jj) * b.stride_i + p0;
-                for (int64_t p = 0; p < depth; p++) tile[p * kCols + jj] = column[p];
-            }
+            // along each column's k, contiguous
+            for (int64_t jj = 0; jj < cols; jj++)
+                for (int64_t p = 0; p < depth; p++) tile[p * kCols + jj] = unit_at<U>(b, (jt + jj) * b.stride_i, p0 + p);
         } else {
-            for (int64_t p = 0; p < depth; p++) {
-                const float * unit = data + (p0 + p) * b.stride_k + jt * b.stride_i;
-                for (int64_t jj = 0; jj < cols; jj++) tile[p * kCols + jj] = unit[jj * b.stride_i];
-            }
+            // a unit's columns at a time (side by side in memory where stride_i is 1)
+            for (int64_t p = 0; p < depth; p++)
+                for (int64_t jj = 0; jj < cols; jj++) tile[p * kCols + jj] = unit_at<U>(b, (jt + jj) * b.stride_i, p0 + p);
         }
     }
 }
 
-// pack_panels<Unit::kF32>'s layout, likewise
-TS_AVX2 void pack_panels_avx2(const View & a, float * packed, int64_t begin, int64_t end) {
-    const float * data = static_cast<const float *>(a.data);
-    const int64_t depth = a.depth;
+// pack_panels' layout, likewise
+template <Unit U>
+TS_AVX2 void pack_panels_avx2(const View & a, uint32_t * packed, int64_t begin, int64_t end) {
+    const int64_t depth = units<U>(a.depth);
     for (int64_t panel = begin; panel < end; panel++) {
-        float * out = packed + panel * depth * kPanel;
+        uint32_t * out = packed + panel * depth * kPanel;
         const int64_t i0 = panel * kPanel, rows = std::min<int64_t>(kPanel, a.rows - i0);
-        if (rows < kPanel) std::fill_n(out, depth * kPanel, 0.0f);
+        if (rows < kPanel) std::fill_n(out, depth * kPanel, 0u);
         if (a.stride_i == 1) {
-            for (int64_t p = 0; p < depth; p++) std::copy_n(data + p * a.stride_k + i0, rows, out + p * kPanel);
+            // a unit's rows side by side in memory: along them, as the panel lays them
+            for (int64_t p = 0; p < depth; p++)
+                for (int64_t r = 0; r < rows; r++) out[p * kPanel + r] = unit_at<U>(a, i0 + r, p);
         } else {
             for (int64_t r = 0; r < rows; r++) {
-                const float * row = data + (i0 + r) * a.stride_i;
-                for (int64_t p = 0; p < depth; p++) out[p * kPanel + r] = row[p * a.stride_k];
+                const int64_t base = (i0 + r) * a.stride_i;
+                for (int64_t p = 0; p < depth; p++) out[p * kPanel + r] = unit_at<U>(a, base, p);
             }
         }
     }
@@ -465,12 +518,13 @@ TS_AVX2 void pack_panels_avx2(const View & a, float * packed, int64_t begin, int
 // (TWEETSMITH_NO_BF16_GEMM=1 and TWEETSMITH_NO_F32_GEMM=1 turn the products off, to
 // compare with ggml's)
 bool supported() {
-    static const bool yes = !cpu_features::env_off("TWEETSMITH_NO_BF16_GEMM") && cpu_features::avx512();
+    static const bool yes = !cpu_features::env_off("TWEETSMITH_NO_BF16_GEMM") && (cpu_features::avx512() || cpu_features::avx2_fma());
     return yes;
 }
 
 bool dot_bf16() {
-    static const bool yes = supported() && !cpu_features::env_off("TWEETSMITH_NO_AVX512BF16") && __builtin_cpu_supports("avx512bf16");
+    static const bool yes = supported() && cpu_features::avx512() && !cpu_features::env_off("TWEETSMITH_NO_AVX512BF16") &&
+                            __builtin_cpu_supports("avx512bf16");
     return yes;
 }
 
@@ -535,7 +589,7 @@ TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin,
 template <Kernel K, bool kAvx2 = false>
 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
                     int64_t j_end, const Epilogue & e) {
-    static_assert(!kAvx2 || K == Kernel::kF32, "the AVX2 kernels are f32's");
+    static_assert(!kAvx2 || K != Kernel::kBf16, "AVX2 has no vdpbf16ps");
     if (j_begin >= j_end || m <= 0) return;
     // (the causal modes' bounds below count pairs of k: kF32's units are single k)
     constexpr int64_t kPer = K == Kernel::kF32 ? 1 : 2;
@@ -551,7 +605,7 @@ void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b
         for (int64_t p0 = 0; p0 < blocks_end; p0 += kDepth) {
             const int64_t np = std::min(kDepth, pairs - p0), nb = np * kB;
             if (np > 0) {
-                if constexpr (kAvx2) pack_b_avx2(b, j0, n, p0 * kB, nb, scratch.data());
+                if constexpr (kAvx2) pack_b_avx2<b_unit(K)>(b, j0, n, p0 * kB, nb, scratch.data());
                 else pack_b<b_unit(K)>(b, j0, n, p0 * kB, nb, scratch.data());
             }
             const bool last = p0 + kDepth >= blocks_end;
@@ -589,7 +643,7 @@ void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b
                     const int64_t off = count > 0 ? lo - p0 : 0;
                     const uint32_t * at_a = a + off * kPanel;
                     const uint32_t * at_b = scratch.data() + (j * nb + off * kB * kCols);
-                    if constexpr (kAvx2) micro_avx2(at_a, at_b, count, cj, ldc, cols, rows, init, ldi, end);
+                    if constexpr (kAvx2) micro_avx2<K>(at_a, at_b, count, cj, ldc, cols, rows, init, ldi, end);
                     else micro<K>(at_a, at_b, count, cj, ldc, cols, rows, init, ldi, end);
                 }
             }
@@ -599,19 +653,21 @@ void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b
 
 }  // namespace
 
-TS_AVX512BF16 void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end) {
-    pack_panels<Unit::kPair>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
+void pack(const View & a, uint16_t * packed, int64_t begin, int64_t end) {
+    if (cpu_features::avx512()) pack_panels<Unit::kPair>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
+    else pack_panels_avx2<Unit::kPair>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
 }
 void pack(const View & a, float * packed, int64_t begin, int64_t end) {
     if (cpu_features::avx512()) pack_panels<Unit::kF32>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
-    else pack_panels_avx2(a, packed, begin, end);
+    else pack_panels_avx2<Unit::kF32>(a, reinterpret_cast<uint32_t *>(packed), begin, end);
 }
 
 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
               int64_t j_end, const Epilogue & e) {
     const uint32_t * a = reinterpret_cast<const uint32_t *>(a_packed);
     if (dot_bf16()) multiply_units<Kernel::kBf16>(a, m, k, b, c, ldc, j_begin, j_end, e);
-    else multiply_units<Kernel::kBf16Widened>(a, m, k, b, c, ldc, j_begin, j_end, e);
+    else if (cpu_features::avx512()) multiply_units<Kernel::kBf16Widened>(a, m, k, b, c, ldc, j_begin, j_end, e);
+    else multiply_units<Kernel::kBf16Widened, true>(a, m, k, b, c, ldc, j_begin, j_end, e);
 }
 void multiply(const float * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
               int64_t j_end, const Epilogue & e) {

@@ -1,6 +1,6 @@
-// A bf16 matrix multiply for CPUs with AVX-512: f32 results of bf16 operands,
-// accumulated in f32, for mixed-precision training; by AVX512-BF16's vdpbf16ps
-// where the CPU has it (dot_bf16()), else by widening each bf16 to f32.
+// A bf16 matrix multiply for CPUs with AVX-512 or AVX2: f32 results of bf16
+// operands, accumulated in f32, for mixed-precision training; by AVX512-BF16's
+// vdpbf16ps where the CPU has it (dot_bf16()), else by widening each bf16 to f32.
 //
 // Why our own: ggml's bf16 product (llamafile's tinyBLAS) wants both operands
 // contiguous along the contracted dimension, so every weight gradient and every
@@ -20,9 +20,10 @@
 // has no cache blocking along k and wants transposed copies, as above: at GPT-2's
 // shapes it ran at 120-225 GFLOP/s on 2 threads here.)
 //
-// CPUs without AVX-512 (most laptop and desktop CPUs) run the f32 product with AVX2
-// and FMA: the same packed panels, and the 32 × 12 block as four 16 × 6 blocks in
-// the 16 vector registers of 8 floats they have; the sums are the same, bit for bit.
+// CPUs without AVX-512 (most laptop and desktop CPUs) run both products with AVX2
+// and FMA (bf16 widened): the same packed panels, and the 32 × 12 block as four
+// 16 × 6 blocks in the 16 vector registers of 8 floats they have; the sums are the
+// same, bit for bit.
 //
 // Every bf16 function here needs supported(), every f32 one supported_f32(): the
 // code is compiled for AVX-512 (and AVX512-BF16) and AVX2 whatever the build's
@@ -38,9 +39,10 @@ namespace tweetsmith::bf16_gemm {
 // rows of A per packed panel
 constexpr int64_t kPanel = 32;
 
-// Whether this CPU has AVX-512 (F, BW, VL, DQ; checked once, at run time) and this
-// build has the kernels (GCC or Clang on x86-64), for the bf16 product.
-// TWEETSMITH_NO_BF16_GEMM=1 turns them off (to compare with ggml's product).
+// Whether this CPU has AVX-512 (F, BW, VL, DQ; checked once, at run time), or AVX2
+// and FMA, and this build has the kernels (GCC or Clang on x86-64), for the bf16
+// product. TWEETSMITH_NO_BF16_GEMM=1 turns them off (to compare with ggml's product);
+// TWEETSMITH_NO_AVX512=1 makes an AVX-512 CPU run the AVX2 kernels.
 bool supported();
 // Whether the bf16 product multiplies with AVX512-BF16's vdpbf16ps. Without it (or
 // with TWEETSMITH_NO_AVX512BF16=1, to test that path anywhere) the packed pairs of

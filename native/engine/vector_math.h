@@ -21,12 +21,19 @@ typedef uint32_t Uints16 __attribute__((vector_size(64)));
 typedef uint16_t Bf16x16 __attribute__((vector_size(32)));  // 16 bf16 values, as their bits
 typedef uint16_t UnalignedBf16x16 __attribute__((vector_size(32), aligned(2)));
 
-// to_bf16 and from_bf16 (below) 16 at a time
-inline Bf16x16 to_bf16(Floats16 f) {
-    const Uints16 u = (Uints16)f;
-    return __builtin_convertvector((u + (0x7fff + ((u >> 16) & 1))) >> 16, Bf16x16);
+// to_bf16 and from_bf16 (below) on vectors: Floats of floats, Uints of their bits,
+// Bf16s of as many bf16
+template <typename Bf16s, typename Uints, typename Floats>
+inline Bf16s to_bf16_lanes(Floats f) {
+    const Uints u = (Uints)f;
+    return __builtin_convertvector((u + (0x7fff + ((u >> 16) & 1))) >> 16, Bf16s);
 }
-inline Floats16 from_bf16(Bf16x16 h) { return (Floats16)(__builtin_convertvector(h, Uints16) << 16); }
+template <typename Floats, typename Uints, typename Bf16s>
+inline Floats from_bf16_lanes(Bf16s h) {
+    return (Floats)(__builtin_convertvector(h, Uints) << 16);
+}
+inline Bf16x16 to_bf16(Floats16 f) { return to_bf16_lanes<Bf16x16, Uints16>(f); }
+inline Floats16 from_bf16(Bf16x16 h) { return from_bf16_lanes<Floats16, Uints16>(h); }
 
 // The CPU's own vector width, for the loops that must run in vectors (GELU, the
 // cross-entropy's exponentials): 16 floats, or 8 with AVX but not AVX-512 (AVX2
@@ -44,11 +51,8 @@ typedef uint16_t Bf16xN __attribute__((vector_size(16)));
 typedef uint16_t UnalignedBf16xN __attribute__((vector_size(16), aligned(2)));
 typedef uint32_t UintsN __attribute__((vector_size(32)));
 #define TWEETSMITH_VECTOR_8 1
-inline Bf16xN to_bf16(FloatsN f) {
-    const UintsN u = (UintsN)f;
-    return __builtin_convertvector((u + (0x7fff + ((u >> 16) & 1))) >> 16, Bf16xN);
-}
-inline FloatsN from_bf16(Bf16xN h) { return (FloatsN)(__builtin_convertvector(h, UintsN) << 16); }
+inline Bf16xN to_bf16(FloatsN f) { return to_bf16_lanes<Bf16xN, UintsN>(f); }
+inline FloatsN from_bf16(Bf16xN h) { return from_bf16_lanes<FloatsN, UintsN>(h); }
 #else
 constexpr int64_t kLanes = 16;
 typedef Floats16 FloatsN;
@@ -85,18 +89,18 @@ inline float from_bits(int32_t bits) {
     return f;
 }
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-inline Floats16 clamp(Floats16 x, float lo, float hi) {
-    x = x > lo ? x : Floats16{} + lo;  // NaN lanes become lo, as std::max(lo, NaN) does
-    return x < hi ? x : Floats16{} + hi;
+// (for Floats16, and FloatsN where it is narrower)
+template <typename Floats>
+inline Floats clamp(Floats x, float lo, float hi) {
+    x = x > lo ? x : Floats{} + lo;  // NaN lanes become lo, as std::max(lo, NaN) does
+    return x < hi ? x : Floats{} + hi;
 }
-inline Ints16 to_int(Floats16 n) { return __builtin_convertvector(n, Ints16); }
+template <typename Floats>
+inline auto to_int(Floats n) {
+    return __builtin_convertvector(n, decltype(n < n));  // (a comparison's lanes: int32 as many)
+}
 inline Floats16 from_bits(Ints16 bits) { return (Floats16)bits; }  // the same bits, as floats
 #ifdef TWEETSMITH_VECTOR_8
-inline FloatsN clamp(FloatsN x, float lo, float hi) {
-    x = x > lo ? x : FloatsN{} + lo;
-    return x < hi ? x : FloatsN{} + hi;
-}
-inline IntsN to_int(FloatsN n) { return __builtin_convertvector(n, IntsN); }
 inline FloatsN from_bits(IntsN bits) { return (FloatsN)bits; }
 #endif
 #endif
@@ -119,7 +123,7 @@ inline F exp_vectorisable(F x) {
 
 // What a softmax needs of a row z[0..V): its largest value, and the sum of
 // e^(z - max) over it, in double (cross-entropy's rows are the vocabulary long).
-// the CPU's vector width at a time (FloatsN) where the compiler has vector
+// The CPU's vector width at a time (FloatsN) where the compiler has vector
 // extensions, each lane's sum a double; the exponentials are exp_vectorisable's (~1 ulp; libm's
 // std::exp, one call per logit, took 0.1 s of each 124M training step at 1×1024).
 // `out`, where given, gets each e^(z - max) (it may be z itself). A NaN or
@@ -130,7 +134,7 @@ struct ExpSum {
 };
 
 inline ExpSum exp_sum(const float * z, int64_t V, float * out) {
-    int64_t whole = 0;  // the part done 16 at a time
+    int64_t whole = 0;  // the part done kLanes at a time
     float max = -INFINITY, check = 0.0f;  // check: Σ(z - z), 0 or NaN for a NaN or infinite z
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
     whole = V / kLanes * kLanes;
