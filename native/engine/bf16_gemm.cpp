@@ -346,19 +346,23 @@ TS_AVX2 inline __m256i lanes_below(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(std::clamp<int64_t>(n, 0, 8))), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// Rows [r0, r0 + 16) × columns [c0, c0 + 6) of micro()'s block (rows and cols: the
-// block's valid rows and columns, counted from its first)
+// Rows [R0, R0 + 16) × columns [C0, C0 + kPartCols) of micro()'s block (rows and
+// cols: the block's valid rows and columns, counted from its first). The widened
+// kernel takes 4 columns at a time, not 6: with 12 sums, each half of A's pair and a
+// broadcast, GCC kept two sums on the stack (in the portable build, 2026-12-01).
+template <Kernel K>
+constexpr int kPartCols = K == Kernel::kF32 ? 6 : 4;
 template <Kernel K, int R0, int C0>
 TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, float * c, int64_t ldc, int cols, int rows,
                              const float * init, int64_t ldi, const TileEnd & end) {
     static_assert(K != Kernel::kBf16, "AVX2 has no vdpbf16ps");
-    constexpr int kPartCols = kCols / 2;
-    const int nc = std::min(cols - C0, kPartCols);
+    constexpr int kParts = kPartCols<K>;
+    const int nc = std::min(cols - C0, kParts);
     if (nc <= 0 || rows <= R0) return;
     const __m256i m0 = lanes_below(rows - R0), m1 = lanes_below(rows - R0 - 8);
-    __m256 acc[kPartCols][2];
+    __m256 acc[kParts][2];
 #pragma GCC unroll 6
-    for (int j = 0; j < kPartCols; j++) {
+    for (int j = 0; j < kParts; j++) {
         if (init && j < nc) {
             acc[j][0] = _mm256_maskload_ps(init + (C0 + j) * ldi + R0, m0);
             acc[j][1] = _mm256_maskload_ps(init + (C0 + j) * ldi + R0 + 8, m1);
@@ -382,7 +386,7 @@ TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, fl
             const __m256 e0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(a0), 16));
             const __m256 e1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(a1), 16));
 #pragma GCC unroll 6
-            for (int j = 0; j < kPartCols; j++) {
+            for (int j = 0; j < kParts; j++) {
                 const __m256 bj = _mm256_broadcast_ss(bp + j);
                 acc[j][0] = _mm256_fmadd_ps(e0, bj, acc[j][0]);
                 acc[j][1] = _mm256_fmadd_ps(e1, bj, acc[j][1]);
@@ -390,7 +394,7 @@ TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, fl
             const __m256 o0 = _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(a0), high));
             const __m256 o1 = _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(a1), high));
 #pragma GCC unroll 6
-            for (int j = 0; j < kPartCols; j++) {
+            for (int j = 0; j < kParts; j++) {
                 const __m256 bj = _mm256_broadcast_ss(bp + kCols + j);
                 acc[j][0] = _mm256_fmadd_ps(o0, bj, acc[j][0]);
                 acc[j][1] = _mm256_fmadd_ps(o1, bj, acc[j][1]);
@@ -399,7 +403,7 @@ TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, fl
         }
         const float * bp = b + p * kCols + C0;
 #pragma GCC unroll 6
-        for (int j = 0; j < kPartCols; j++) {
+        for (int j = 0; j < kParts; j++) {
             const __m256 bj = _mm256_broadcast_ss(bp + j);
             acc[j][0] = _mm256_fmadd_ps(a0, bj, acc[j][0]);
             acc[j][1] = _mm256_fmadd_ps(a1, bj, acc[j][1]);
@@ -413,7 +417,7 @@ TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, fl
             bias1 = _mm256_maskload_ps(end.bias + R0 + 8, m1);
         }
 #pragma GCC unroll 6
-        for (int j = 0; j < kPartCols; j++) {
+        for (int j = 0; j < kParts; j++) {
             acc[j][0] = _mm256_fmadd_ps(acc[j][0], scale, bias0);
             acc[j][1] = _mm256_fmadd_ps(acc[j][1], scale, bias1);
             if (end.mask) {
@@ -425,7 +429,7 @@ TS_AVX2 void micro_avx2_part(const float * a, const float * b, int64_t units, fl
         }
     }
 #pragma GCC unroll 6
-    for (int j = 0; j < kPartCols; j++) {
+    for (int j = 0; j < kParts; j++) {
         if (j >= nc) break;
         _mm256_maskstore_ps(c + (C0 + j) * ldc + R0, m0, acc[j][0]);
         _mm256_maskstore_ps(c + (C0 + j) * ldc + R0 + 8, m1, acc[j][1]);
@@ -438,11 +442,14 @@ TS_AVX2 void micro_avx2(const uint32_t * a_units, const uint32_t * b_units, int6
                         const float * init, int64_t ldi, const TileEnd & end) {
     const float * a = reinterpret_cast<const float *>(a_units);
     const float * b = reinterpret_cast<const float *>(b_units);
-    // the upper rows' blocks first, so A's half of the slice is read twice in a row
+    // the upper rows' blocks first, so A's half of the slice is read again in a row
+    constexpr int w = kPartCols<K>;
     micro_avx2_part<K, 0, 0>(a, b, units, c, ldc, cols, rows, init, ldi, end);
-    micro_avx2_part<K, 0, kCols / 2>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<K, 0, w>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    if constexpr (3 * w == kCols) micro_avx2_part<K, 0, 2 * w>(a, b, units, c, ldc, cols, rows, init, ldi, end);
     micro_avx2_part<K, 16, 0>(a, b, units, c, ldc, cols, rows, init, ldi, end);
-    micro_avx2_part<K, 16, kCols / 2>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    micro_avx2_part<K, 16, w>(a, b, units, c, ldc, cols, rows, init, ldi, end);
+    if constexpr (3 * w == kCols) micro_avx2_part<K, 16, 2 * w>(a, b, units, c, ldc, cols, rows, init, ldi, end);
 }
 
 // Element (i, k) of an operand in memory (f32 or bf16), as unit U takes it: an f32's
