@@ -466,8 +466,8 @@ inline uint32_t bits_at(const View & v, int64_t at) {
         return U == Unit::kWide ? h << 16 : h;
     }
 }
-// unit u of the row at `base` (element (row, 0)), whose k are `stride_k` apart, with
-// `depth` k: unit<U>'s value without its row check
+// unit u of the row whose element (row, 0) is at `base`: unit<U>'s value without its
+// row check (u must be below units<U>(v.depth))
 template <Unit U>
 inline uint32_t unit_at(const View & v, int64_t base, int64_t u) {
     if constexpr (U != Unit::kPair) {
@@ -590,8 +590,8 @@ TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin,
     }
 }
 
-// The blocking around the micro-kernel, for either instruction set (kAvx2: the f32
-// product's AVX2 kernels). Compiled for the build's baseline: it calls the kernels,
+// The blocking around the micro-kernel, for either instruction set (kAvx2: the AVX2
+// kernels). Compiled for the build's baseline: it calls the kernels,
 // which are compiled for their instruction sets (a call per 32 × 12 tile of the result).
 template <Kernel K, bool kAvx2 = false>
 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
