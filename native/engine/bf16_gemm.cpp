@@ -33,9 +33,9 @@ void multiply(const float *, int64_t, int64_t, const View &, float *, int64_t, i
 // The kernels are compiled for AVX512-BF16, but only those that name its instructions
 // use them (the compiler makes none from other code), and those run only where
 // dot_bf16() says: a CPU with AVX-512 and without AVX512-BF16 runs the rest. A CPU
-// without AVX-512 runs only the f32 product's AVX2 kernels (TS_AVX2).
+// without AVX-512 runs only the AVX2 kernels (TS_AVX2).
 #define TS_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
-// The f32 product's kernels for CPUs with AVX2 and FMA but not AVX-512
+// The kernels for CPUs with AVX2 and FMA but not AVX-512
 #define TS_AVX2 __attribute__((target("avx2,fma")))
 
 namespace {
@@ -479,7 +479,9 @@ inline uint32_t unit_at(const View & v, int64_t base, int64_t u) {
 }
 
 // pack_b's layout without AVX-512's transposes and masks: B's packing is ~1/m of
-// the product's work, so plain loops cost a few % at GPT-2's shapes.
+// the product's work, so plain loops cost a few % at GPT-2's shapes. (Not unit<U>:
+// its per-element row and depth checks took mixed bf16 training held to AVX2 from
+// ~155 to ~134 tok/s, 2026-12-01.)
 template <Unit U>
 TS_AVX2 void pack_b_avx2(const View & b, int64_t j0, int64_t n, int64_t p0, int64_t np, uint32_t * out) {
     const int64_t depth = std::max<int64_t>(0, std::min(np, units<U>(b.depth) - p0));  // units with values; zeros after

@@ -11,56 +11,33 @@ namespace tweetsmith {
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TWEETSMITH_VECTOR_EXTENSIONS 1
-// 16 floats as one value (GCC's and Clang's vector extensions): the compiler
-// emits one AVX-512 instruction per operation, two AVX2 ones, or whatever the
-// target has, where a loop over lanes it might or might not vectorise.
-typedef float Floats16 __attribute__((vector_size(64)));
-typedef int32_t Ints16 __attribute__((vector_size(64)));
-typedef float UnalignedFloats16 __attribute__((vector_size(64), aligned(4)));
-typedef uint32_t Uints16 __attribute__((vector_size(64)));
-typedef uint16_t Bf16x16 __attribute__((vector_size(32)));  // 16 bf16 values, as their bits
-typedef uint16_t UnalignedBf16x16 __attribute__((vector_size(32), aligned(2)));
-
-// to_bf16 and from_bf16 (below) on vectors: Floats of floats, Uints of their bits,
-// Bf16s of as many bf16
-template <typename Bf16s, typename Uints, typename Floats>
-inline Bf16s to_bf16_lanes(Floats f) {
-    const Uints u = (Uints)f;
-    return __builtin_convertvector((u + (0x7fff + ((u >> 16) & 1))) >> 16, Bf16s);
-}
-template <typename Floats, typename Uints, typename Bf16s>
-inline Floats from_bf16_lanes(Bf16s h) {
-    return (Floats)(__builtin_convertvector(h, Uints) << 16);
-}
-inline Bf16x16 to_bf16(Floats16 f) { return to_bf16_lanes<Bf16x16, Uints16>(f); }
-inline Floats16 from_bf16(Bf16x16 h) { return from_bf16_lanes<Floats16, Uints16>(h); }
-
-// The CPU's own vector width, for the loops that must run in vectors (GELU, the
-// cross-entropy's exponentials): 16 floats, or 8 with AVX but not AVX-512 (AVX2
-// CPUs, and the portable build's baseline everywhere). There GCC makes scalar code,
-// one lane at a time, of a select (a > b ? a : b) on 64-byte vectors, and leaves the
-// scalar exp_vectorisable's loops unvectorised (its clamp stays a branch under
+// The CPU's own vector width as one value (GCC's and Clang's vector extensions),
+// for the loops that must run in vectors (GELU, the loss's and attention's
+// exponentials): 16 floats, or 8 with AVX but not AVX-512 (AVX2 CPUs, and the
+// portable build's baseline everywhere). With 16-lane vectors there, GCC made
+// scalar code, one lane at a time, of a select (a > b ? a : b), and it leaves the
+// scalar exp_vectorisable's loops unvectorised too (its clamp stays a branch under
 // -ftrapping-math): GELU ran at 5.3 ns a value in the portable build on an Ice Lake
 // Xeon, 0.8 in 8-lane vectors, 0.9 with AVX-512 (2026-12-01).
 #if defined(__AVX__) && !defined(__AVX512F__)
 constexpr int64_t kLanes = 8;
-typedef float FloatsN __attribute__((vector_size(32)));
-typedef int32_t IntsN __attribute__((vector_size(32)));
-typedef float UnalignedFloatsN __attribute__((vector_size(32), aligned(4)));
-typedef uint16_t Bf16xN __attribute__((vector_size(16)));
-typedef uint16_t UnalignedBf16xN __attribute__((vector_size(16), aligned(2)));
-typedef uint32_t UintsN __attribute__((vector_size(32)));
 #define TWEETSMITH_VECTOR_8 1
-inline Bf16xN to_bf16(FloatsN f) { return to_bf16_lanes<Bf16xN, UintsN>(f); }
-inline FloatsN from_bf16(Bf16xN h) { return from_bf16_lanes<FloatsN, UintsN>(h); }
 #else
 constexpr int64_t kLanes = 16;
-typedef Floats16 FloatsN;
-typedef Ints16 IntsN;
-typedef UnalignedFloats16 UnalignedFloatsN;
-typedef Bf16x16 Bf16xN;
-typedef UnalignedBf16x16 UnalignedBf16xN;
 #endif
+typedef float FloatsN __attribute__((vector_size(4 * kLanes)));
+typedef int32_t IntsN __attribute__((vector_size(4 * kLanes)));
+typedef uint32_t UintsN __attribute__((vector_size(4 * kLanes)));
+typedef float UnalignedFloatsN __attribute__((vector_size(4 * kLanes), aligned(4)));
+typedef uint16_t Bf16xN __attribute__((vector_size(2 * kLanes)));  // kLanes bf16 values, as their bits
+typedef uint16_t UnalignedBf16xN __attribute__((vector_size(2 * kLanes), aligned(2)));
+
+// to_bf16 and from_bf16 (below) kLanes at a time
+inline Bf16xN to_bf16(FloatsN f) {
+    const UintsN u = (UintsN)f;
+    return __builtin_convertvector((u + (0x7fff + ((u >> 16) & 1))) >> 16, Bf16xN);
+}
+inline FloatsN from_bf16(Bf16xN h) { return (FloatsN)(__builtin_convertvector(h, UintsN) << 16); }
 inline FloatsN load_lanes(const float * p) { return *reinterpret_cast<const UnalignedFloatsN *>(p); }
 inline void store_lanes(float * p, FloatsN v) { *reinterpret_cast<UnalignedFloatsN *>(p) = v; }
 #endif
@@ -89,26 +66,18 @@ inline float from_bits(int32_t bits) {
     return f;
 }
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-// (for Floats16, and FloatsN where it is narrower)
-template <typename Floats>
-inline Floats clamp(Floats x, float lo, float hi) {
-    x = x > lo ? x : Floats{} + lo;  // NaN lanes become lo, as std::max(lo, NaN) does
-    return x < hi ? x : Floats{} + hi;
+inline FloatsN clamp(FloatsN x, float lo, float hi) {
+    x = x > lo ? x : FloatsN{} + lo;  // NaN lanes become lo, as std::max(lo, NaN) does
+    return x < hi ? x : FloatsN{} + hi;
 }
-template <typename Floats>
-inline auto to_int(Floats n) {
-    return __builtin_convertvector(n, decltype(n < n));  // (a comparison's lanes: int32 as many)
-}
-inline Floats16 from_bits(Ints16 bits) { return (Floats16)bits; }  // the same bits, as floats
-#ifdef TWEETSMITH_VECTOR_8
-inline FloatsN from_bits(IntsN bits) { return (FloatsN)bits; }
-#endif
+inline IntsN to_int(FloatsN n) { return __builtin_convertvector(n, IntsN); }
+inline FloatsN from_bits(IntsN bits) { return (FloatsN)bits; }  // the same bits, as floats
 #endif
 }  // namespace vector_math_detail
 
 // e^x to about 1 ulp for x in [-87, 88] (clamped there, which keeps 2^n a normal
 // float): e^x = 2^n · e^r with n = round(x / ln 2) and |r| ≤ ln2/2, where the
-// Taylor series to r⁷ is within 6e-9 of e^r. For a float, or 16 at once (Floats16).
+// Taylor series to r⁷ is within 6e-9 of e^r. For a float, or kLanes at once (FloatsN).
 template <typename F>
 inline F exp_vectorisable(F x) {
     using namespace vector_math_detail;
