@@ -10,7 +10,7 @@
 // Without chromium the tests are skipped with a message, except in CI (CI=true),
 // where .ci/run installs it and its absence is a failure.
 import test, { type ExecutionContext } from 'ava';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,6 +73,47 @@ async function stopServe(serve: Serve): Promise<void> {
   const timer = setTimeout(() => serve.child.kill('SIGKILL'), 30_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** The last lines of a file, or why there are none. */
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return `(no ${file})`;
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** A run's status, progress and error from its run.json (the whole file is mostly the dataset's table). */
+function runSummary(file: string): string {
+  if (!existsSync(file)) return '(none)';
+  try {
+    const { status, startedAt, endedAt, progress, error, resumable } = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.stringify({ status, startedAt, endedAt, progress, error, resumable });
+  } catch (err) {
+    return `unreadable: ${(err as Error).message}`;
+  }
+}
+
+/** The server's output, and each run's state, last events and worker.log: what a failed test logs. */
+function describeServer(serve: Serve, workDir: string): string {
+  const parts = [`server (pid ${serve.child.pid}, exit ${serve.child.exitCode ?? 'none'}) output:\n${serve.output().trimEnd().split('\n').slice(-20).join('\n')}`];
+  try {
+    // the server's children (a run's training process): alive, sleeping or spinning, and for how long
+    parts.push(`children of the server:\n${execFileSync('ps', ['-o', 'pid,stat,etime,time,args', '--ppid', String(serve.child.pid)], { encoding: 'utf8' })}`);
+  } catch (err) {
+    parts.push(`children of the server: none (${(err as Error).message.split('\n')[0]})`);
+  }
+  const runsDir = join(workDir, 'runs');
+  for (const id of existsSync(runsDir) ? readdirSync(runsDir).sort() : []) {
+    const dir = join(runsDir, id);
+    if (!statSync(dir).isDirectory()) continue;
+    const ageS = (file: string) => (existsSync(file) ? `${((Date.now() - statSync(file).mtimeMs) / 1000).toFixed(1)} s ago` : 'never');
+    parts.push(
+      `run ${id}: run.json written ${ageS(join(dir, 'run.json'))}, events.jsonl ${ageS(join(dir, 'events.jsonl'))}`,
+      `  run.json: ${runSummary(join(dir, 'run.json'))}`,
+      `  events.jsonl (last 5):\n${tail(join(dir, 'events.jsonl'), 5)}`,
+      `  worker.log (last 20):\n${tail(join(dir, 'worker.log'), 20)}`,
+    );
+  }
+  return parts.join('\n');
 }
 
 /** Bytes of media in the test's archive: what the page must leave out of the upload. */
@@ -177,6 +218,12 @@ function browserTests(): void {
     await zipDemoArchive(archive);
     serve = await startServe(join(work, 'runs'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  // A failed wait says only what it waited for: log what the server and each run's
+  // child did, so that a failure on CI explains itself (a stalled child, a lost event, a crash).
+  test.afterEach.always((t) => {
+    if (!t.passed && serve) t.log(describeServer(serve, join(work, 'runs')));
   });
 
   test.after.always(async () => {
