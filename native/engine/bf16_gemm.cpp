@@ -25,8 +25,8 @@ bool dot_bf16() { return false; }
 const char * f32_kernel() { return nullptr; }
 void pack(const View &, uint16_t *, int64_t, int64_t) {}
 void pack(const View &, float *, int64_t, int64_t) {}
-void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &) {}
-void multiply(const float *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &) {}
+void multiply(const uint16_t *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &, int64_t) {}
+void multiply(const float *, int64_t, int64_t, const View &, float *, int64_t, int64_t, int64_t, const Epilogue &, int64_t) {}
 
 #else
 
@@ -597,7 +597,7 @@ TS_AVX512BF16 void pack_panels(const View & a, uint32_t * packed, int64_t begin,
 // which are compiled for their instruction sets (a call per 32 × 12 tile of the result).
 template <Kernel K, bool kAvx2 = false>
 void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-                    int64_t j_end, const Epilogue & e) {
+                    int64_t j_end, const Epilogue & e, int64_t packed_depth) {
     static_assert(!kAvx2 || K != Kernel::kBf16, "AVX2 has no vdpbf16ps");
     if (j_begin >= j_end || m <= 0) return;
     // (the causal modes' bounds below count pairs of k: kF32's units are single k)
@@ -605,6 +605,7 @@ void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b
     // B's units per A's, and A's units per block of k: B's block stays the same size
     constexpr int64_t kB = b_per_a(K), kDepth = kDepthPairs / kB;
     const int64_t pairs = units<a_unit(K)>(k), n_panels = panels(m);
+    const int64_t panel_units = units<a_unit(K)>(std::max(k, packed_depth));  // a panel's length in A
     thread_local std::vector<uint32_t> scratch;
     const size_t need = size_t(kBlockCols) * size_t(kDepthPairs);
     if (scratch.size() < need) scratch.resize(need);
@@ -619,7 +620,7 @@ void multiply_units(const uint32_t * a_all, int64_t m, int64_t k, const View & b
             }
             const bool last = p0 + kDepth >= blocks_end;
             for (int64_t panel = 0; panel < n_panels; panel++) {
-                const uint32_t * a = a_all + (panel * pairs + p0) * kPanel;
+                const uint32_t * a = a_all + (panel * panel_units + p0) * kPanel;
                 const int64_t i0 = panel * kPanel;
                 const int rows = int(std::min<int64_t>(kPanel, m - i0));
                 for (int64_t j = 0; j < n; j += kCols) {
@@ -672,16 +673,17 @@ void pack(const View & a, float * packed, int64_t begin, int64_t end) {
 }
 
 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-              int64_t j_end, const Epilogue & e) {
+              int64_t j_end, const Epilogue & e, int64_t packed_depth) {
     const uint32_t * a = reinterpret_cast<const uint32_t *>(a_packed);
-    if (dot_bf16()) multiply_units<Kernel::kBf16>(a, m, k, b, c, ldc, j_begin, j_end, e);
-    else if (cpu_features::avx512()) multiply_units<Kernel::kBf16Widened>(a, m, k, b, c, ldc, j_begin, j_end, e);
-    else multiply_units<Kernel::kBf16Widened, true>(a, m, k, b, c, ldc, j_begin, j_end, e);
+    if (dot_bf16()) multiply_units<Kernel::kBf16>(a, m, k, b, c, ldc, j_begin, j_end, e, packed_depth);
+    else if (cpu_features::avx512()) multiply_units<Kernel::kBf16Widened>(a, m, k, b, c, ldc, j_begin, j_end, e, packed_depth);
+    else multiply_units<Kernel::kBf16Widened, true>(a, m, k, b, c, ldc, j_begin, j_end, e, packed_depth);
 }
 void multiply(const float * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-              int64_t j_end, const Epilogue & e) {
-    if (!cpu_features::avx512()) return multiply_units<Kernel::kF32, true>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
-    multiply_units<Kernel::kF32>(reinterpret_cast<const uint32_t *>(a_packed), m, k, b, c, ldc, j_begin, j_end, e);
+              int64_t j_end, const Epilogue & e, int64_t packed_depth) {
+    const uint32_t * a = reinterpret_cast<const uint32_t *>(a_packed);
+    if (!cpu_features::avx512()) return multiply_units<Kernel::kF32, true>(a, m, k, b, c, ldc, j_begin, j_end, e, packed_depth);
+    multiply_units<Kernel::kF32>(a, m, k, b, c, ldc, j_begin, j_end, e, packed_depth);
 }
 
 #endif

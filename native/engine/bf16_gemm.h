@@ -100,12 +100,13 @@ struct Epilogue {
 
 // c(i, j) = scale·(addend(i, j) + Σ_k A(i, k)·B(j, k)) + bias[i] as `e` asks, for the
 // columns j in [j_begin, j_end), every i < m. A: packed by pack() from m rows of depth
-// k; B: a view of depth k. c: f32, element (i, j) at c + j·ldc + i (the addend likewise
-// with ld_addend).
+// k, or of a greater depth `packed_depth` of which the sums take the first k (a causal
+// attention's block of queries sees a prefix of the keys); B: a view of depth k. c: f32,
+// element (i, j) at c + j·ldc + i (the addend likewise with ld_addend).
 void multiply(const uint16_t * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-              int64_t j_end, const Epilogue & e);
+              int64_t j_end, const Epilogue & e, int64_t packed_depth = 0);
 // The same in f32: A packed by the f32 pack(), b an f32 view; each sum in k's order.
 void multiply(const float * a_packed, int64_t m, int64_t k, const View & b, float * c, int64_t ldc, int64_t j_begin,
-              int64_t j_end, const Epilogue & e);
+              int64_t j_end, const Epilogue & e, int64_t packed_depth = 0);
 
 }  // namespace tweetsmith::bf16_gemm

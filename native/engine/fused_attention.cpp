@@ -89,20 +89,6 @@ void pack_all(CacheLineVector<E> & packed, const View & a) {
     bf16_gemm::pack(a, packed.data(), 0, bf16_gemm::panels(a.rows));
 }
 
-// multiply() over the first k of A's packed depth (B is 0, or masked, beyond): one
-// panel at a time, since multiply() finds panel p at p·(k's units) of the panels.
-template <typename E>
-void multiply_prefix(const CacheLineVector<E> & a, int64_t m, int64_t packed_depth, int64_t k, const View & b, float * c, int64_t ldc,
-                     int64_t n, const Epilogue & e) {
-    const int64_t panel = packed_elements<E>(kPanel, packed_depth);
-    for (int64_t p = 0; p < bf16_gemm::panels(m); p++) {
-        const int64_t i0 = p * kPanel;
-        Epilogue ep = e;
-        if (e.addend) ep.addend = e.addend + i0;
-        bf16_gemm::multiply(a.data() + p * panel, std::min(kPanel, m - i0), k, b, c + i0, ldc, 0, n, ep);
-    }
-}
-
 // dst[0..n) = src[i]·scale in E, kLanes at a time where the compiler can
 template <typename E>
 void store_scaled(const float * src, float scale, E * dst, int64_t n) {
@@ -172,19 +158,20 @@ void forward_node(ggml_tensor * dst, int ith, int nth, void *) {
             e.diagonal = q0;
             bf16_gemm::multiply(w.k.data(), keys, s.hs, by_token(q + q0 * ld, nq, s.hs, ld), w.scores.data(), keys, 0, nq, e);
             for (int64_t j = 0; j < nq; j++) {
-                const int64_t n = q0 + j + 1;  // the keys query q0 + j sees
+                // the keys query q0 + j sees; the row's vectors may run on past them (vector_math.h)
+                const int64_t n = q0 + j + 1, end = std::max(whole_lanes_end(n, keys), n);
                 float * row = w.scores.data() + j * keys;
-                const ExpSum sum = exp_sum(row, n, row);
+                const ExpSum sum = exp_sum(row, n, row, keys);
                 lse[q0 + j] = sum.max + float(std::log(sum.sum));
                 E * p = w.probs.data() + j * keys;
-                store_scaled(row, float(1.0 / sum.sum), p, n);
-                std::fill(p + n, p + keys, E(0));
+                store_scaled(row, float(1.0 / sum.sum), p, end);
+                std::fill(p + end, p + keys, E(0));
             }
             // y[query] = Σ_{key ≤ query} p·v
             Epilogue to_query;
             to_query.causal = Causal::kDepthToColumn;
             to_query.diagonal = q0;
-            multiply_prefix(w.vt, s.hs, s.T, keys, by_query(w.probs.data(), nq, keys), y + q0 * s.C, s.C, nq, to_query);
+            bf16_gemm::multiply(w.vt.data(), s.hs, keys, by_query(w.probs.data(), nq, keys), y + q0 * s.C, s.C, 0, nq, to_query, s.T);
         }
     }
 }
@@ -233,17 +220,16 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
             e.diagonal = q0;
             bf16_gemm::multiply(w.k.data(), keys, s.hs, by_token(q + q0 * ld, nq, s.hs, ld), block, keys, 0, nq, e);
             for (int64_t j = 0; j < nq; j++) {
-                const int64_t n = q0 + j + 1;
-                float * row = block + j * keys;
+                const int64_t n = q0 + j + 1, whole = whole_lanes_end(n, keys);
+                const float * row = block + j * keys;
                 const float top = lse[q0 + j];
+                E * p = w.probs.data() + j * keys;
                 int64_t i = 0;
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-                for (; i + kLanes <= n; i += kLanes) store_lanes(row + i, exp_vectorisable(load_lanes(row + i) - top));
+                for (; i < whole; i += kLanes) narrow_lanes(p + i, lanes_before(exp_vectorisable(load_lanes(row + i) - top), i, n));
 #endif
-                for (; i < n; i++) row[i] = exp_vectorisable(row[i] - top);
-                E * p = w.probs.data() + j * keys;
-                store_scaled(row, 1.0f, p, n);
-                std::fill(p + n, p + keys, E(0));
+                for (; i < n; i++) p[i] = narrow<E>(exp_vectorisable(row[i] - top));
+                std::fill(p + std::max(whole, n), p + keys, E(0));
             }
             // dp[query][key] = dy[query]·v[key], then ds = p·(dp - Σ p·dp)/√hs
             Epilogue masked;
@@ -256,18 +242,19 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
                 const E * p = w.probs.data() + j * keys;
                 E * ds = w.dscores.data() + j * keys;
                 const float dot = w.d[size_t(q0 + j)];
+                const int64_t whole = whole_lanes_end(n, keys);
                 int64_t i = 0;
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-                for (; i + kLanes <= n; i += kLanes) narrow_lanes(ds + i, scale * (widen_lanes(p + i) * (load_lanes(dp + i) - dot)));
+                for (; i < whole; i += kLanes) narrow_lanes(ds + i, lanes_before(scale * (widen_lanes(p + i) * (load_lanes(dp + i) - dot)), i, n));
 #endif
                 for (; i < n; i++) ds[i] = narrow<E>(scale * (widen(p[i]) * (dp[i] - dot)));
-                std::fill(ds + n, ds + keys, E(0));
+                std::fill(ds + std::max(whole, n), ds + keys, E(0));
             }
             // dq[query] = Σ_{key ≤ query} ds·k
             Epilogue to_query;
             to_query.causal = Causal::kDepthToColumn;
             to_query.diagonal = q0;
-            multiply_prefix(w.kt, s.hs, s.T, keys, by_query(w.dscores.data(), nq, keys), dq + q0 * ld, ld, nq, to_query);
+            bf16_gemm::multiply(w.kt.data(), s.hs, keys, by_query(w.dscores.data(), nq, keys), dq + q0 * ld, ld, 0, nq, to_query, s.T);
             // dk[key] += Σ_query ds·q and dv[key] += Σ_query p·dy, over this block's queries
             Epilogue add_dk;
             add_dk.addend = w.dk.data();

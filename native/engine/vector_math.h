@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 namespace tweetsmith {
 
@@ -90,40 +91,69 @@ inline F exp_vectorisable(F x) {
     return p * from_bits((to_int(n) + 127) << 23);
 }
 
+// A causal attention's rows are longer than the part they use, [0, V) of `room`
+// values: a row's last kLanes may run past V, masked, where a scalar loop would take
+// the rest (those ~kLanes/2 exponentials cost a row of the attention's softmax as much as
+// its vectors did, 2026-12-01). Where the vectors that cover [0, V) end without
+// passing `room`: V rounded up to kLanes, or down where that would pass it (a
+// scalar loop then finishes); 0 without vector extensions.
+inline int64_t whole_lanes_end(int64_t V, int64_t room) {
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+    const int64_t up = (V + kLanes - 1) / kLanes * kLanes;
+    return up <= room ? up : V / kLanes * kLanes;
+#else
+    (void)V, (void)room;
+    return 0;
+#endif
+}
+#ifdef TWEETSMITH_VECTOR_EXTENSIONS
+namespace vector_math_detail {
+template <size_t... L>
+constexpr FloatsN lane_numbers(std::index_sequence<L...>) {
+    return FloatsN{float(L)...};
+}
+}  // namespace vector_math_detail
+// x's lanes for the elements i, i + 1, … that come before V; `other` in the rest
+inline FloatsN lanes_before(FloatsN x, int64_t i, int64_t V, float other = 0.0f) {
+    constexpr FloatsN kLaneNumbers = vector_math_detail::lane_numbers(std::make_index_sequence<kLanes>{});  // 0, 1, …
+    return kLaneNumbers < float(V - i) ? x : FloatsN{} + other;
+}
+#endif
+
 // What a softmax needs of a row z[0..V): its largest value, and the sum of
 // e^(z - max) over it, in double (cross-entropy's rows are the vocabulary long).
 // The CPU's vector width at a time (FloatsN) where the compiler has vector
 // extensions, each lane's sum a double; the exponentials are exp_vectorisable's (~1 ulp; libm's
 // std::exp, one call per logit, took 0.1 s of each 124M training step at 1×1024).
 // `out`, where given, gets each e^(z - max) (it may be z itself). A NaN or
-// infinite z makes the sum NaN, as libm's exp would.
+// infinite z makes the sum NaN, as libm's exp would. `room` ≥ V: how far z (and out)
+// may be read (and written, with 0) past V, for whole vectors (whole_lanes_end).
 struct ExpSum {
     float max;
     double sum;
 };
 
-inline ExpSum exp_sum(const float * z, int64_t V, float * out) {
-    int64_t whole = 0;  // the part done kLanes at a time
+inline ExpSum exp_sum(const float * z, int64_t V, float * out, int64_t room = 0) {
+    const int64_t whole = whole_lanes_end(V, std::max(V, room));  // the part done kLanes at a time
     float max = -INFINITY, check = 0.0f;  // check: Σ(z - z), 0 or NaN for a NaN or infinite z
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
-    whole = V / kLanes * kLanes;
     FloatsN top = FloatsN{} - INFINITY, finite = {};
     for (int64_t i = 0; i < whole; i += kLanes) {
-        const FloatsN v = load_lanes(z + i);
+        const FloatsN v = lanes_before(load_lanes(z + i), i, V, -INFINITY);
         top = top > v ? top : v;
-        finite += v - v;
+        finite += lanes_before(v - v, i, V);
     }
     for (int l = 0; l < kLanes; l++) {
         max = std::max(max, top[l]);
         check += finite[l];
     }
 #endif
-    for (int64_t i = whole; i < V; i++) {
+    for (int64_t i = std::min(whole, V); i < V; i++) {
         max = std::max(max, z[i]);
         check += z[i] - z[i];
     }
     if (std::isnan(check)) {
-        if (out) std::fill(out, out + V, NAN);
+        if (out) std::fill(out, out + V, NAN), std::fill(out + V, out + std::max(whole, V), 0.0f);
         return {NAN, NAN};
     }
     double sum = 0.0;
@@ -132,7 +162,7 @@ inline ExpSum exp_sum(const float * z, int64_t V, float * out) {
     typedef double DoublesHalf __attribute__((vector_size(4 * kLanes)));
     DoublesHalf low = {}, high = {};
     for (int64_t i = 0; i < whole; i += kLanes) {
-        const FloatsN e = exp_vectorisable(load_lanes(z + i) - max);
+        const FloatsN e = lanes_before(exp_vectorisable(load_lanes(z + i) - max), i, V);
         if (out) store_lanes(out + i, e);
 #ifdef TWEETSMITH_VECTOR_8
         low += __builtin_convertvector(__builtin_shufflevector(e, e, 0, 1, 2, 3), DoublesHalf);
@@ -144,7 +174,7 @@ inline ExpSum exp_sum(const float * z, int64_t V, float * out) {
     }
     for (int l = 0; l < kLanes / 2; l++) sum += low[l] + high[l];
 #endif
-    for (int64_t i = whole; i < V; i++) {
+    for (int64_t i = std::min(whole, V); i < V; i++) {
         const float e = exp_vectorisable(z[i] - max);
         if (out) out[i] = e;
         sum += double(e);
