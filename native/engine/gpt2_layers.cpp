@@ -166,28 +166,7 @@ ggml_tensor * attention_forward(Ops & ops, ggml_tensor * qkv, int64_t n_head, gg
         }
         return fused.y;
     }
-    {
-        // The backend's own product, where it has one (the CPU's, where attention is
-        // not fused above), reads q, k and v in place in qkv, writes the
-        // scores scaled with -inf after each query (the causal mask), computing only the
-        // rest, and sums each query's output over its keys only.
-        ggml_tensor * q = head_view(ctx, qkv, 0, n_head);
-        ggml_tensor * k = head_view(ctx, qkv, 1, n_head);
-        ggml_tensor * v = head_view(ctx, qkv, 2, n_head);
-        ProductOptions causal_scores;
-        causal_scores.scale = attention_scale(q);
-        causal_scores.causal = ProductOptions::Causal::kMaskAbove;
-        causal_scores.fill = -INFINITY;
-        ProductOptions to_query;
-        to_query.causal = ProductOptions::Causal::kDepthToColumn;
-        if (ggml_tensor * scores = ops.fast_product(k, q, type, causal_scores)) {  // [T_k, T_q, H, B]
-            ggml_tensor * probs = ggml_soft_max(ctx, scores);
-            if (ggml_tensor * y = ops.fast_product(ggml_transpose(ctx, v), probs, type, to_query)) {  // [hs, T_q, H, B]
-                if (saved) *saved = {q, k, v, probs, type};
-                return merge_heads(ctx, y);
-            }
-        }
-    }
+    // elsewhere (a GPU, a CPU without AVX2, the portable build): ggml's operations, the scores in memory
     ggml_tensor * q = split_heads(ctx, qkv, 0, n_head, type);
     ggml_tensor * k = split_heads(ctx, qkv, 1, n_head, type);
     ggml_tensor * v = split_heads(ctx, qkv, 2, n_head, type);
@@ -207,26 +186,8 @@ ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSav
     }
     ggml_context * ctx = ops.ctx;
     const int64_t C = dy->ne[0], hs = C / n_head, T = dy->ne[1], B = dy->ne[2];
-    ggml_tensor * dy_view = ggml_permute(ctx, ggml_reshape_4d(ctx, dy, hs, n_head, T, B), 0, 2, 1, 3);
+    ggml_tensor * dy_heads = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_4d(ctx, dy, hs, n_head, T, B), 0, 2, 1, 3));
     const ggml_type type = s.type;  // the products run in the forward's type
-    {
-        // the backend's own product, as in the forward: each only over the entries the
-        // causal mask leaves (elsewhere probs, and so dscores, are exactly 0)
-        ProductOptions masked, to_column, from_column;
-        masked.causal = ProductOptions::Causal::kMaskAbove;  // 0 after each query: probs there are 0
-        to_column.causal = ProductOptions::Causal::kDepthToColumn;
-        from_column.causal = ProductOptions::Causal::kDepthFromColumn;
-        auto outer = [&](ggml_tensor * a, ggml_tensor * b, const ProductOptions & o) { return fast_outer_products(ops, a, b, type, o); };
-        ggml_tensor * dprobs = ops.fast_product(s.v, dy_view, type, masked);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
-        ggml_tensor * dv = outer(dy_view, s.probs, from_column);              // dV[k][d] = Σ_{q ≥ k} P[q][k] dY[q][d]
-        if (dprobs && dv) {
-            ggml_tensor * dscores = ggml_soft_max_ext_back(ctx, dprobs, s.probs, attention_scale(s.q), 0.0f);
-            ggml_tensor * dq = outer(s.k, ggml_transpose(ctx, dscores), to_column);  // dQ[q][d] = Σ_{k ≤ q} dS[q][k] K[k][d]
-            ggml_tensor * dk = outer(s.q, dscores, from_column);                     // dK[k][d] = Σ_{q ≥ k} dS[q][k] Q[q][d]
-            if (dq && dk) return ggml_concat(ctx, ggml_concat(ctx, merge_heads(ctx, dq), merge_heads(ctx, dk), 0), merge_heads(ctx, dv), 0);
-        }
-    }
-    ggml_tensor * dy_heads = ggml_cont(ctx, dy_view);
     ggml_tensor * dprobs = ggml_mul_mat(ctx, s.v, dy_heads);  // dP[q][k] = Σ_d dY[q][d] V[k][d]
     ggml_tensor * dv = sum_of_outer_products(ops, dy_heads, s.probs, type);  // dV[k][d] = Σ_q P[q][k] dY[q][d]
     // softmax backward, with the 1/√hs scale folded in; masked entries have P = 0 and get 0

@@ -55,7 +55,6 @@ ggml_tensor * linear_backward(Ops & ops, GradSink & sink, ggml_tensor * dy, ggml
 // ---------------------------------------------------------------- causal self-attention
 // qkv [3C, T, B] → y [C, T, B]: softmax(q·kᵀ/√hs + causal mask)·v per head.
 struct AttentionSaved {
-    // (views of qkv where the backend's own product reads them in place)
     ggml_tensor * q;      // [hs, T, H, B]
     ggml_tensor * k;      // [hs, T, H, B]
     ggml_tensor * v;      // [hs, T, H, B]
@@ -66,9 +65,7 @@ struct AttentionSaved {
 };
 // `type`: the products' operand type (F32, or BF16 in mixed precision: where the
 // backend fuses the attention, as the CPU does, one node does it all; elsewhere q,
-// k and v are kept in bf16 and the softmax and its backward stay f32). Where the
-// backend has its own product for `type` (the CPU's f32 one), the products skip
-// what the causal mask zeroes.
+// k and v are kept in bf16 and the softmax and its backward stay f32).
 ggml_tensor * attention_forward(Ops & ops, ggml_tensor * qkv, int64_t n_head, ggml_type type, AttentionSaved * saved);
 ggml_tensor * attention_backward(Ops & ops, ggml_tensor * dy, const AttentionSaved & saved, int64_t n_head);
 
