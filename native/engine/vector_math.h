@@ -153,7 +153,10 @@ inline ExpSum exp_sum(const float * z, int64_t V, float * out, int64_t room = 0)
         check += z[i] - z[i];
     }
     if (std::isnan(check)) {
-        if (out) std::fill(out, out + V, NAN), std::fill(out + V, out + std::max(whole, V), 0.0f);
+        if (out) {
+            std::fill(out, out + V, NAN);
+            std::fill(out + V, out + std::max(whole, V), 0.0f);
+        }
         return {NAN, NAN};
     }
     double sum = 0.0;
