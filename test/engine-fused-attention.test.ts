@@ -112,3 +112,31 @@ test('fused attention forward and backward match the reference across blocks, pa
 test("fp32's fused attention (f32 operands) matches the unrounded reference in the same shapes", (t) => {
   for (const c of CASES) check(t, c, true);
 });
+
+// A NaN key (a diverged run) reaches the outputs of the queries that see it and no
+// other: each row's vectors run on past the query's last key (vector_math.h's
+// whole_lanes_end), over lanes that the causal mask set and the softmax masks.
+test('a NaN key makes the outputs of the queries that see it NaN, and only those', (t) => {
+  const c: Case = { C: 64, T: 100, B: 1, heads: 2, threads: 2 };
+  const hs = c.C / c.heads;
+  const poisoned = 40;
+  for (const f32 of [true, false]) {
+    const next = seededUniform(7);
+    const qkv = Float32Array.from({ length: 3 * c.C * c.T }, () => next() * 3);
+    const dy = Float32Array.from({ length: c.C * c.T }, () => next());
+    qkv[poisoned * 3 * c.C + c.C + 5] = NaN; // head 0's key at token 40
+    const got = addon.fusedAttentionCheck({ qkv, dy, C: c.C, T: c.T, B: c.B, heads: c.heads, threads: c.threads, f32 });
+    if (!got) {
+      t.log('this CPU lacks AVX-512 and AVX2: the fused attention does not run here');
+      t.pass();
+      return;
+    }
+    const rowNaN = (token: number, head: number) => got.y.subarray(token * c.C + head * hs, token * c.C + (head + 1) * hs).some(Number.isNaN);
+    const wrong: string[] = [];
+    for (let token = 0; token < c.T; token++) {
+      if (rowNaN(token, 0) !== token >= poisoned) wrong.push(`head 0 token ${token}`);
+      if (rowNaN(token, 1)) wrong.push(`head 1 token ${token}`);
+    }
+    t.deepEqual(wrong, [], `${f32 ? 'f32' : 'bf16'}: outputs NaN where they should not be, or not NaN where they should`);
+  }
+});
