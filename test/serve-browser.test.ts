@@ -4,7 +4,7 @@
 // One run of the tiny model on the demo archive, uploaded as a zip through the
 // page: the chart grows, a reload mid-run shows the same run, samples appear,
 // Generate streams text; then a keyboard-only pass that starts, stops and
-// resumes a run, and the dark theme. Screenshots at 1280 and 390 px go to
+// resumes a run, a late answer that must not undo the run's end, and the dark theme. Screenshots at 1280 and 390 px go to
 // TWEETSMITH_ARTIFACTS (default: a folder in the system's temp dir), outside the repo.
 //
 // Without chromium the tests are skipped with a message, except in CI (CI=true),
@@ -133,9 +133,13 @@ async function zipDemoArchive(file: string): Promise<void> {
   writeFileSync(file, Buffer.from(await (await zip.close()).arrayBuffer()));
 }
 
+/** Every page's errors, for the log of a failed test. */
+const allPageErrors: string[][] = [];
+
 /** What the page logged as an error (a CSP violation, an exception, a failed request), kept per page. */
 function watchErrors(page: Page): string[] {
   const errors: string[] = [];
+  allPageErrors.push(errors);
   page.on('pageerror', (err) => errors.push(`exception: ${err.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
@@ -224,6 +228,7 @@ function browserTests(): void {
   // child did, so that a failure on CI explains itself (a stalled child, a lost event, a crash).
   test.afterEach.always((t) => {
     if (!t.passed && serve) t.log(describeServer(serve, join(work, 'runs')));
+    if (!t.passed) t.log(`the pages' errors: ${JSON.stringify(allPageErrors.flat())}`);
   });
 
   test.after.always(async () => {
@@ -408,6 +413,44 @@ function browserTests(): void {
     await page.keyboard.press('Enter');
     await page.locator('#run-status.badge-done').waitFor({ timeout: 5 * MINUTE });
     t.is(await points(page), steps, 'the resumed run ends at its last step, every step on the chart');
+    t.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test.serial('an answer given before the run ended, arriving after the stream said "Done", does not take "Done" back', async (t) => {
+    const context = await openContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    // The race CI met, made certain: every answer to GET /api/runs/<id> comes 2 s late and, once the
+    // run is done, is the last state the server gave while it was running, as if given just before
+    // the end. The request that the run's 'saved' event makes (for its model folder) is then
+    // answered after the event stream's 'done'; the page must keep the newer state.
+    let running: Buffer | undefined;
+    let stale = 0;
+    await page.route(/\/api\/runs\/[^/]+$/, async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      const response = await route.fetch();
+      let body = await response.body();
+      const status = (JSON.parse(body.toString()) as { status: string }).status;
+      if (status === 'running') running = body;
+      else if (status === 'done' && running) {
+        body = running;
+        stale++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await route.fulfill({ response, body });
+    });
+    await page.goto(serve.url);
+    await page.setInputFiles('#file-input', archive);
+    await page.locator('.source-ready').waitFor();
+    await page.check('#base-tiny');
+    await page.fill('#opt-maxSteps', '5');
+    await page.click('#start');
+    await page.waitForURL(/#run=/);
+    await page.locator('#run-status.badge-done').waitFor({ timeout: 3 * MINUTE });
+    await page.waitForTimeout(5000); // the late answers arrive
+    t.is(await page.locator('#run-status').getAttribute('class'), 'badge badge-done', 'the run still shows as done');
+    t.true(stale >= 1, `${stale} answers were the state from before the end`);
     t.deepEqual(errors, []);
     await context.close();
   });

@@ -31,6 +31,8 @@ export class RunView {
   private last?: { step: number; elapsed: number; loss: number; tokensPerSecond: number };
   private validLoss?: number;
   private lastAnnounced = -1;
+  /** how many states the page has shown: an answer to a request is stale if a state came meanwhile */
+  private shown = 0;
 
   constructor(
     readonly id: string,
@@ -53,7 +55,7 @@ export class RunView {
 
   async open(): Promise<void> {
     try {
-      this.applyState(await api.run(this.id));
+      await this.refresh();
     } catch (err) {
       this.fail(err);
       return;
@@ -80,8 +82,7 @@ export class RunView {
       }
       await new Promise((resolve) => setTimeout(resolve, 1500));
       if (signal.aborted) return;
-      const state = await api.run(this.id).catch(() => undefined);
-      if (state) this.applyState(state);
+      await this.refresh().catch(() => undefined);
     }
   }
 
@@ -99,7 +100,20 @@ export class RunView {
     else if (typeof m.type === 'string') this.applyEvent(message as TrainEvent);
   }
 
+  /**
+   * The run's state, asked of the server: shown unless another came meanwhile. The
+   * event stream's status can overtake the answer: on a busy machine the answer to the
+   * request that the 'saved' event makes, given just before the run ended, came after
+   * the stream's 'done' and undid it, and the page showed "Training" for good (CI, 2026-12-01).
+   */
+  private async refresh(): Promise<void> {
+    const before = this.shown;
+    const state = await api.run(this.id);
+    if (this.shown === before) this.applyState(state);
+  }
+
   private applyState(state: RunState): void {
+    this.shown++;
     this.state = state;
     byId('run-status').textContent = STATUS_TEXT[state.status] ?? state.status;
     byId('run-status').className = `badge badge-${state.status}`;
@@ -159,7 +173,7 @@ export class RunView {
       case 'weights':
       case 'saved':
         // the model folder exists now: the state says so, with its name
-        void api.run(this.id).then((state) => this.applyState(state), () => {});
+        this.refresh().catch(() => {});
         break;
     }
   }
@@ -254,7 +268,7 @@ export class RunView {
   private async act(action: () => Promise<unknown>): Promise<void> {
     try {
       await action();
-      this.applyState(await api.run(this.id));
+      await this.refresh();
     } catch (err) {
       this.fail(err);
     }
