@@ -402,6 +402,9 @@ function browserTests(): void {
     // Stop with the keyboard once training has begun; Resume continues it to the end.
     // The focus goes to Stop first, so that only Enter's request races the run's end
     // (the Tabs to it, after the first step, lost that race on a busy CI machine).
+    // Stop shows once the page has the run's state (queued or running): on a busy CI machine the
+    // 40 Tabs once ran out before the page's first answer came
+    await page.locator('#run-stop').waitFor({ state: 'visible' });
     await tabTo('#run-stop');
     await page.waitForFunction(() => Number(document.querySelector('#loss-chart')?.getAttribute('data-points')) >= 1, null, { timeout: 3 * MINUTE });
     t.is(await page.evaluate(() => document.activeElement?.id), 'run-stop', 'Stop keeps the focus while the run starts');
