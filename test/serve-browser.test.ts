@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { BlobWriter, Uint8ArrayReader, ZipWriter, configure } from '@zip.js/zip.js/lib/zip-core-native.js';
+import { RUNS_DIR, RunFiles } from '../lib/serve/runs/run-store.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHROMIUM = process.env.TWEETSMITH_CHROMIUM ?? '/usr/bin/chromium';
@@ -101,16 +102,16 @@ function describeServer(serve: Serve, workDir: string): string {
   } catch (err) {
     parts.push(`children of the server: none (${(err as Error).message.split('\n')[0]})`);
   }
-  const runsDir = join(workDir, 'runs');
+  const runsDir = join(workDir, RUNS_DIR);
   for (const id of existsSync(runsDir) ? readdirSync(runsDir).sort() : []) {
-    const dir = join(runsDir, id);
-    if (!statSync(dir).isDirectory()) continue;
+    const files = new RunFiles(join(runsDir, id));
+    if (!statSync(files.dir).isDirectory()) continue;
     const ageS = (file: string) => (existsSync(file) ? `${((Date.now() - statSync(file).mtimeMs) / 1000).toFixed(1)} s ago` : 'never');
     parts.push(
-      `run ${id}: run.json written ${ageS(join(dir, 'run.json'))}, events.jsonl ${ageS(join(dir, 'events.jsonl'))}`,
-      `  run.json: ${runSummary(join(dir, 'run.json'))}`,
-      `  events.jsonl (last 5):\n${tail(join(dir, 'events.jsonl'), 5)}`,
-      `  worker.log (last 20):\n${tail(join(dir, 'worker.log'), 20)}`,
+      `run ${id}: run.json written ${ageS(files.state)}, events.jsonl ${ageS(files.events)}`,
+      `  run.json: ${runSummary(files.state)}`,
+      `  events.jsonl (last 5):\n${tail(files.events, 5)}`,
+      `  worker.log (last 20):\n${tail(files.log, 20)}`,
     );
   }
   return parts.join('\n');
