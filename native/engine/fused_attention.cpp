@@ -159,7 +159,7 @@ void forward_node(ggml_tensor * dst, int ith, int nth, void *) {
             bf16_gemm::multiply(w.k.data(), keys, s.hs, by_token(q + q0 * ld, nq, s.hs, ld), w.scores.data(), keys, 0, nq, e);
             for (int64_t j = 0; j < nq; j++) {
                 // the keys query q0 + j sees; the row's vectors may run on past them (vector_math.h)
-                const int64_t n = q0 + j + 1, end = std::max(whole_lanes_end(n, keys), n);
+                const int64_t n = q0 + j + 1, end = lanes_end(n, keys);
                 float * row = w.scores.data() + j * keys;
                 const ExpSum sum = exp_sum(row, n, row, keys);
                 lse[q0 + j] = sum.max + float(std::log(sum.sum));
@@ -229,7 +229,7 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
                 for (; i < whole; i += kLanes) narrow_lanes(p + i, lanes_before(exp_vectorisable(load_lanes(row + i) - top), i, n));
 #endif
                 for (; i < n; i++) p[i] = narrow<E>(exp_vectorisable(row[i] - top));
-                std::fill(p + std::max(whole, n), p + keys, E(0));
+                std::fill(p + lanes_end(n, keys), p + keys, E(0));
             }
             // dp[query][key] = dy[query]·v[key], then ds = p·(dp - Σ p·dp)/√hs
             Epilogue masked;
@@ -248,7 +248,7 @@ void backward_node(ggml_tensor * dst, int ith, int nth, void *) {
                 for (; i < whole; i += kLanes) narrow_lanes(ds + i, lanes_before(scale * (widen_lanes(p + i) * (load_lanes(dp + i) - dot)), i, n));
 #endif
                 for (; i < n; i++) ds[i] = narrow<E>(scale * (widen(p[i]) * (dp[i] - dot)));
-                std::fill(ds + std::max(whole, n), ds + keys, E(0));
+                std::fill(ds + lanes_end(n, keys), ds + keys, E(0));
             }
             // dq[query] = Σ_{key ≤ query} ds·k
             Epilogue to_query;

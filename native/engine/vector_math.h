@@ -119,6 +119,9 @@ inline FloatsN lanes_before(FloatsN x, int64_t i, int64_t V, float other = 0.0f)
     return kLaneNumbers < float(V - i) ? x : FloatsN{} + other;
 }
 #endif
+// Where a row of V values, done in vectors up to whole_lanes_end(V, room) and by a
+// scalar loop after, has been written: the zeros that pad it to `room` start here.
+inline int64_t lanes_end(int64_t V, int64_t room) { return std::max(whole_lanes_end(V, room), V); }
 
 // What a softmax needs of a row z[0..V): its largest value, and the sum of
 // e^(z - max) over it, in double (cross-entropy's rows are the vocabulary long).
@@ -134,7 +137,12 @@ struct ExpSum {
 };
 
 inline ExpSum exp_sum(const float * z, int64_t V, float * out, int64_t room = 0) {
-    const int64_t whole = whole_lanes_end(V, std::max(V, room));  // the part done kLanes at a time
+    room = std::max(V, room);
+    const int64_t whole = whole_lanes_end(V, room);  // the part done kLanes at a time
+    // Every vector takes lanes_before's mask, not only the last (the one that may pass
+    // V): an unmasked loop and one masked vector after it measured slower, 38 against 34
+    // µs a 50,257-long row and 405 against 385 µs for attention's rows 1..1,024 (GCC 12,
+    // Ice Lake Xeon, 2026-12-01).
     float max = -INFINITY, check = 0.0f;  // check: Σ(z - z), 0 or NaN for a NaN or infinite z
 #ifdef TWEETSMITH_VECTOR_EXTENSIONS
     FloatsN top = FloatsN{} - INFINITY, finite = {};
@@ -155,7 +163,7 @@ inline ExpSum exp_sum(const float * z, int64_t V, float * out, int64_t room = 0)
     if (std::isnan(check)) {
         if (out) {
             std::fill(out, out + V, NAN);
-            std::fill(out + V, out + std::max(whole, V), 0.0f);
+            std::fill(out + V, out + lanes_end(V, room), 0.0f);
         }
         return {NAN, NAN};
     }
