@@ -4,8 +4,9 @@
 // One run of the tiny model on the demo archive, uploaded as a zip through the
 // page: the chart grows, a reload mid-run shows the same run, samples appear,
 // Generate streams text; then a keyboard-only pass that starts, stops and
-// resumes a run, a late answer that must not undo the run's end, and the dark theme. Screenshots at 1280 and 390 px go to
-// TWEETSMITH_ARTIFACTS (default: a folder in the system's temp dir), outside the repo.
+// resumes a run, a late answer that must not undo the run's end, and the dark
+// theme. Screenshots at 1280 and 390 px go to TWEETSMITH_ARTIFACTS (default: a
+// folder in the system's temp dir), outside the repo.
 //
 // Without chromium the tests are skipped with a message, except in CI (CI=true),
 // where .ci/run installs it and its absence is a failure.
@@ -446,7 +447,8 @@ function browserTests(): void {
         }
         await route.fulfill({ response, body: JSON.stringify(state) });
       } catch {
-        // the page closed while the answer was held
+        // the page closed while the answer was held (or the fetch failed: the run then does not
+        // show as done, or no answer came late, and the assertions below say so)
       }
     });
     await page.goto(serve.url);
